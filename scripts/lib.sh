@@ -1,0 +1,81 @@
+# Helpers shared by scripts/test, scripts/demo, scripts/bench and the Perl test harness.
+# Source it (". scripts/lib.sh"); it only defines things and never exits the caller's shell.
+
+AUTHOTRON_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# What building the module needs (bindgen reads NGINX headers through libclang; the vendored
+# NGINX build needs the PCRE2, zlib and OpenSSL headers) and what running the suite needs.
+BUILD_PACKAGES=(gcc make pkg-config libclang-dev libpcre2-dev zlib1g-dev libssl-dev)
+TEST_PACKAGES=(perl python3 libtest-base-perl libcrypt-jwt-perl)
+
+# Installs the given Debian packages that are not installed yet; a no-op when all are, so that
+# reruns do not touch apt at all.
+apt_install_missing() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "missing Debian packages: ${missing[*]} (install them, or run this as root)" >&2
+        return 1
+    fi
+    echo "==> apt-get install ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+}
+
+# The NGINX binary the module is built for: $TEST_NGINX_BINARY, else the newest vendored build.
+nginx_binary() {
+    if [ -n "${TEST_NGINX_BINARY:-}" ]; then
+        echo "$TEST_NGINX_BINARY"
+        return 0
+    fi
+    local newest
+    newest=$(ls -t "$AUTHOTRON_ROOT"/target/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n 1)
+    if [ -z "$newest" ]; then
+        echo "no vendored NGINX under target/release/build/; run: cargo build --release" >&2
+        return 1
+    fi
+    echo "$newest"
+}
+
+# The module to load: $TEST_NGINX_MODULE, else the release build.
+module_path() {
+    echo "${TEST_NGINX_MODULE:-$AUTHOTRON_ROOT/target/release/libngx_http_authotron_module.so}"
+}
+
+# Prints a loopback TCP port that was free a moment ago.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits up to $2 seconds (default 10) for something to accept on 127.0.0.1:$1.
+wait_for_port() {
+    local port=$1 deadline=$((SECONDS + ${2:-10}))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing is listening on 127.0.0.1:$port" >&2
+    return 1
+}
+
+# Starts scripts/echo-backend in the background on a kernel-chosen port. Sets ECHO_PID and
+# ECHO_PORT; extra arguments (--show-jwt) are passed on. The first line it prints names the port.
+start_echo_backend() {
+    local fifo
+    fifo=$(mktemp -u) && mkfifo "$fifo"
+    "$AUTHOTRON_ROOT/scripts/echo-backend" "$@" >"$fifo" &
+    ECHO_PID=$!
+    local line
+    read -r line <"$fifo"
+    rm -f "$fifo"
+    ECHO_PORT=${line##*:}
+    [ -n "$ECHO_PORT" ] || { echo "echo backend did not start" >&2; return 1; }
+}
+
+# Sends -s <signal> to the NGINX running with prefix $1 and config $2.
+nginx_signal() {
+    "$(nginx_binary)" -p "$1/" -c "$2" -s "$3"
+}

@@ -1,0 +1,64 @@
+//! Augmenters add roles and attributes to an authenticated user of their realm (reference §4).
+
+pub mod plain;
+pub mod plain_advanced;
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+use crate::auth::user::User;
+use crate::config::AugmenterConfig;
+
+/// When an augmenter runs: upstream runs every ordinary augmenter concurrently first, then the
+/// `plain_advanced` ones one by one in config order, so they can match roles added earlier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Concurrent,
+    Sequential,
+}
+
+/// What one augmenter adds. Concurrent augmenters return additions instead of editing the user,
+/// so results are applied in config order and the final roles do not depend on timing.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Augmentation {
+    /// Appended as given (upstream does not de-duplicate these).
+    pub roles: Vec<String>,
+    /// Roles appended only when the user does not have them yet.
+    pub distinct_roles: Vec<String>,
+    /// Inserted, overwriting existing values.
+    pub attributes: Vec<(String, String)>,
+}
+
+impl Augmentation {
+    pub fn apply(self, user: &mut User) {
+        user.roles.extend(self.roles);
+        for role in self.distinct_roles {
+            if !user.roles.contains(&role) {
+                user.roles.push(role);
+            }
+        }
+        user.attributes.extend(self.attributes);
+    }
+}
+
+pub trait Augmenter: Send + Sync {
+    fn name(&self) -> &str;
+    fn realm(&self) -> &str;
+    fn stage(&self) -> Stage;
+    /// Looks at the user as it stands and says what to add; errors are logged, never fatal.
+    fn augment(self: Arc<Self>, user: &User) -> BoxFuture<'static, Result<Augmentation, String>>;
+}
+
+pub fn build(config: &AugmenterConfig) -> Result<Arc<dyn Augmenter>, String> {
+    match config {
+        AugmenterConfig::Plain(c) => Ok(Arc::new(plain::PlainAugmenter::new(c))),
+        AugmenterConfig::PlainAdvanced(c) => {
+            Ok(Arc::new(plain_advanced::PlainAdvancedAugmenter::new(c)))
+        }
+        other => Err(format!(
+            "augmenter type `{}` is not supported by this build yet",
+            other.type_tag()
+        )),
+    }
+}

@@ -1,0 +1,141 @@
+//! `type: plain_advanced`: when the username or an existing role matches, add roles (once) and
+//! upsert attributes. Runs after the concurrent augmenters (reference §4.2).
+
+use std::sync::Arc;
+
+use futures::future::{self, BoxFuture};
+use futures::FutureExt;
+
+use super::{Augmentation, Augmenter, Stage};
+use crate::auth::user::User;
+use crate::config::PlainAdvancedConfig;
+
+pub struct PlainAdvancedAugmenter {
+    name: String,
+    realm: String,
+    match_usernames: Vec<String>,
+    match_roles: Vec<String>,
+    roles: Vec<String>,
+    attributes: Vec<(String, String)>,
+}
+
+impl PlainAdvancedAugmenter {
+    pub fn new(config: &PlainAdvancedConfig) -> Self {
+        PlainAdvancedAugmenter {
+            name: config.name.clone(),
+            realm: config.realm.clone(),
+            match_usernames: config.r#match.username.clone(),
+            match_roles: config.r#match.role.clone(),
+            roles: config.augment.roles.clone(),
+            attributes: config.augment.attributes.clone(),
+        }
+    }
+
+    fn matches(&self, user: &User) -> bool {
+        self.match_usernames.contains(&user.username)
+            || user.roles.iter().any(|r| self.match_roles.contains(r))
+    }
+}
+
+impl Augmenter for PlainAdvancedAugmenter {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    fn stage(&self) -> Stage {
+        Stage::Sequential
+    }
+
+    fn augment(self: Arc<Self>, user: &User) -> BoxFuture<'static, Result<Augmentation, String>> {
+        let augmentation = if self.matches(user) {
+            Augmentation {
+                distinct_roles: self.roles.clone(),
+                attributes: self.attributes.clone(),
+                ..Augmentation::default()
+            }
+        } else {
+            Augmentation::default()
+        };
+        future::ready(Ok(augmentation)).boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AugmentRule, MatchRule};
+
+    /// Upstream's fixture (reference §9 H).
+    fn augmenter() -> Arc<PlainAdvancedAugmenter> {
+        Arc::new(PlainAdvancedAugmenter::new(&PlainAdvancedConfig {
+            name: "adv".into(),
+            realm: "ecmwf".into(),
+            r#match: MatchRule {
+                username: vec!["adam".into()],
+                role: vec!["admin".into()],
+            },
+            augment: AugmentRule {
+                roles: vec!["observer".into(), "admin".into()],
+                attributes: vec![
+                    ("team".into(), "polytope".into()),
+                    ("location".into(), "cloud".into()),
+                ],
+            },
+        }))
+    }
+
+    async fn augmented(user: User) -> User {
+        let mut user = user;
+        augmenter()
+            .augment(&user)
+            .await
+            .unwrap()
+            .apply(&mut user);
+        user
+    }
+
+    #[tokio::test]
+    async fn username_match_adds_roles_and_attributes() {
+        let u = augmented(User::new("adam", "ecmwf", vec![])).await;
+        assert_eq!(u.roles, ["observer", "admin"]);
+        assert_eq!(u.attributes["team"], "polytope");
+        assert_eq!(u.attributes["location"], "cloud");
+    }
+
+    #[tokio::test]
+    async fn role_match_adds_only_missing_roles() {
+        let u = augmented(User::new("eve", "ecmwf", vec!["admin".into()])).await;
+        assert_eq!(u.roles, ["admin", "observer"]);
+        assert_eq!(u.attributes.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn no_match_changes_nothing() {
+        let u = augmented(User::new("zoe", "ecmwf", vec!["user".into()])).await;
+        assert_eq!(u.roles, ["user"]);
+        assert!(u.attributes.is_empty());
+    }
+
+    #[tokio::test]
+    async fn attributes_are_overwritten() {
+        let mut user = User::new("adam", "ecmwf", vec![]);
+        user.attributes.insert("team".into(), "legacy".into());
+        let u = augmented(user).await;
+        assert_eq!(u.attributes["team"], "polytope");
+    }
+
+    #[tokio::test]
+    async fn existing_role_is_not_duplicated() {
+        let u = augmented(User::new("adam", "ecmwf", vec!["admin".into()])).await;
+        assert_eq!(u.roles.iter().filter(|r| *r == "admin").count(), 1);
+    }
+
+    #[test]
+    fn runs_sequentially() {
+        assert_eq!(augmenter().stage(), Stage::Sequential);
+    }
+}

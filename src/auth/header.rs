@@ -1,0 +1,253 @@
+//! Reading the `Authorization` header the way upstream does (reference §1.4), with the
+//! deliberate differences of DESIGN.md §7: credentials keep the order they were sent in, and
+//! one scheme given twice with different credentials is refused instead of "last one wins".
+
+use std::fmt;
+
+/// Upstream accepts at most this many distinct `scheme credential` parts.
+pub const MAX_CREDENTIALS: usize = 3;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Basic,
+    Bearer,
+    /// Any other scheme; no provider accepts it, but it still counts as a part.
+    Other(String),
+}
+
+impl Scheme {
+    /// `basic` and `plain` are both Basic; scheme names are case-insensitive.
+    pub fn parse(name: &str) -> Scheme {
+        if name.eq_ignore_ascii_case("basic") || name.eq_ignore_ascii_case("plain") {
+            Scheme::Basic
+        } else if name.eq_ignore_ascii_case("bearer") {
+            Scheme::Bearer
+        } else {
+            Scheme::Other(name.to_owned())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Scheme::Basic => "Basic",
+            Scheme::Bearer => "Bearer",
+            Scheme::Other(name) => name,
+        }
+    }
+
+    fn same_as(&self, other: &Scheme) -> bool {
+        match (self, other) {
+            (Scheme::Other(a), Scheme::Other(b)) => a.eq_ignore_ascii_case(b),
+            _ => self == other,
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One `scheme credential` part. The credential is secret: no `Debug` that shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub scheme: Scheme,
+    pub secret: String,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Credential({} <redacted>)", self.scheme)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderError {
+    /// No header, an empty one, or one that is not visible ASCII (upstream treats those alike).
+    Missing,
+    /// A part that is not exactly `scheme credential`.
+    Malformed,
+    TooManyCredentials,
+    /// The same scheme twice with different credentials.
+    ConflictingCredentials,
+}
+
+impl HeaderError {
+    pub fn reason(self) -> &'static str {
+        match self {
+            HeaderError::Missing => "no credentials",
+            HeaderError::Malformed => "malformed Authorization header",
+            HeaderError::TooManyCredentials => "too many credentials in Authorization header",
+            HeaderError::ConflictingCredentials => {
+                "one scheme given twice with different credentials"
+            }
+        }
+    }
+}
+
+/// Parses the raw header bytes into credentials in the order they were sent.
+pub fn parse_authorization(raw: Option<&[u8]>) -> Result<Vec<Credential>, HeaderError> {
+    let text = raw.and_then(visible_ascii).unwrap_or("").trim();
+    if text.is_empty() {
+        return Err(HeaderError::Missing);
+    }
+
+    let mut credentials: Vec<Credential> = Vec::new();
+    let mut seen_parts: Vec<&str> = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        if seen_parts.contains(&part) {
+            continue;
+        }
+        seen_parts.push(part);
+        if seen_parts.len() > MAX_CREDENTIALS {
+            return Err(HeaderError::TooManyCredentials);
+        }
+
+        let mut tokens = part.split_ascii_whitespace();
+        let (Some(scheme), Some(secret), None) = (tokens.next(), tokens.next(), tokens.next())
+        else {
+            return Err(HeaderError::Malformed);
+        };
+        let credential = Credential {
+            scheme: Scheme::parse(scheme),
+            secret: secret.to_owned(),
+        };
+
+        match credentials
+            .iter()
+            .find(|c| c.scheme.same_as(&credential.scheme))
+        {
+            Some(earlier) if earlier.secret == credential.secret => {}
+            Some(_) => return Err(HeaderError::ConflictingCredentials),
+            None => credentials.push(credential),
+        }
+    }
+    Ok(credentials)
+}
+
+/// The realm a client selects with `X-Auth-Realm`; ignored unless it is visible ASCII.
+pub fn parse_realm_selector(raw: Option<&[u8]>) -> Option<String> {
+    let realm = raw.and_then(visible_ascii)?.trim();
+    (!realm.is_empty()).then(|| realm.to_owned())
+}
+
+/// What upstream's `HeaderValue::to_str` accepts: tab, space and printable ASCII.
+fn visible_ascii(raw: &[u8]) -> Option<&str> {
+    raw.iter()
+        .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b))
+        .then(|| std::str::from_utf8(raw).ok())
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Vec<Credential>, HeaderError> {
+        parse_authorization(Some(s.as_bytes()))
+    }
+
+    fn schemes(s: &str) -> Vec<String> {
+        parse(s)
+            .unwrap()
+            .iter()
+            .map(|c| format!("{} {}", c.scheme, c.secret))
+            .collect()
+    }
+
+    #[test]
+    fn missing_empty_or_non_ascii_header_is_missing() {
+        assert_eq!(parse_authorization(None), Err(HeaderError::Missing));
+        assert_eq!(parse("   "), Err(HeaderError::Missing));
+        assert_eq!(
+            parse_authorization(Some("Basic é".as_bytes())),
+            Err(HeaderError::Missing)
+        );
+        assert_eq!(
+            parse_authorization(Some(b"Basic a\x01b")),
+            Err(HeaderError::Missing)
+        );
+    }
+
+    #[test]
+    fn schemes_are_normalised() {
+        assert_eq!(Scheme::parse("plain"), Scheme::Basic);
+        assert_eq!(Scheme::parse("PLAIN"), Scheme::Basic);
+        assert_eq!(Scheme::parse("Basic"), Scheme::Basic);
+        assert_eq!(Scheme::parse("bearer"), Scheme::Bearer);
+        assert_eq!(Scheme::parse("unknown"), Scheme::Other("unknown".into()));
+        assert_eq!(schemes("plain abc"), ["Basic abc"]);
+    }
+
+    #[test]
+    fn parts_keep_their_order() {
+        assert_eq!(
+            schemes("Bearer tok, Basic abc"),
+            ["Bearer tok", "Basic abc"]
+        );
+        assert_eq!(
+            schemes("Basic abc ,\tBearer tok"),
+            ["Basic abc", "Bearer tok"]
+        );
+    }
+
+    #[test]
+    fn identical_duplicates_are_dropped_and_do_not_count() {
+        assert_eq!(schemes("Basic X, Basic X"), ["Basic X"]);
+        assert_eq!(
+            schemes("Basic X, Bearer Y, Basic X, EmailKey Z"),
+            ["Basic X", "Bearer Y", "EmailKey Z"]
+        );
+        // Same scheme and credential spelt differently is the same credential.
+        assert_eq!(schemes("Basic X, plain X"), ["Basic X"]);
+    }
+
+    #[test]
+    fn at_most_three_unique_parts() {
+        assert_eq!(
+            parse("Basic a, Bearer b, Digest c, Other d"),
+            Err(HeaderError::TooManyCredentials)
+        );
+        assert_eq!(schemes("Basic a, Bearer b, Digest c").len(), 3);
+    }
+
+    #[test]
+    fn one_scheme_with_different_credentials_is_refused() {
+        // Upstream lets the last one win (reference §9 A.5); we refuse.
+        assert_eq!(
+            parse("Basic a, Basic b, Basic c"),
+            Err(HeaderError::ConflictingCredentials)
+        );
+        assert_eq!(
+            parse("Basic a, plain b"),
+            Err(HeaderError::ConflictingCredentials)
+        );
+        assert_eq!(
+            parse("Foo a, foo b"),
+            Err(HeaderError::ConflictingCredentials)
+        );
+    }
+
+    #[test]
+    fn each_part_is_exactly_scheme_and_credential() {
+        for bad in ["Bearer", "Bearer a b", "Basic abc,", ",Basic abc", "Basic a,,Bearer b"] {
+            assert_eq!(parse(bad), Err(HeaderError::Malformed), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn realm_selector_must_be_visible_ascii() {
+        assert_eq!(parse_realm_selector(Some(b"ecmwf")), Some("ecmwf".into()));
+        assert_eq!(parse_realm_selector(Some(b" ecmwf ")), Some("ecmwf".into()));
+        assert_eq!(parse_realm_selector(Some(b"")), None);
+        assert_eq!(parse_realm_selector(Some("réalm".as_bytes())), None);
+        assert_eq!(parse_realm_selector(None), None);
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let c = &parse("Basic c2VjcmV0").unwrap()[0];
+        assert!(!format!("{c:?}").contains("c2VjcmV0"));
+    }
+}

@@ -1,0 +1,10 @@
+//! Reading credentials and deciding who the caller is.
+
+pub mod challenge;
+pub mod header;
+pub mod outcome;
+pub mod pipeline;
+pub mod user;
+
+pub use outcome::{Identity, Note, NoteLevel, Outcome, Verdict};
+pub use pipeline::{Authenticator, Start};

@@ -1,0 +1,78 @@
+//! What the pipeline hands back to the NGINX side: owned values only.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::user::User;
+
+/// A user vouched for by one provider and enriched by the augmenters.
+pub struct Identity {
+    pub user: User,
+    /// The `name` of the provider that accepted the credential.
+    pub provider: String,
+    /// The last token minted for this identity and the second it was issued in. Tokens issued
+    /// within one second are identical (claims have second resolution), so reusing it changes
+    /// nothing a backend can see and keeps signing off the hot path.
+    pub(crate) minted: Mutex<Option<(i64, Arc<str>)>>,
+}
+
+impl Identity {
+    pub fn new(user: User, provider: impl Into<String>) -> Self {
+        Identity {
+            user,
+            provider: provider.into(),
+            minted: Mutex::new(None),
+        }
+    }
+}
+
+/// The authentication fact about one credential; this is what the cache keeps.
+#[derive(Clone)]
+pub enum Verdict {
+    Authenticated(Arc<Identity>),
+    /// Definitively not authenticated: 401.
+    Rejected,
+    /// No provider could answer (timeouts, outages): 503.
+    Unavailable,
+    /// Something went wrong on our side: 500. Never cached.
+    Failed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoteLevel {
+    Debug,
+    Info,
+    Warn,
+}
+
+/// A log line produced off the NGINX thread, logged by NGINX when the request resumes.
+/// Notes never contain credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub level: NoteLevel,
+    pub text: String,
+}
+
+#[derive(Clone)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub notes: Vec<Note>,
+}
+
+impl Outcome {
+    pub fn new(verdict: Verdict) -> Self {
+        Outcome {
+            verdict,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn note(mut self, level: NoteLevel, text: impl Into<String>) -> Self {
+        self.notes.push(Note {
+            level,
+            text: text.into(),
+        });
+        self
+    }
+}

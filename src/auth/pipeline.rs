@@ -1,0 +1,331 @@
+//! The authentication pipeline (reference §1.4): credentials in the order sent, the providers
+//! of each scheme concurrently with a timeout each, the first acceptance wins; then the
+//! augmenters of the user's realm. Results are cached per worker.
+
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::future::{self, BoxFuture};
+use futures::FutureExt;
+
+use super::challenge::Challenges;
+use super::header::{self, Credential};
+use super::outcome::{Identity, NoteLevel, Outcome, Verdict};
+use super::user::User;
+use crate::augmenters::{self, Augmenter, Stage};
+use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
+use crate::config::Config;
+use crate::providers::{self, Provider, ProviderVerdict};
+use crate::token::Minter;
+
+/// Everything one loaded config needs to authenticate requests. Immutable apart from its caches.
+pub struct Authenticator {
+    providers: Vec<Arc<dyn Provider>>,
+    augmenters: Vec<Arc<dyn Augmenter>>,
+    minter: Minter,
+    provider_timeout: Duration,
+    ttl: Duration,
+    negative_ttl: Duration,
+    challenges: Challenges,
+    verdicts: TtlCache<Verdict>,
+    in_flight: SingleFlight<CacheKey, Outcome>,
+    /// `include_legacy_headers`, the default of `authotron_legacy_headers`.
+    pub legacy_headers: bool,
+}
+
+/// Where a request stands after the synchronous first look.
+pub enum Start {
+    /// Answered without any provider: a cache hit, or a header that cannot succeed.
+    Done(Outcome),
+    /// Needs the providers; run `Authenticator::validate` off the event loop.
+    Validate(Job),
+}
+
+/// Owned inputs of one validation.
+pub struct Job {
+    key: CacheKey,
+    credentials: Vec<Credential>,
+    realm: Option<String>,
+}
+
+impl Authenticator {
+    pub fn new(config: &Config) -> Result<Self, String> {
+        let providers = config
+            .providers
+            .iter()
+            .map(providers::build)
+            .collect::<Result<Vec<_>, _>>()?;
+        let augmenters = config
+            .augmenters
+            .iter()
+            .map(augmenters::build)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Authenticator {
+            challenges: Challenges::new(&providers),
+            providers,
+            augmenters,
+            minter: Minter::new(&config.jwt),
+            provider_timeout: Duration::from_millis(config.auth.timeout_in_ms),
+            ttl: Duration::from_secs(config.cache.ttl_seconds),
+            negative_ttl: Duration::from_secs(config.cache.negative_ttl_seconds),
+            verdicts: TtlCache::new(config.cache.capacity),
+            in_flight: SingleFlight::default(),
+            legacy_headers: config.include_legacy_headers,
+        })
+    }
+
+    /// The longest a validation can take: every scheme's providers time out in turn, then the
+    /// augmenters do. NGINX arms its backstop timer a little beyond this.
+    pub fn worst_case(&self) -> Duration {
+        self.provider_timeout * (header::MAX_CREDENTIALS as u32 + 1)
+    }
+
+    pub fn challenge(&self, realm: Option<&str>) -> &str {
+        self.challenges.for_realm(realm)
+    }
+
+    pub fn has_realm(&self, realm: &str) -> bool {
+        self.challenges.has_realm(realm)
+    }
+
+    /// The synchronous first look, cheap enough for the NGINX event loop: parse the header,
+    /// answer malformed ones, and answer from the cache when it can.
+    pub fn start(&self, authorization: Option<&[u8]>, realm: Option<&str>) -> Start {
+        let credentials = match header::parse_authorization(authorization) {
+            Ok(credentials) => credentials,
+            Err(e) => {
+                return Start::Done(Outcome::new(Verdict::Rejected).note(NoteLevel::Info, e.reason()))
+            }
+        };
+        let key = cache_key(realm, authorization.unwrap_or_default());
+        match self.verdicts.get(&key) {
+            Some(verdict) => Start::Done(Outcome::new(verdict)),
+            None => Start::Validate(Job {
+                key,
+                credentials,
+                realm: realm.map(str::to_owned),
+            }),
+        }
+    }
+
+    /// Runs the providers and augmenters for a cache miss. Concurrent misses for one key share
+    /// a single run.
+    pub async fn validate(self: Arc<Self>, job: Job) -> Outcome {
+        let this = self.clone();
+        let key = job.key;
+        self.in_flight
+            .run(key, move || async move {
+                let outcome = this.authenticate(&job.credentials, job.realm.as_deref()).await;
+                this.remember(job.key, &outcome.verdict);
+                outcome
+            })
+            .await
+    }
+
+    /// Whether the user may enter a location requiring one of `roles` (none means anyone).
+    /// Checked on every request, cached or not.
+    pub fn authorize(&self, identity: &Identity, roles: &[String]) -> bool {
+        roles.is_empty() || identity.user.has_any_role(roles)
+    }
+
+    /// The signed JWT for `identity`, reused within the second it was issued in.
+    pub fn token(&self, identity: &Identity) -> Result<Arc<str>, String> {
+        let now = unix_now();
+        let mut minted = identity.minted.lock();
+        if let Some((issued, token)) = minted.as_ref() {
+            if *issued == now {
+                return Ok(token.clone());
+            }
+        }
+        let token: Arc<str> = self.minter.mint(&identity.user, now)?.into();
+        *minted = Some((now, token.clone()));
+        Ok(token)
+    }
+
+    async fn authenticate(&self, credentials: &[Credential], realm: Option<&str>) -> Outcome {
+        let mut undecided = false;
+        let mut notes = Vec::new();
+        for credential in credentials {
+            let candidates: Vec<Arc<dyn Provider>> = self
+                .providers
+                .iter()
+                .filter(|p| p.scheme() == credential.scheme)
+                .filter(|p| realm.is_none_or(|r| p.realm() == r))
+                .cloned()
+                .collect();
+            if candidates.is_empty() {
+                continue;
+            }
+            let (accepted, attempt_notes, attempt_undecided) =
+                self.first_acceptance(candidates, &credential.secret).await;
+            notes.extend(attempt_notes);
+            undecided |= attempt_undecided;
+            if let Some((provider, user)) = accepted {
+                let mut outcome = self.enrich(user, provider).await;
+                notes.append(&mut outcome.notes);
+                outcome.notes = notes;
+                return outcome;
+            }
+        }
+        let verdict = if undecided {
+            Verdict::Unavailable
+        } else {
+            Verdict::Rejected
+        };
+        let mut outcome = Outcome::new(verdict);
+        outcome.notes = notes;
+        outcome
+    }
+
+    /// Runs `candidates` concurrently. The first acceptance wins; among acceptances ready at
+    /// the same moment, config order decides, as upstream.
+    async fn first_acceptance(
+        &self,
+        candidates: Vec<Arc<dyn Provider>>,
+        secret: &str,
+    ) -> (Option<(String, User)>, Vec<super::Note>, bool) {
+        let timeout = self.provider_timeout;
+        let mut running: Vec<Option<BoxFuture<'static, ProviderVerdict>>> = candidates
+            .iter()
+            .map(|p| {
+                let attempt = p.clone().authenticate(secret.to_owned());
+                Some(
+                    async move {
+                        tokio::time::timeout(timeout, attempt)
+                            .await
+                            .unwrap_or_else(|_| {
+                                ProviderVerdict::Unavailable(format!(
+                                    "no answer within {} ms",
+                                    timeout.as_millis()
+                                ))
+                            })
+                    }
+                    .boxed(),
+                )
+            })
+            .collect();
+
+        let mut notes = Vec::new();
+        let mut undecided = false;
+        let accepted = future::poll_fn(|cx| {
+            let mut pending = false;
+            for (index, slot) in running.iter_mut().enumerate() {
+                let Some(attempt) = slot else { continue };
+                let Poll::Ready(verdict) = attempt.poll_unpin(cx) else {
+                    pending = true;
+                    continue;
+                };
+                *slot = None;
+                let name = candidates[index].name();
+                match verdict {
+                    ProviderVerdict::Accepted(user) => {
+                        return Poll::Ready(Some((name.to_owned(), user)));
+                    }
+                    ProviderVerdict::Rejected(reason) => notes.push(super::Note {
+                        level: NoteLevel::Info,
+                        text: format!("provider \"{name}\" rejected the credential: {reason}"),
+                    }),
+                    ProviderVerdict::Unavailable(reason) => {
+                        undecided = true;
+                        notes.push(super::Note {
+                            level: NoteLevel::Warn,
+                            text: format!("provider \"{name}\" could not decide: {reason}"),
+                        });
+                    }
+                }
+            }
+            if pending {
+                Poll::Pending
+            } else {
+                Poll::Ready(None)
+            }
+        })
+        .await;
+        (accepted, notes, undecided)
+    }
+
+    async fn enrich(&self, mut user: User, provider: String) -> Outcome {
+        let mut notes = Vec::new();
+        let mine: Vec<&Arc<dyn Augmenter>> = self
+            .augmenters
+            .iter()
+            .filter(|a| a.realm() == user.realm)
+            .collect();
+
+        let concurrent = mine.iter().filter(|a| a.stage() == Stage::Concurrent);
+        let results = future::join_all(concurrent.map(|a| {
+            let run = self.bounded((*a).clone().augment(&user));
+            run.map(move |r| (a.name(), r))
+        }))
+        .await;
+        for (name, result) in results {
+            match result {
+                Ok(augmentation) => augmentation.apply(&mut user),
+                Err(reason) => notes.push(augmenter_failed(name, &reason)),
+            }
+        }
+        for a in mine.iter().filter(|a| a.stage() == Stage::Sequential) {
+            match self.bounded((*a).clone().augment(&user)).await {
+                Ok(augmentation) => augmentation.apply(&mut user),
+                Err(reason) => notes.push(augmenter_failed(a.name(), &reason)),
+            }
+        }
+
+        let mut outcome = if user.is_header_safe() {
+            Outcome::new(Verdict::Authenticated(Arc::new(Identity::new(user, provider))))
+        } else {
+            Outcome::new(Verdict::Rejected).note(
+                NoteLevel::Warn,
+                format!("provider \"{provider}\" returned an identity with control characters"),
+            )
+        };
+        notes.append(&mut outcome.notes);
+        outcome.notes = notes;
+        outcome
+    }
+
+    /// Augmenters get the provider timeout too: upstream has none, so one hung directory
+    /// stalled every login of its realm.
+    async fn bounded(
+        &self,
+        run: BoxFuture<'static, Result<augmenters::Augmentation, String>>,
+    ) -> Result<augmenters::Augmentation, String> {
+        tokio::time::timeout(self.provider_timeout, run)
+            .await
+            .unwrap_or_else(|_| Err("timed out".to_owned()))
+    }
+
+    fn remember(&self, key: CacheKey, verdict: &Verdict) {
+        let ttl = match verdict {
+            Verdict::Authenticated(identity) => self.positive_ttl(&identity.user),
+            Verdict::Rejected => self.negative_ttl,
+            // An outage or our own failure says nothing about the credential.
+            Verdict::Unavailable | Verdict::Failed => return,
+        };
+        self.verdicts.insert(key, verdict.clone(), ttl);
+    }
+
+    /// A cached identity never outlives the credential's own expiry.
+    fn positive_ttl(&self, user: &User) -> Duration {
+        let Some(exp) = user.attributes.get("exp").and_then(|e| e.parse::<i64>().ok()) else {
+            return self.ttl;
+        };
+        let left = u64::try_from(exp.saturating_sub(unix_now())).unwrap_or(0);
+        self.ttl.min(Duration::from_secs(left))
+    }
+}
+
+fn augmenter_failed(name: &str, reason: &str) -> super::Note {
+    super::Note {
+        level: NoteLevel::Warn,
+        text: format!("augmenter \"{name}\" failed: {reason}"),
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

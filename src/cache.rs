@@ -1,0 +1,235 @@
+//! Per-worker memory of authentication facts, and single-flight for concurrent misses.
+//!
+//! Keys are SHA-256 digests of the realm selection and the raw `Authorization` value, never the
+//! credential itself. The cache belongs to one loaded config, so a reload starts empty.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::time::{Duration, Instant};
+
+use moka::sync::Cache;
+use moka::Expiry;
+use parking_lot::Mutex;
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+
+pub type CacheKey = [u8; 32];
+
+pub fn cache_key(realm_selector: Option<&str>, raw_authorization: &[u8]) -> CacheKey {
+    let mut hasher = Sha256::new();
+    // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
+    let realm = realm_selector.unwrap_or("");
+    hasher.update((realm.len() as u64).to_le_bytes());
+    hasher.update(realm.as_bytes());
+    hasher.update([u8::from(realm_selector.is_some())]);
+    hasher.update(raw_authorization);
+    hasher.finalize().into()
+}
+
+/// A bounded map whose entries each carry their own lifetime.
+pub struct TtlCache<V: Clone + Send + Sync + 'static> {
+    entries: Option<Cache<CacheKey, Timed<V>>>,
+}
+
+#[derive(Clone)]
+struct Timed<V> {
+    value: V,
+    ttl: Duration,
+}
+
+struct PerEntryTtl;
+
+impl<V> Expiry<CacheKey, Timed<V>> for PerEntryTtl {
+    fn expire_after_create(&self, _: &CacheKey, entry: &Timed<V>, _: Instant) -> Option<Duration> {
+        Some(entry.ttl)
+    }
+}
+
+impl<V: Clone + Send + Sync + 'static> TtlCache<V> {
+    /// A capacity of zero disables the cache.
+    pub fn new(capacity: u64) -> Self {
+        let entries = (capacity > 0).then(|| {
+            Cache::builder()
+                .max_capacity(capacity)
+                .expire_after(PerEntryTtl)
+                .build()
+        });
+        TtlCache { entries }
+    }
+
+    pub fn get(&self, key: &CacheKey) -> Option<V> {
+        self.entries.as_ref()?.get(key).map(|e| e.value)
+    }
+
+    /// Stores `value` for `ttl`; a zero TTL stores nothing.
+    pub fn insert(&self, key: CacheKey, value: V, ttl: Duration) {
+        if let Some(entries) = &self.entries {
+            if !ttl.is_zero() {
+                entries.insert(key, Timed { value, ttl });
+            }
+        }
+    }
+}
+
+/// Makes concurrent calls for one key share a single run of the work.
+pub struct SingleFlight<K, V> {
+    waiting: Mutex<HashMap<K, Vec<oneshot::Sender<V>>>>,
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Default for SingleFlight<K, V> {
+    fn default() -> Self {
+        SingleFlight {
+            waiting: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+enum Role<V> {
+    Leader,
+    Follower(oneshot::Receiver<V>),
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> SingleFlight<K, V> {
+    /// Runs `work` unless a run for `key` is already under way, in which case its result is
+    /// shared. If the leading run is cancelled, a waiting caller takes over.
+    pub async fn run<F: Future<Output = V>>(&self, key: K, work: impl FnOnce() -> F) -> V {
+        let mut work = Some(work);
+        loop {
+            match self.join(&key) {
+                Role::Follower(result) => {
+                    if let Ok(value) = result.await {
+                        return value;
+                    }
+                }
+                Role::Leader => {
+                    let lead = Lead { flight: self, key: key.clone() };
+                    // `join` only makes one leader per run, and a leader returns below.
+                    let work = work.take().expect("a caller leads at most once");
+                    let value = work().await;
+                    lead.finish(value.clone());
+                    return value;
+                }
+            }
+        }
+    }
+
+    fn join(&self, key: &K) -> Role<V> {
+        let mut waiting = self.waiting.lock();
+        match waiting.get_mut(key) {
+            Some(followers) => {
+                let (tx, rx) = oneshot::channel();
+                followers.push(tx);
+                Role::Follower(rx)
+            }
+            None => {
+                waiting.insert(key.clone(), Vec::new());
+                Role::Leader
+            }
+        }
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.waiting.lock().len()
+    }
+}
+
+/// Clears the key when the leader finishes or is dropped mid-run; dropping the followers'
+/// senders wakes them to retry.
+struct Lead<'a, K: Hash + Eq + Clone, V: Clone> {
+    flight: &'a SingleFlight<K, V>,
+    key: K,
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Lead<'_, K, V> {
+    fn finish(self, value: V) {
+        let followers = self.flight.waiting.lock().remove(&self.key);
+        for follower in followers.into_iter().flatten() {
+            let _ = follower.send(value.clone());
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Drop for Lead<'_, K, V> {
+    fn drop(&mut self) {
+        self.flight.waiting.lock().remove(&self.key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[test]
+    fn keys_depend_on_realm_and_header() {
+        let k = cache_key(None, b"Basic x");
+        assert_eq!(k, cache_key(None, b"Basic x"));
+        assert_ne!(k, cache_key(Some(""), b"Basic x"));
+        assert_ne!(k, cache_key(Some("a"), b"Basic x"));
+        assert_ne!(cache_key(Some("ab"), b"c"), cache_key(Some("a"), b"bc"));
+        assert_ne!(k, cache_key(None, b"Basic y"));
+    }
+
+    #[test]
+    fn entries_expire_and_zero_ttl_is_not_stored() {
+        let cache = TtlCache::new(10);
+        cache.insert([1; 32], "short", Duration::from_millis(50));
+        cache.insert([2; 32], "never", Duration::ZERO);
+        assert_eq!(cache.get(&[1; 32]), Some("short"));
+        assert_eq!(cache.get(&[2; 32]), None);
+        std::thread::sleep(Duration::from_millis(120));
+        assert_eq!(cache.get(&[1; 32]), None);
+    }
+
+    #[test]
+    fn zero_capacity_disables() {
+        let cache = TtlCache::new(0);
+        cache.insert([1; 32], 1, Duration::from_secs(60));
+        assert_eq!(cache.get(&[1; 32]), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_calls_share_one_run() {
+        let flight = Arc::new(SingleFlight::<u8, usize>::default());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let calls = (0..64).map(|_| {
+            let (flight, runs) = (flight.clone(), runs.clone());
+            tokio::spawn(async move {
+                flight
+                    .run(7, || async move {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        runs.fetch_add(1, Ordering::SeqCst) + 100
+                    })
+                    .await
+            })
+        });
+        let results = futures::future::join_all(calls).await;
+        assert!(results.into_iter().all(|r| r.unwrap() == 100));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(flight.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_leader_hands_over() {
+        let flight = Arc::new(SingleFlight::<u8, &'static str>::default());
+        let leader = {
+            let flight = flight.clone();
+            tokio::spawn(async move {
+                flight
+                    .run(1, || futures::future::pending::<&'static str>())
+                    .await
+            })
+        };
+        tokio::task::yield_now().await;
+        let follower = {
+            let flight = flight.clone();
+            tokio::spawn(async move { flight.run(1, || async { "follower" }).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        leader.abort();
+        assert_eq!(follower.await.unwrap(), "follower");
+        assert_eq!(flight.in_flight(), 0);
+    }
+}

@@ -1,0 +1,262 @@
+//! The per-worker tokio runtime and how its results come back to the NGINX thread.
+//!
+//! Validations run on tokio and never touch NGINX memory. A finished validation pushes
+//! `(id, outcome)` on a queue and writes an eventfd that NGINX's event loop watches; the
+//! wake-up handler, on the NGINX thread, looks the id up in a registry of live requests and
+//! resumes the request. A request that went away in the meantime unregistered itself, so its
+//! late result is dropped. Each pending request also holds a non-cancelable timer: it resumes the
+//! request if the runtime never answers, and it keeps a gracefully exiting worker alive until
+//! its validations are done.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::os::fd::RawFd;
+use std::panic::AssertUnwindSafe;
+use std::ptr::{addr_of_mut, NonNull};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use ngx::ffi::{
+    ngx_add_timer, ngx_connection_t, ngx_cycle_t, ngx_event_t, ngx_handle_read_event,
+    ngx_http_log_ctx_t, ngx_http_request_t, ngx_http_run_posted_requests, ngx_int_t, ngx_log_t,
+    ngx_process, NGX_LOG_ALERT, NGX_LOG_NOTICE, NGX_OK, NGX_PROCESS_SINGLE, NGX_PROCESS_WORKER,
+};
+use ngx::ngx_log_error;
+use parking_lot::Mutex;
+use tokio::runtime::Runtime;
+
+use super::panic_guard::guard;
+use super::request_ctx::RequestCtx;
+use crate::auth::{NoteLevel, Outcome, Verdict};
+
+/// How long a validation may overrun its own worst case before the backstop fires.
+const BACKSTOP_GRACE: Duration = Duration::from_secs(2);
+/// How long `exit_process` waits for tokio threads.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
+
+struct Completions {
+    finished: Mutex<Vec<(u64, Outcome)>>,
+    eventfd: RawFd,
+}
+
+impl Completions {
+    fn deliver(&self, id: u64, outcome: Outcome) {
+        self.finished.lock().push((id, outcome));
+        // SAFETY: writing 8 bytes to an eventfd we own; a full counter only means a wake-up is
+        // already pending.
+        unsafe { libc::eventfd_write(self.eventfd, 1) };
+    }
+}
+
+struct Bridge {
+    runtime: Runtime,
+    completions: Arc<Completions>,
+}
+
+/// Created in `init_process`, taken in `exit_process`; only the NGINX thread touches it.
+static BRIDGE: Mutex<Option<Bridge>> = Mutex::new(None);
+
+thread_local! {
+    /// Requests waiting for a validation, by id. NGINX thread only.
+    static PENDING: RefCell<HashMap<u64, NonNull<RequestCtx>>> = RefCell::new(HashMap::new());
+    static NEXT_ID: Cell<u64> = const { Cell::new(1) };
+}
+
+// The eventfd's place in NGINX's event loop. NGINX keeps pointers to these for the life of the
+// worker, so they are statics rather than pool or heap memory.
+static mut WAKE_CONNECTION: ngx_connection_t = unsafe { std::mem::zeroed() };
+static mut WAKE_READ: ngx_event_t = unsafe { std::mem::zeroed() };
+static mut WAKE_WRITE: ngx_event_t = unsafe { std::mem::zeroed() };
+
+pub fn next_id() -> u64 {
+    NEXT_ID.with(|n| {
+        let id = n.get();
+        n.set(id + 1);
+        id
+    })
+}
+
+pub fn unregister(id: u64) {
+    PENDING.with(|p| p.borrow_mut().remove(&id));
+}
+
+/// Starts a validation for `ctx`: registers it, arms the backstop and spawns `work`.
+/// Returns false when no runtime runs in this process (the caller answers 503).
+pub fn start(
+    ctx: &RequestCtx,
+    work: impl Future<Output = Outcome> + Send + 'static,
+    worst_case: Duration,
+) -> bool {
+    let guard = BRIDGE.lock();
+    let Some(bridge) = guard.as_ref() else {
+        return false;
+    };
+    let id = ctx.id;
+    PENDING.with(|p| p.borrow_mut().insert(id, NonNull::from(ctx)));
+    ctx.registered.set(true);
+
+    // SAFETY: the event lives in the ctx, which outlives the timer (its Drop deletes it).
+    unsafe {
+        let ev = ctx.backstop.get();
+        (*ev).handler = Some(on_backstop);
+        (*ev).data = std::ptr::from_ref(ctx).cast_mut().cast();
+        (*ev).log = (*(*ctx.request).connection).log;
+        // Left cancelable = 0: a graceful shutdown waits for this request.
+        ngx_add_timer(ev, (worst_case + BACKSTOP_GRACE).as_millis() as _);
+    }
+
+    let completions = bridge.completions.clone();
+    let task = bridge.runtime.spawn(async move {
+        let outcome = AssertUnwindSafe(work)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                Outcome::new(Verdict::Failed).note(NoteLevel::Warn, "validation panicked")
+            });
+        completions.deliver(id, outcome);
+    });
+    *ctx.task.borrow_mut() = Some(task.abort_handle());
+    true
+}
+
+/// The eventfd fired: hand each finished outcome to its request, if it still exists.
+unsafe extern "C" fn on_wakeup(_ev: *mut ngx_event_t) {
+    guard((), || {
+        let finished = {
+            let bridge = BRIDGE.lock();
+            let Some(completions) = bridge.as_ref().map(|b| &b.completions) else {
+                return;
+            };
+            let mut counter = 0u64;
+            // Edge-triggered: drain fully so the next write is a new edge.
+            while libc::eventfd_read(completions.eventfd, &mut counter) == 0 {}
+            let finished = std::mem::take(&mut *completions.finished.lock());
+            finished
+        };
+        for (id, outcome) in finished {
+            let Some(ctx) = PENDING.with(|p| p.borrow_mut().remove(&id)) else {
+                continue;
+            };
+            let ctx = ctx.as_ref();
+            ctx.registered.set(false);
+            finish(ctx, outcome);
+        }
+    })
+}
+
+/// The runtime did not answer in time.
+unsafe extern "C" fn on_backstop(ev: *mut ngx_event_t) {
+    guard((), || {
+        let ctx = &*((*ev).data as *const RequestCtx);
+        let outcome = Outcome::new(Verdict::Unavailable)
+            .note(NoteLevel::Warn, "validation did not finish in time");
+        finish(ctx, outcome);
+    })
+}
+
+/// Stores the outcome and re-runs the request's phases. Nothing of the request may be touched
+/// afterwards: resuming can finalize it and free its pool, ctx included.
+unsafe fn finish(ctx: &RequestCtx, outcome: Outcome) {
+    ctx.settle();
+    *ctx.outcome.borrow_mut() = Some(outcome);
+    let r: *mut ngx_http_request_t = ctx.request;
+    let c = (*r).connection;
+    let log_ctx = (*(*c).log).data.cast::<ngx_http_log_ctx_t>();
+    if !log_ctx.is_null() {
+        (*log_ctx).current_request = r;
+    }
+    if let Some(resume) = (*r).write_event_handler {
+        resume(r);
+    }
+    ngx_http_run_posted_requests(c);
+}
+
+pub unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
+    if ngx_process != NGX_PROCESS_WORKER as ngx::ffi::ngx_uint_t
+        && ngx_process != NGX_PROCESS_SINGLE as ngx::ffi::ngx_uint_t
+    {
+        return NGX_OK as ngx_int_t;
+    }
+    let log = (*cycle).log;
+    match start_bridge(log) {
+        Ok(bridge) => {
+            *BRIDGE.lock() = Some(bridge);
+            NGX_OK as ngx_int_t
+        }
+        Err(e) => {
+            ngx_log_error!(NGX_LOG_ALERT, log, "authotron: cannot start the runtime: {e}");
+            ngx::ffi::NGX_ERROR as ngx_int_t
+        }
+    }
+}
+
+unsafe fn start_bridge(log: *mut ngx_log_t) -> Result<Bridge, String> {
+    let eventfd = libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC);
+    if eventfd < 0 {
+        return Err(format!("eventfd: {}", std::io::Error::last_os_error()));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_blocking_threads(8)
+        .thread_name("authotron")
+        .on_thread_start(block_signals)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            libc::close(eventfd);
+            format!("tokio: {e}")
+        })?;
+
+    let c = addr_of_mut!(WAKE_CONNECTION);
+    let rev = addr_of_mut!(WAKE_READ);
+    let wev = addr_of_mut!(WAKE_WRITE);
+    (*c).fd = eventfd;
+    (*c).read = rev;
+    (*c).write = wev;
+    (*c).log = log;
+    (*rev).data = c.cast();
+    (*rev).log = log;
+    (*rev).handler = Some(on_wakeup);
+    (*wev).data = c.cast();
+    (*wev).log = log;
+    if ngx_handle_read_event(rev, 0) != NGX_OK as ngx_int_t {
+        libc::close(eventfd);
+        return Err("cannot watch the eventfd".to_owned());
+    }
+    Ok(Bridge {
+        runtime,
+        completions: Arc::new(Completions {
+            finished: Mutex::new(Vec::new()),
+            eventfd,
+        }),
+    })
+}
+
+/// Signals aimed at the process must reach NGINX's thread, as in NGINX's own thread pools.
+fn block_signals() {
+    // SAFETY: plain libc calls on a local signal set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        for keep in [libc::SIGILL, libc::SIGFPE, libc::SIGSEGV, libc::SIGBUS] {
+            libc::sigdelset(&mut set, keep);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+pub unsafe extern "C" fn exit_process(cycle: *mut ngx_cycle_t) {
+    guard((), || {
+        let Some(bridge) = BRIDGE.lock().take() else { return };
+        let pending = PENDING.with(|p| p.borrow().len());
+        bridge.runtime.shutdown_timeout(SHUTDOWN_WAIT);
+        libc::close(bridge.completions.eventfd);
+        ngx_log_error!(
+            NGX_LOG_NOTICE,
+            (*cycle).log,
+            "authotron: runtime stopped, {pending} validations pending"
+        );
+    })
+}

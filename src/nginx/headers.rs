@@ -1,0 +1,200 @@
+//! Reading request headers, rewriting what the upstream receives, and response headers.
+//!
+//! NGINX has no way to delete a header line, and `proxy_pass` forwards every line in
+//! `headers_in`. So every client copy of a header we own is overwritten in place: a client can
+//! never get its own value of our output headers to the backend.
+
+use ngx::ffi::{
+    ngx_hash_strlow, ngx_http_request_t, ngx_list_part_t, ngx_list_push, ngx_list_t, ngx_pnalloc,
+    ngx_pool_t, ngx_str_t, ngx_table_elt_t,
+};
+
+use super::directives::LocConf;
+use crate::auth::Identity;
+
+pub const AUTHORIZATION: &str = "Authorization";
+pub const REALM_SELECTOR: &str = "X-Auth-Realm";
+const LEGACY_USERNAME: &str = "X-Auth-Username";
+const LEGACY_ROLES: &str = "X-Auth-Roles";
+
+/// Out of pool memory while writing headers.
+#[derive(Debug)]
+pub struct NoMemory;
+
+/// The client's `Authorization` value (NGINX keeps at most one: it rejects duplicates).
+///
+/// # Safety
+/// `r` must be a live request on the NGINX thread; the slice lives as long as its pool.
+pub unsafe fn authorization<'a>(r: *mut ngx_http_request_t) -> Option<&'a [u8]> {
+    let h = (*r).headers_in.authorization;
+    (!h.is_null()).then(|| (*h).value.as_bytes())
+}
+
+/// The first value of a request header.
+///
+/// # Safety
+/// As for `authorization`.
+pub unsafe fn first_in<'a>(r: *mut ngx_http_request_t, name: &str) -> Option<&'a [u8]> {
+    let mut found: Option<ngx_str_t> = None;
+    for_each(&mut (*r).headers_in.headers, |h| {
+        if found.is_none() && h.key.as_bytes().eq_ignore_ascii_case(name.as_bytes()) {
+            found = Some(h.value);
+        }
+    });
+    found.map(|v| {
+        if v.len == 0 {
+            &[][..]
+        } else {
+            std::slice::from_raw_parts(v.data, v.len)
+        }
+    })
+}
+
+/// Gives the upstream our view of the caller: the token in the configured header, the legacy
+/// headers or blanks in their place, and no trace of the client's credential.
+///
+/// # Safety
+/// `r` must be a live request on the NGINX thread.
+pub unsafe fn forward_identity(
+    r: *mut ngx_http_request_t,
+    loc: &LocConf,
+    identity: &Identity,
+    token: &str,
+) -> Result<(), NoMemory> {
+    let bearer = format!("Bearer {token}");
+    replace_in(r, loc.header(), bearer.as_bytes(), true)?;
+    if !loc.header().eq_ignore_ascii_case(AUTHORIZATION) {
+        replace_in(r, AUTHORIZATION, b"", false)?;
+    }
+    for (name, value) in legacy_values(identity) {
+        if loc.legacy_headers() {
+            replace_in(r, name, value.as_bytes(), true)?;
+        } else {
+            replace_in(r, name, b"", false)?;
+        }
+    }
+    Ok(())
+}
+
+/// Upstream's `include_legacy_headers` trio.
+pub fn legacy_values(identity: &Identity) -> [(&'static str, String); 3] {
+    let user = &identity.user;
+    [
+        (LEGACY_USERNAME, user.username.clone()),
+        (REALM_SELECTOR, user.realm.clone()),
+        (LEGACY_ROLES, user.roles_joined()),
+    ]
+}
+
+/// Overwrites every copy of request header `name` with `value`; adds one if there is none and
+/// `add` is set.
+unsafe fn replace_in(
+    r: *mut ngx_http_request_t,
+    name: &str,
+    value: &[u8],
+    add: bool,
+) -> Result<(), NoMemory> {
+    let pool = (*r).pool;
+    let value = pool_str(pool, value)?;
+    let mut replaced = false;
+    for_each(&mut (*r).headers_in.headers, |h| {
+        if h.key.as_bytes().eq_ignore_ascii_case(name.as_bytes()) {
+            h.value = value;
+            replaced = true;
+        }
+    });
+    if replaced || !add {
+        return Ok(());
+    }
+    let h = push(&mut (*r).headers_in.headers, pool, name, value)?;
+    if name.eq_ignore_ascii_case(AUTHORIZATION) {
+        (*r).headers_in.authorization = h;
+    }
+    Ok(())
+}
+
+/// Adds a response header.
+///
+/// # Safety
+/// `r` must be a live request on the NGINX thread.
+pub unsafe fn add_out(
+    r: *mut ngx_http_request_t,
+    name: &str,
+    value: &[u8],
+) -> Result<*mut ngx_table_elt_t, NoMemory> {
+    let pool = (*r).pool;
+    let value = pool_str(pool, value)?;
+    push(&mut (*r).headers_out.headers, pool, name, value)
+}
+
+/// Adds the `WWW-Authenticate` challenge the way `auth_basic` does, so `satisfy any` can
+/// withdraw it.
+///
+/// # Safety
+/// `r` must be a live request on the NGINX thread.
+pub unsafe fn challenge(r: *mut ngx_http_request_t, value: &str) -> Result<(), NoMemory> {
+    let h = add_out(r, "WWW-Authenticate", value.as_bytes())?;
+    link_www_authenticate(r, h);
+    Ok(())
+}
+
+#[cfg(ngx_table_elt_next)]
+unsafe fn link_www_authenticate(r: *mut ngx_http_request_t, h: *mut ngx_table_elt_t) {
+    (*h).next = (*r).headers_out.www_authenticate;
+    (*r).headers_out.www_authenticate = h;
+}
+
+#[cfg(not(ngx_table_elt_next))]
+unsafe fn link_www_authenticate(r: *mut ngx_http_request_t, h: *mut ngx_table_elt_t) {
+    (*r).headers_out.www_authenticate = h;
+}
+
+/// Appends a fully initialised element: list memory is not zeroed, and the proxy module looks
+/// headers up by `hash` and `lowcase_key`.
+unsafe fn push(
+    list: *mut ngx_list_t,
+    pool: *mut ngx_pool_t,
+    name: &str,
+    value: ngx_str_t,
+) -> Result<*mut ngx_table_elt_t, NoMemory> {
+    let h = ngx_list_push(list).cast::<ngx_table_elt_t>();
+    if h.is_null() {
+        return Err(NoMemory);
+    }
+    let key = pool_str(pool, name.as_bytes())?;
+    let lowcase = ngx_pnalloc(pool, name.len()).cast::<u8>();
+    if lowcase.is_null() {
+        return Err(NoMemory);
+    }
+    (*h).hash = ngx_hash_strlow(lowcase, key.data, key.len);
+    (*h).key = key;
+    (*h).value = value;
+    (*h).lowcase_key = lowcase;
+    #[cfg(ngx_table_elt_next)]
+    {
+        (*h).next = std::ptr::null_mut();
+    }
+    Ok(h)
+}
+
+unsafe fn pool_str(pool: *mut ngx_pool_t, bytes: &[u8]) -> Result<ngx_str_t, NoMemory> {
+    if bytes.is_empty() {
+        // A valid pointer even for nothing: NGINX copies header values with memcpy.
+        return Ok(ngx_str_t {
+            len: 0,
+            data: c"".as_ptr().cast_mut().cast(),
+        });
+    }
+    ngx_str_t::from_bytes(pool, bytes).ok_or(NoMemory)
+}
+
+unsafe fn for_each(list: *mut ngx_list_t, mut f: impl FnMut(&mut ngx_table_elt_t)) {
+    let mut part: *mut ngx_list_part_t = &mut (*list).part;
+    while !part.is_null() {
+        let elts = (*part).elts.cast::<ngx_table_elt_t>();
+        for i in 0..(*part).nelts {
+            f(&mut *elts.add(i));
+        }
+        part = (*part).next;
+    }
+}

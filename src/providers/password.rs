@@ -1,0 +1,96 @@
+//! Password checks for the plain provider: constant-time plaintext comparison, and Argon2id or
+//! bcrypt verification on tokio's blocking pool so no hash ever runs on the NGINX event loop.
+
+use std::sync::{Arc, OnceLock};
+
+use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
+
+/// Hash verifications allowed at once per worker. Argon2 is memory-hard by design; a burst of
+/// wrong passwords must not take every core and gigabytes of memory.
+const CONCURRENT_HASH_CHECKS: usize = 2;
+
+/// How a configured user's password is stored.
+#[derive(Clone)]
+pub enum StoredPassword {
+    /// SHA-256 of the plaintext, so comparison time depends on neither length nor content.
+    Plain([u8; 32]),
+    /// An Argon2id or bcrypt string, validated when the config was loaded.
+    Hash(Arc<str>),
+}
+
+impl StoredPassword {
+    pub fn plain(password: &str) -> Self {
+        StoredPassword::Plain(digest(password))
+    }
+
+    pub fn hashed(phc: &str) -> Self {
+        StoredPassword::Hash(phc.into())
+    }
+}
+
+pub fn digest(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+pub fn same_digest(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// Verifies `password` against a hash off the event loop. A hash that fails to parse counts as
+/// a mismatch (config loading already rejected malformed ones).
+pub async fn verify_hash(hash: Arc<str>, password: String) -> Result<bool, String> {
+    let permits = hash_permits();
+    let _permit = permits
+        .acquire()
+        .await
+        .map_err(|_| "password checks are shutting down".to_owned())?;
+    tokio::task::spawn_blocking(move || verify_hash_now(&hash, &password))
+        .await
+        .map_err(|e| format!("password check failed: {e}"))
+}
+
+fn verify_hash_now(hash: &str, password: &str) -> bool {
+    if hash.starts_with("$2") {
+        return bcrypt::verify(password, hash).unwrap_or(false);
+    }
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+fn hash_permits() -> &'static Semaphore {
+    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| Semaphore::new(CONCURRENT_HASH_CHECKS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // `echo -n pw | argon2 saltsaltsalt -id -t 1 -m 8 -e`
+    const ARGON2_PW: &str = "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$Ppmdan2yDv6l5sdaRM52bjjoXuSF2+ZrIcKRt4sHWoc";
+    // `htpasswd -nbB -C 4 u pw`
+    const BCRYPT_PW: &str = "$2y$04$scC7WTEp0UP9Pe1e8mLm.Oy28DcW0upnLIY1.sKSTF.3VOrqd61la";
+
+    #[tokio::test]
+    async fn argon2_and_bcrypt_verify() {
+        for hash in [ARGON2_PW, BCRYPT_PW] {
+            assert_eq!(verify_hash(hash.into(), "pw".into()).await, Ok(true), "{hash}");
+            assert_eq!(verify_hash(hash.into(), "pW".into()).await, Ok(false), "{hash}");
+            assert_eq!(verify_hash(hash.into(), "".into()).await, Ok(false), "{hash}");
+        }
+    }
+
+    #[test]
+    fn plaintext_compares_digests() {
+        assert!(same_digest(&digest("secret"), &digest("secret")));
+        assert!(!same_digest(&digest("secret"), &digest("Secret")));
+        assert!(!same_digest(&digest("secret"), &digest("secret ")));
+    }
+}

@@ -1,0 +1,309 @@
+//! `type: plain`: HTTP Basic against the users listed in the config (reference §3.1).
+
+use std::sync::Arc;
+
+use base64::Engine;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use super::password::{digest, same_digest, verify_hash, StoredPassword};
+use super::{Provider, ProviderVerdict};
+use crate::auth::header::Scheme;
+use crate::auth::user::User;
+use crate::config::PlainProviderConfig;
+
+const WRONG: &str = "Wrong username or password";
+
+pub struct PlainProvider {
+    name: String,
+    realm: String,
+    users: Vec<PlainUser>,
+}
+
+struct PlainUser {
+    username_digest: [u8; 32],
+    username: String,
+    password: StoredPassword,
+    roles: Vec<String>,
+}
+
+impl PlainProvider {
+    pub fn new(config: &PlainProviderConfig) -> Self {
+        let users = config
+            .users
+            .iter()
+            .map(|u| PlainUser {
+                username_digest: digest(&u.username),
+                username: u.username.clone(),
+                password: match (&u.password_hash, &u.password) {
+                    (Some(hash), _) => StoredPassword::hashed(hash),
+                    (None, Some(plain)) => StoredPassword::plain(plain),
+                    // Config loading requires one of the two; a user without either can never log in.
+                    (None, None) => StoredPassword::Plain([0; 32]),
+                },
+                roles: u.roles.clone(),
+            })
+            .collect();
+        PlainProvider {
+            name: config.name.clone(),
+            realm: config.realm.clone(),
+            users,
+        }
+    }
+
+    async fn check(self: Arc<Self>, credential: String) -> ProviderVerdict {
+        let (username, password) = match decode_basic(&credential) {
+            Ok(pair) => pair,
+            Err(reason) => return ProviderVerdict::Rejected(reason.to_owned()),
+        };
+
+        // Every user is compared, so timing does not tell which usernames exist.
+        let wanted = digest(&username);
+        let given = digest(&password);
+        let mut plain_match = None;
+        let mut hashed = Vec::new();
+        for (index, user) in self.users.iter().enumerate() {
+            if !same_digest(&user.username_digest, &wanted) {
+                continue;
+            }
+            match &user.password {
+                StoredPassword::Plain(stored) => {
+                    if same_digest(stored, &given) && plain_match.is_none() {
+                        plain_match = Some(index);
+                    }
+                }
+                StoredPassword::Hash(hash) => hashed.push((index, hash.clone())),
+            }
+        }
+
+        if let Some(index) = plain_match {
+            return self.accept(index);
+        }
+        if hashed.is_empty() {
+            if let Some(decoy) = self.first_hash() {
+                // An unknown username costs as much as a known one.
+                let _ = verify_hash(decoy, password).await;
+            }
+            return ProviderVerdict::Rejected(WRONG.to_owned());
+        }
+        for (index, hash) in hashed {
+            match verify_hash(hash, password.clone()).await {
+                Ok(true) => return self.accept(index),
+                Ok(false) => {}
+                Err(reason) => return ProviderVerdict::Unavailable(reason),
+            }
+        }
+        ProviderVerdict::Rejected(WRONG.to_owned())
+    }
+
+    fn accept(&self, index: usize) -> ProviderVerdict {
+        let user = &self.users[index];
+        ProviderVerdict::Accepted(User::new(
+            user.username.clone(),
+            self.realm.clone(),
+            user.roles.clone(),
+        ))
+    }
+
+    fn first_hash(&self) -> Option<Arc<str>> {
+        self.users.iter().find_map(|u| match &u.password {
+            StoredPassword::Hash(hash) => Some(hash.clone()),
+            StoredPassword::Plain(_) => None,
+        })
+    }
+}
+
+impl Provider for PlainProvider {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    fn scheme(&self) -> Scheme {
+        Scheme::Basic
+    }
+
+    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
+        self.check(credential).boxed()
+    }
+}
+
+/// Standard base64 with padding, UTF-8, split at the first colon; a missing colon means an
+/// empty password. The messages are upstream's.
+fn decode_basic(credential: &str) -> Result<(String, String), &'static str> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(credential)
+        .map_err(|_| "Invalid base64 in Basic auth")?;
+    let text = String::from_utf8(bytes).map_err(|_| "Invalid UTF-8 in Basic auth")?;
+    let (username, password) = text.split_once(':').unwrap_or((&text, ""));
+    if username.is_empty() {
+        return Err("No username in Basic credentials");
+    }
+    Ok((username.to_owned(), password.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PlainUser as UserConfig;
+
+    const ARGON2_PW: &str = "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$Ppmdan2yDv6l5sdaRM52bjjoXuSF2+ZrIcKRt4sHWoc";
+    const BCRYPT_PW: &str = "$2y$04$scC7WTEp0UP9Pe1e8mLm.Oy28DcW0upnLIY1.sKSTF.3VOrqd61la";
+
+    fn user(name: &str, password: &str, roles: &[&str]) -> UserConfig {
+        UserConfig {
+            username: name.into(),
+            password: Some(password.into()),
+            password_hash: None,
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    fn hashed(name: &str, hash: &str) -> UserConfig {
+        UserConfig {
+            username: name.into(),
+            password: None,
+            password_hash: Some(hash.into()),
+            roles: vec!["hashed".into()],
+        }
+    }
+
+    fn provider(users: Vec<UserConfig>) -> Arc<PlainProvider> {
+        Arc::new(PlainProvider::new(&PlainProviderConfig {
+            name: "Plain provider".into(),
+            realm: "test".into(),
+            users,
+        }))
+    }
+
+    /// The users of upstream's plain provider tests (reference §9 B).
+    fn upstream_users() -> Arc<PlainProvider> {
+        provider(vec![
+            user("admin", "admin123", &["admin", "user"]),
+            user("user1", "password1", &["user"]),
+            user("guest", "guest123", &[]),
+            user("empty_roles", "password", &[]),
+            user("user@domain.com", "p@ssw0rd!#$", &[]),
+            user("用户", "密码", &[]),
+        ])
+    }
+
+    fn b64(raw: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    }
+
+    async fn run(p: &Arc<PlainProvider>, raw: &[u8]) -> ProviderVerdict {
+        p.clone().authenticate(b64(raw)).await
+    }
+
+    fn rejected_with(verdict: ProviderVerdict) -> String {
+        match verdict {
+            ProviderVerdict::Rejected(reason) => reason,
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn valid_credentials_give_the_user() {
+        let ProviderVerdict::Accepted(u) = run(&upstream_users(), b"admin:admin123").await else {
+            panic!("admin rejected")
+        };
+        assert_eq!(u.username, "admin");
+        assert_eq!(u.realm, "test");
+        assert_eq!(u.roles, ["admin", "user"]);
+        assert_eq!(u.version, 1);
+        assert!(u.attributes.is_empty() && u.scopes.is_empty());
+
+        let ProviderVerdict::Accepted(g) = run(&upstream_users(), b"guest:guest123").await else {
+            panic!("guest rejected")
+        };
+        assert!(g.roles.is_empty());
+    }
+
+    #[tokio::test]
+    async fn wrong_or_unknown_is_rejected() {
+        let p = upstream_users();
+        for raw in [
+            &b"admin:wrong"[..],
+            b"nobody:admin123",
+            b"nobody:nothing",
+            b"admin:",
+            b"usernamepassword",
+            b"user:pass:word",
+            b"ADMIN:admin123",
+            b"admin:ADMIN123",
+            b" admin :admin123",
+        ] {
+            assert_eq!(rejected_with(run(&p, raw).await), WRONG, "{raw:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn password_may_contain_colons() {
+        let p = provider(vec![user("user", "pass:word", &[])]);
+        assert!(matches!(
+            run(&p, b"user:pass:word").await,
+            ProviderVerdict::Accepted(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn malformed_credentials_have_upstream_messages() {
+        let p = upstream_users();
+        let verdict = p.clone().authenticate("not_base64".into()).await;
+        assert_eq!(rejected_with(verdict), "Invalid base64 in Basic auth");
+        let verdict = run(&p, &[0xff, 0xfe, 0xfd]).await;
+        assert_eq!(rejected_with(verdict), "Invalid UTF-8 in Basic auth");
+        for raw in [&b":password"[..], b":"] {
+            assert_eq!(
+                rejected_with(run(&p, raw).await),
+                "No username in Basic credentials"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn special_and_unicode_characters_work() {
+        let p = upstream_users();
+        assert!(matches!(
+            run(&p, "user@domain.com:p@ssw0rd!#$".as_bytes()).await,
+            ProviderVerdict::Accepted(_)
+        ));
+        assert!(matches!(
+            run(&p, "用户:密码".as_bytes()).await,
+            ProviderVerdict::Accepted(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn empty_user_list_rejects() {
+        assert_eq!(rejected_with(run(&provider(vec![]), b"a:b").await), WRONG);
+    }
+
+    #[tokio::test]
+    async fn hashed_users_verify() {
+        let p = provider(vec![hashed("argon", ARGON2_PW), hashed("bcrypt", BCRYPT_PW)]);
+        for name in ["argon", "bcrypt"] {
+            let ProviderVerdict::Accepted(u) = run(&p, format!("{name}:pw").as_bytes()).await
+            else {
+                panic!("{name} rejected")
+            };
+            assert_eq!(u.username, name);
+            assert_eq!(u.roles, ["hashed"]);
+            let wrong = run(&p, format!("{name}:nope").as_bytes()).await;
+            assert_eq!(rejected_with(wrong), WRONG);
+        }
+        assert_eq!(rejected_with(run(&p, b"ghost:pw").await), WRONG);
+    }
+
+    #[test]
+    fn metadata() {
+        let p = upstream_users();
+        assert_eq!(p.scheme(), Scheme::Basic);
+        assert_eq!(p.realm(), "test");
+        assert_eq!(p.name(), "Plain provider");
+    }
+}

@@ -1,0 +1,734 @@
+package Test::Authotron;
+
+# Integration harness for the authotron NGINX module, in the style of Test::Nginx.
+#
+# A .t file holds Test::Base blocks after __DATA__. Each block gets its own NGINX prefix, a
+# generated nginx.conf (the module loaded with load_module, one worker, master on, daemon off)
+# and authotron.yaml, runs the real binary, sends its requests and checks the answers and logs.
+# The sections a block may use are listed in %SECTIONS below; t/README.md explains them.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use Exporter qw(import);
+use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
+use IO::Select;
+use IO::Socket::INET;
+use JSON::PP;
+use MIME::Base64 qw(encode_base64);
+use POSIX qw(WNOHANG);
+use Test::Base ();    # only its block parser; we do not want its exports or source filter
+use Test::Base::Filter ();
+use Test::More;
+use Time::HiRes qw(sleep time);
+use Crypt::JWT qw(decode_jwt);
+
+our @EXPORT = qw(run_tests defaults);
+
+my $ROOT = abs_path(dirname(__FILE__) . '/../../..');
+
+# What every generated authotron.yaml starts with, unless a block's yaml is a whole file
+# (it starts with "version:"). The JWT checks use these values.
+our %JWT = (iss => 'authotron-test', exp => 600, secret => 't3st-s3cret-for-the-suite-only');
+
+my $YAML_HEADER = <<"YAML";
+version: "2.0.0"
+server: { host: 127.0.0.1, port: 8080 }
+metrics: { enabled: false }
+logging: { level: info, format: console }
+store: { enabled: false }
+services: []
+jwt:
+  iss: $JWT{iss}
+  exp: $JWT{exp}
+  secret: "$JWT{secret}"
+YAML
+
+# Section name => what it is. A misspelt section must fail loudly, not be ignored.
+my %SECTIONS = map { $_ => 1 } qw(
+  yaml jwt_aud main_config http_config config
+  request more_headers parallel reload_after abort_requests abort_after settle timeout
+  error_code response_headers response_headers_like
+  response_body response_body_like response_body_unlike response_json
+  upstream_headers upstream_jwt response_jwt
+  error_log no_error_log access_log_like
+  must_die config_ok
+);
+
+# Log lines that mean the module or NGINX misbehaved. Plain "signal" cannot be used: NGINX
+# logs every signal it receives (SIGQUIT, SIGCHLD, SIGHUP) at notice level.
+my @FORBIDDEN_LOG = ('[alert]', '[crit]', '[emerg]', 'exited on signal', 'panicked');
+
+my $JWT_RE = qr/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/;
+
+my %DEFAULTS;
+my $VERBOSE = $ENV{TEST_NGINX_VERBOSE};
+
+# Sections used by every block of a .t file that does not give its own.
+sub defaults {
+    my %d = @_;
+    $DEFAULTS{$_} = $d{$_} for keys %d;
+}
+
+sub run_tests {
+    my $nginx = locate('nginx_binary', 'TEST_NGINX_BINARY');
+    my $module = locate('module_path', 'TEST_NGINX_MODULE');
+    BAIL_OUT("NGINX binary not found or not executable: $nginx") unless -x $nginx;
+    BAIL_OUT("module not found: $module (build it: cargo build --release)")
+      unless $module eq 'none' || -f $module;
+
+    my $parser = Test::Authotron::Blocks->new;
+    my @blocks = @{ $parser->block_list };
+    BAIL_OUT("no blocks found after __DATA__") unless @blocks;
+    $_->run_filters for grep { !$_->is_filtered } @blocks;
+
+    my $backend = Test::Authotron::Echo->start;
+    for my $block (@blocks) {
+        my $first = Test::More->builder->current_test;
+        my $run = eval { Test::Authotron::Run->new($block, $nginx, $module, $backend->{port}) };
+        unless ($run) { fail($block->name . ": $@"); next }
+        eval { $run->execute; 1 } or fail($block->name . ": harness error: $@");
+        my @results = (Test::More->builder->summary)[$first .. Test::More->builder->current_test - 1];
+        $run->report_failure if grep { !$_ } @results;
+        $run->cleanup;
+    }
+    $backend->stop;
+    done_testing();
+}
+
+# The NGINX binary and module: env override, else scripts/lib.sh's lookup (one definition).
+sub locate {
+    my ($function, $env) = @_;
+    return $ENV{$env} if defined $ENV{$env} && length $ENV{$env};
+    my $out = `bash -c '. "\$1" && $function' locate "$ROOT/scripts/lib.sh"`;
+    chomp $out;
+    return $out;
+}
+
+sub section {
+    my ($block, $name) = @_;
+    return undef unless exists $block->{$name};
+    my @v = @{ $block->{$name} };
+    return @v == 1 ? $v[0] : \@v;
+}
+
+# A free loopback port: bind port 0, read what the kernel chose, release it.
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp', Listen => 1, ReuseAddr => 1)
+      or die "cannot bind a free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub slurp {
+    my ($path) = @_;
+    open my $fh, '<', $path or return '';
+    local $/;
+    return scalar <$fh>;
+}
+
+sub spew {
+    my ($path, $text) = @_;
+    open my $fh, '>', $path or die "cannot write $path: $!";
+    print {$fh} $text;
+    close $fh or die "cannot write $path: $!";
+}
+
+sub line_of {
+    my ($text, $needle, $what) = @_;
+    my @lines = split /\n/, $text;
+    for my $i (0 .. $#lines) { return $i + 1 if index($lines[$i], $needle) >= 0 }
+    die "placeholder: '$needle' not found in $what\n";
+}
+
+# ---------------------------------------------------------------------------------------------
+package Test::Authotron::Blocks;
+our @ISA = ('Test::Base');
+
+package Test::Authotron::Blocks::Filter;
+our @ISA = ('Test::Base::Filter');
+
+# Test::Base's own eval filter turns a syntax error into the section's value; a test with a
+# broken eval section must fail, not silently compare against an error message.
+sub eval {
+    my ($self, $code) = @_;
+    my @value = CORE::eval("package main; no strict 'vars'; $code");
+    die "eval section failed: $@" if $@;
+    return @value;
+}
+
+# ---------------------------------------------------------------------------------------------
+# The echo backend (scripts/echo-backend), one per .t file.
+package Test::Authotron::Echo;
+
+sub start {
+    my ($class) = @_;
+    my $script = "$ROOT/scripts/echo-backend";
+    my $pid = open(my $out, '-|', 'python3', $script) or die "cannot start $script: $!";
+    my $line = <$out>;
+    die "echo backend did not start\n" unless defined $line && $line =~ m{127\.0\.0\.1:(\d+)};
+    return bless { pid => $pid, port => $1, out => $out }, $class;
+}
+
+sub stop {
+    my ($self) = @_;
+    return unless $self->{pid};
+    kill 'TERM', $self->{pid};
+    waitpid $self->{pid}, 0;
+    delete $self->{pid};
+}
+
+sub DESTROY { $_[0]->stop }
+
+# ---------------------------------------------------------------------------------------------
+# One block: its prefix, its files, its NGINX and its checks.
+package Test::Authotron::Run;
+
+use Test::More;
+use Time::HiRes qw(sleep time);
+use POSIX qw(WNOHANG);
+use JSON::PP;
+use MIME::Base64 qw(encode_base64);
+use Crypt::JWT qw(decode_jwt);
+
+BEGIN {
+    *section = \&Test::Authotron::section;
+    *slurp   = \&Test::Authotron::slurp;
+    *spew    = \&Test::Authotron::spew;
+}
+
+sub new {
+    my ($class, $block, $nginx, $module, $echo_port) = @_;
+    for my $name (keys %$block) {
+        next if $name =~ /^_/ || grep { $_ eq $name } qw(name description seq_num is_filtered blocks_object original_values);
+        die "unknown section '--- $name' in block '" . $block->name . "'\n" unless $SECTIONS{$name};
+    }
+    my $prefix = File::Temp::tempdir('authotron-t-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    chmod 0755, $prefix;    # workers run as nobody when the suite runs as root
+    mkdir "$prefix/logs";   # NGINX opens its built-in error log here before reading the config
+    return bless {
+        block => $block, name => $block->name, nginx => $nginx, module => $module,
+        echo_port => $echo_port, prefix => $prefix, port => Test::Authotron::free_port(),
+        conf => "$prefix/nginx.conf", yaml_path => "$prefix/authotron.yaml",
+    }, $class;
+}
+
+sub get {
+    my ($self, $name) = @_;
+    my $v = section($self->{block}, $name);
+    return defined $v ? $v : $DEFAULTS{$name};
+}
+
+sub execute {
+    my ($self) = @_;
+    $self->write_files;
+    if (defined $self->get('must_die') || defined $self->get('config_ok')) {
+        return $self->config_test;
+    }
+    $self->start_nginx or return;
+    my @responses = $self->send_requests;
+    my $reloaded_worker = $self->{reloaded_worker};
+    $self->check_old_worker_exit($reloaded_worker) if defined $reloaded_worker;
+    $self->stop_nginx;
+    $self->check_response($_, $responses[$_], scalar @responses) for 0 .. $#responses;
+    $self->check_logs(slurp("$self->{prefix}/error.log") . slurp("$self->{prefix}/stderr.log"));
+    $self->check_worker_starts;
+    if (defined(my $like = $self->get('access_log_like'))) {
+        my $log = slurp("$self->{prefix}/access.log");
+        like($log, qr/$like/m, "$self->{name}: access log");
+    }
+}
+
+# --- files -----------------------------------------------------------------------------------
+
+sub write_files {
+    my ($self) = @_;
+    my $yaml = $self->get('yaml');
+    if (defined $yaml) {
+        unless ($yaml =~ /^version:/m) {
+            my $header = $YAML_HEADER;
+            if (defined(my $aud = $self->get('jwt_aud'))) { $header .= "  aud: $aud\n" }
+            $yaml = $header . $yaml;
+        }
+        $self->{yaml} = $yaml;
+        spew($self->{yaml_path}, $yaml);
+    }
+    my $p = $self->{prefix};
+    my $load = $self->{module} eq 'none' ? '# module not loaded (TEST_NGINX_MODULE=none)' : "load_module $self->{module};";
+    my $authotron_config = defined $yaml ? 'authotron_config authotron.yaml;' : '';
+    my $conf = <<"CONF";
+# generated by t/lib/Test/Authotron.pm for: $self->{name}
+$load
+master_process on;
+worker_processes 1;
+daemon off;
+pid $p/nginx.pid;
+error_log $p/error.log debug;
+${\ ($self->get('main_config') // '')}
+events { worker_connections 1024; }
+
+http {
+    access_log $p/access.log;
+    upstream echo { server 127.0.0.1:$self->{echo_port}; }
+    $authotron_config
+${\ ($self->get('http_config') // '')}
+    server {
+        listen 127.0.0.1:$self->{port};
+        server_name localhost;
+${\ ($self->get('config') // '')}
+    }
+}
+CONF
+    $self->{conf_text} = $conf;
+    spew($self->{conf}, $conf);
+}
+
+# %%BASE64(text)%%, %%LINE:text%% (line of text in nginx.conf), %%YAML_LINE:text%%,
+# %%PREFIX%%. In regex context the inserted text is quoted.
+sub expand {
+    my ($self, $text, $regex) = @_;
+    return $text unless defined $text && !ref $text;
+    my $q = sub { $regex ? quotemeta($_[0]) : $_[0] };
+    $text =~ s/%%BASE64\((.*?)\)%%/$q->(encode_base64($1, ''))/ge;
+    $text =~ s/%%LINE:(.*?)%%/Test::Authotron::line_of($self->{conf_text}, $1, 'nginx.conf')/ge;
+    $text =~ s/%%YAML_LINE:(.*?)%%/Test::Authotron::line_of($self->{yaml} \/\/ '', $1, 'authotron.yaml')/ge;
+    $text =~ s/%%PREFIX%%/$q->($self->{prefix})/ge;
+    return $text;
+}
+
+# --- nginx -t ----------------------------------------------------------------------------------
+
+sub config_test {
+    my ($self) = @_;
+    my $out = `"$self->{nginx}" -p "$self->{prefix}/" -c "$self->{conf}" -t 2>&1`;
+    my $status = $?;
+    $self->{config_test_output} = $out;
+    ok(!($status & 127), "$self->{name}: nginx -t was not killed by a signal");
+    if (defined $self->get('must_die')) {
+        ok($status >> 8, "$self->{name}: nginx -t rejects the configuration");
+    } else {
+        is($status >> 8, 0, "$self->{name}: nginx -t accepts the configuration");
+    }
+    $self->check_logs($out);
+}
+
+# --- running NGINX -----------------------------------------------------------------------------
+
+sub nginx_cmd {
+    my ($self, @args) = @_;
+    return ($self->{nginx}, '-p', "$self->{prefix}/", '-c', $self->{conf}, @args);
+}
+
+# nginx -s <signal>, its chatter kept out of the TAP stream.
+sub signal {
+    my ($self, $name) = @_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>>', "$self->{prefix}/signal.log" or POSIX::_exit(126);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        exec $self->nginx_cmd('-s', $name) or POSIX::_exit(127);
+    }
+    waitpid $pid, 0;
+    return $? == 0;
+}
+
+sub start_nginx {
+    my ($self) = @_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>>', "$self->{prefix}/stderr.log" or POSIX::_exit(126);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        exec $self->nginx_cmd or POSIX::_exit(127);
+    }
+    $self->{pid} = $pid;
+    my $deadline = time + 10;
+    while (time < $deadline) {
+        if (waitpid($pid, WNOHANG) == $pid) {
+            delete $self->{pid};
+            fail("$self->{name}: nginx starts (exit status $?)");
+            return 0;
+        }
+        my $log = slurp("$self->{prefix}/error.log");
+        if ($log =~ /start worker process/) {
+            my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Proto => 'tcp');
+            if ($s) { close $s; return 1 }
+        }
+        sleep 0.05;
+    }
+    fail("$self->{name}: nginx starts within 10 s");
+    return 0;
+}
+
+sub stop_nginx {
+    my ($self) = @_;
+    my $pid = delete $self->{pid} or return;
+    $self->signal('quit') or kill 'QUIT', $pid;
+    my $deadline = time + 20;
+    while (time < $deadline) {
+        if (waitpid($pid, WNOHANG) == $pid) {
+            is($?, 0, "$self->{name}: nginx exits cleanly after -s quit");
+            return;
+        }
+        sleep 0.05;
+    }
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+    fail("$self->{name}: nginx exits within 20 s of -s quit");
+}
+
+sub worker_pids {
+    my ($self) = @_;
+    my @pids = slurp("$self->{prefix}/error.log") =~ /start worker process (\d+)/g;
+    return @pids;
+}
+
+# A crashed worker is silently replaced by the master; count the starts to notice it.
+sub check_worker_starts {
+    my ($self) = @_;
+    my $expected = 1 + ($self->{reloads} // 0);
+    is(scalar($self->worker_pids), $expected, "$self->{name}: worker started $expected time(s), never respawned");
+}
+
+sub check_old_worker_exit {
+    my ($self, $old) = @_;
+    my $deadline = time + 20;
+    while (time < $deadline) {
+        if (slurp("$self->{prefix}/error.log") =~ /worker process $old exited with code (\d+)/) {
+            is($1, 0, "$self->{name}: the worker from before the reload exits with code 0");
+            return;
+        }
+        sleep 0.1;
+    }
+    fail("$self->{name}: the worker from before the reload exits within 20 s");
+}
+
+# --- requests -----------------------------------------------------------------------------------
+
+# A request is "METHOD /uri" optionally followed by header lines; more_headers adds more.
+sub raw_request {
+    my ($self, $spec, $more) = @_;
+    my ($line, @headers) = split /\n/, $self->expand($spec);
+    push @headers, split /\n/, $self->expand($more) if defined $more;
+    $line =~ s/^\s+|\s+$//g;
+    $line .= ' HTTP/1.1' unless $line =~ m{ HTTP/\d\.\d$};
+    my ($method) = split / /, $line;
+    my $raw = "$line\r\nHost: localhost\r\nConnection: close\r\n";
+    $raw .= "$_\r\n" for @headers;
+    $raw .= "Content-Length: 0\r\n" if $method =~ /^(POST|PUT|PATCH)$/ && !grep { /^content-length:/i } @headers;
+    return "$raw\r\n";
+}
+
+sub connect_and_send {
+    my ($self, $raw) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Proto => 'tcp')
+      or die "cannot connect to nginx on port $self->{port}: $!\n";
+    $s->autoflush(1);
+    print {$s} $raw;
+    return $s;
+}
+
+# Reads every socket to EOF together, so parallel requests are really in flight together.
+sub collect {
+    my ($self, @socks) = @_;
+    my $timeout = $self->get('timeout') // 20;
+    my %buf = map { ($_ => '') } 0 .. $#socks;
+    my %by_fh = map { (fileno($socks[$_]) => $_) } 0 .. $#socks;
+    my $sel = IO::Select->new(@socks);
+    my $deadline = time + $timeout;
+    while ($sel->count && time < $deadline) {
+        for my $fh ($sel->can_read($deadline - time)) {
+            my $i = $by_fh{ fileno $fh };
+            my $n = sysread($fh, my $chunk, 65536);
+            if ($n) { $buf{$i} .= $chunk; next }
+            $sel->remove($fh);
+            close $fh;
+        }
+    }
+    for my $fh ($sel->handles) { $sel->remove($fh); close $fh }
+    return map { parse_response($buf{$_}) } 0 .. $#socks;
+}
+
+sub send_requests {
+    my ($self) = @_;
+    if (defined(my $aborts = $self->get('abort_requests'))) {
+        my @socks = map { $self->connect_and_send($self->raw_request($_)) } (ref $aborts ? @$aborts : $aborts);
+        sleep($self->get('abort_after') // 0.1);
+        close $_ for @socks;
+        sleep($self->get('settle') // 2);
+    }
+    my $requests = $self->get('request') // 'GET /';
+    my @requests = ref $requests ? @$requests : ($requests);
+    my $more = $self->get('more_headers');
+    my @raws = map { $self->raw_request($requests[$_], per_request($more, $_)) } 0 .. $#requests;
+
+    unless (defined $self->get('parallel')) {
+        return map { $self->collect($self->connect_and_send($_)) } @raws;
+    }
+    my @socks = map { $self->connect_and_send($_) } @raws;
+    if (defined(my $delay = $self->get('reload_after'))) {
+        my @old = $self->worker_pids;
+        sleep $delay;
+        $self->signal('reload') or die "nginx -s reload failed\n";
+        $self->{reloads}++;
+        $self->{reloaded_worker} = $old[-1];
+    }
+    return $self->collect(@socks);
+}
+
+sub parse_response {
+    my ($raw) = @_;
+    return { raw => $raw } unless $raw =~ m{\AHTTP/1\.[01] (\d{3})[^\r\n]*\r\n(.*?)\r\n\r\n(.*)\z}s;
+    my ($status, $head, $body) = ($1, $2, $3);
+    my @headers = map { /^([^:]+):[ \t]*(.*?)[ \t]*$/ ? [$1, $2] : () } split /\r\n/, $head;
+    if (grep { lc $_->[0] eq 'transfer-encoding' && $_->[1] =~ /chunked/i } @headers) {
+        my $decoded = '';
+        while ($body =~ s/\A([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+            my $len = hex $1;
+            last if $len == 0;
+            $decoded .= substr($body, 0, $len, '');
+            $body =~ s/\A\r\n//;
+        }
+        $body = $decoded;
+    }
+    return { raw => $raw, status => $status, headers => \@headers, body => $body };
+}
+
+# An expectation given as an array holds one entry per request; a scalar applies to each.
+sub per_request {
+    my ($value, $i) = @_;
+    return ref $value eq 'ARRAY' ? $value->[$i] : $value;
+}
+
+# --- checks --------------------------------------------------------------------------------------
+
+sub check_response {
+    my ($self, $i, $res, $count) = @_;
+    my $label = $count > 1 ? "$self->{name} (request " . ($i + 1) . ")" : $self->{name};
+    my $want = sub { per_request($self->get($_[0]), $i) };
+
+    my $code = $want->('error_code') // 200;
+    unless (defined $res->{status}) {
+        fail("$label: a complete HTTP response");
+        diag("received: " . (length $res->{raw} ? $res->{raw} : '(nothing)'));
+        return;
+    }
+    is($res->{status}, $code, "$label: status");
+
+    if (defined(my $h = $want->('response_headers'))) {
+        report("$label: response headers", header_problems($res->{headers}, $self->expand($h), 0));
+    }
+    if (defined(my $h = $want->('response_headers_like'))) {
+        report("$label: response headers (like)", header_problems($res->{headers}, $self->expand($h), 1));
+    }
+    if (defined(my $b = $want->('response_body'))) {
+        is($res->{body}, $self->expand($b), "$label: response body");
+    }
+    if (defined(my $b = $want->('response_body_like'))) {
+        my $re = $self->expand($b, 1);
+        like($res->{body}, qr/$re/, "$label: response body (like)");
+    }
+    if (defined(my $b = $want->('response_body_unlike'))) {
+        my $re = $self->expand($b, 1);
+        unlike($res->{body}, qr/$re/, "$label: response body (unlike)");
+    }
+    if (defined(my $j = $want->('response_json'))) {
+        my $got = eval { JSON::PP->new->canonical->encode(JSON::PP->new->decode($res->{body})) } // "(not JSON: $res->{body})";
+        is($got, JSON::PP->new->canonical->encode(JSON::PP->new->decode($j)), "$label: response JSON");
+    }
+    if (defined(my $u = $want->('upstream_headers'))) {
+        report("$label: headers the upstream received", upstream_problems($res->{body}, $self->expand($u)));
+    }
+    if (defined(my $j = $want->('upstream_jwt'))) {
+        my @tokens = $res->{body} =~ /^[^:\n]+: Bearer ($JWT_RE)$/mg;
+        my %distinct = map { ($_ => 1) } @tokens;
+        if (!@tokens) {
+            fail("$label: the upstream received a Bearer JWT");
+            diag("upstream saw:\n$res->{body}");
+        } elsif (keys %distinct > 1) {
+            fail("$label: every Bearer header the upstream received carries the same JWT");
+        } else {
+            report("$label: upstream JWT", $self->jwt_problems($tokens[0], $j));
+        }
+    }
+    if (defined(my $j = $want->('response_jwt'))) {
+        my @auth = map { $_->[1] } grep { lc $_->[0] eq 'authorization' } @{ $res->{headers} };
+        my ($token) = @auth == 1 ? $auth[0] =~ /^Bearer ($JWT_RE)$/ : ();
+        report("$label: response Authorization JWT",
+            $token ? $self->jwt_problems($token, $j) : ("expected one 'Authorization: Bearer <jwt>' header, got: @auth"));
+    }
+}
+
+sub report {
+    my ($what, @problems) = @_;
+    ok(!@problems, $what) or diag(join "\n", @problems);
+}
+
+# Lines "Name: value" must match the header (exactly, or as a regex with $like); a header
+# given twice must hold exactly one value; "!Name" means the header must be absent.
+sub header_problems {
+    my ($headers, $spec, $like) = @_;
+    my @p;
+    for my $line (grep { /\S/ } split /\n/, $spec) {
+        my @vals;
+        if ($line =~ /^!\s*(\S+)\s*$/) {
+            my $name = $1;
+            @vals = map { $_->[1] } grep { lc $_->[0] eq lc $name } @$headers;
+            push @p, "header $name should be absent, got: @vals" if @vals;
+            next;
+        }
+        my ($name, $want) = $line =~ /^([^:]+):\s*(.*?)\s*$/ or die "bad header expectation: $line\n";
+        @vals = map { $_->[1] } grep { lc $_->[0] eq lc $name } @$headers;
+        if (@vals != 1) {
+            push @p, "expected one $name header, got " . scalar(@vals) . ": " . join(' | ', @vals);
+        } elsif ($like ? $vals[0] !~ /$want/ : $vals[0] ne $want) {
+            push @p, "$name: got '$vals[0]', expected " . ($like ? "to match /$want/" : "'$want'");
+        }
+    }
+    return @p;
+}
+
+# The echo backend lists the headers it received. For every name in the spec, the values the
+# upstream saw under that name, in order, must be exactly the listed ones. %%JWT%% stands for a
+# JWT; "!Name" means the upstream must not see the header at all.
+sub upstream_problems {
+    my ($body, $spec) = @_;
+    my (undef, @lines) = split /\n/, $body;
+    my @seen = map { /^([^:]+): ?(.*?)\s*$/ ? [$1, $2] : () } @lines;
+    my (%want, @order);
+    for my $line (grep { /\S/ } split /\n/, $spec) {
+        if ($line =~ /^!\s*(\S+)\s*$/) { push @order, lc $1 unless $want{ lc $1 }; $want{ lc $1 } ||= []; next }
+        my ($name, $value) = $line =~ /^([^:]+):\s*(.*?)\s*$/ or die "bad upstream header expectation: $line\n";
+        push @order, lc $name unless $want{ lc $name };
+        push @{ $want{ lc $name } }, $value;
+    }
+    my @p;
+    for my $name (@order) {
+        my @got = map { $_->[1] } grep { lc $_->[0] eq $name } @seen;
+        my @exp = @{ $want{$name} };
+        my $same = @got == @exp;
+        for my $k (0 .. $#exp) {
+            last unless $same;
+            my $re = join $JWT_RE, map { quotemeta } split /%%JWT%%/, $exp[$k], -1;
+            $same = $got[$k] =~ /^$re$/;
+        }
+        push @p, "upstream header '$name': got [" . join(' | ', @got) . "], expected [" . join(' | ', @exp) . "]"
+          unless $same;
+    }
+    push @p, "upstream saw:\n$body" if @p;
+    return @p;
+}
+
+# Verifies the token as a backend would (HS256, jwt.secret), checks the claims every minted
+# token must carry, then that $expected (JSON) is a subset of the claims.
+sub jwt_problems {
+    my ($self, $token, $expected) = @_;
+    my ($header, $claims) = eval {
+        decode_jwt(token => $token, key => $JWT{secret}, accepted_alg => 'HS256', decode_header => 1, verify_exp => 1);
+    };
+    return ("JWT does not verify with HS256 and jwt.secret: $@") unless $claims;
+    my @p;
+    push @p, "header alg is $header->{alg}" unless ($header->{alg} // '') eq 'HS256';
+    for my $c (qw(sub iss exp iat roles username scopes realm attributes)) {
+        push @p, "claim '$c' missing" unless exists $claims->{$c};
+    }
+    return (@p, 'claims: ' . encode_json($claims)) if @p;
+    push @p, "sub is '$claims->{sub}', expected '$claims->{realm}-$claims->{username}'"
+      unless $claims->{sub} eq "$claims->{realm}-$claims->{username}";
+    push @p, "iss is '$claims->{iss}'" unless $claims->{iss} eq $JWT{iss};
+    push @p, "exp - iat is " . ($claims->{exp} - $claims->{iat}) . ", expected $JWT{exp}"
+      unless $claims->{exp} - $claims->{iat} == $JWT{exp};
+    push @p, "iat $claims->{iat} is not now" unless abs($claims->{iat} - time) < 120;
+    push @p, "roles is not an array" unless ref $claims->{roles} eq 'ARRAY';
+    push @p, "$_ is not an object" for grep { ref $claims->{$_} ne 'HASH' } qw(scopes attributes);
+    my $aud = $self->get('jwt_aud');
+    if (defined $aud) {
+        push @p, "aud is " . encode_json([$claims->{aud}]) . ", expected '$aud'"
+          unless defined $claims->{aud} && ($claims->{aud} eq $aud || (ref $claims->{aud} eq 'ARRAY' && "@{$claims->{aud}}" eq $aud));
+    } elsif (exists $claims->{aud}) {
+        push @p, "aud present although jwt.aud is not configured";
+    }
+    push @p, subset_problems(decode_json($expected), $claims, 'claims');
+    push @p, 'claims: ' . JSON::PP->new->canonical->encode($claims) if @p;
+    return @p;
+}
+
+# Objects: every expected key must match. Arrays and scalars: equal (arrays element-wise).
+sub subset_problems {
+    my ($want, $got, $path) = @_;
+    if (ref $want eq 'HASH') {
+        return ("$path is not an object") unless ref $got eq 'HASH';
+        return map { exists $got->{$_} ? subset_problems($want->{$_}, $got->{$_}, "$path.$_") : ("$path.$_ missing") } sort keys %$want;
+    }
+    if (ref $want eq 'ARRAY') {
+        my $canon = JSON::PP->new->canonical;
+        return () if ref $got eq 'ARRAY' && $canon->encode($want) eq $canon->encode($got);
+        return ("$path is " . $canon->allow_nonref->encode($got) . ", expected " . $canon->encode($want));
+    }
+    return () if defined $got && !ref $got && defined $want && "$got" eq "$want";
+    return ("$path is " . JSON::PP->new->allow_nonref->encode($got) . ", expected " . JSON::PP->new->allow_nonref->encode($want));
+}
+
+sub check_logs {
+    my ($self, $log) = @_;
+    my $where = $self->{config_test_output} ? 'nginx -t output' : 'error log';
+    my @expected = map { $self->expand($_) } list_of($self->get('error_log'));
+    for my $pat (@expected) {
+        my $ok = ref $pat eq 'Regexp' ? $log =~ $pat : index($log, $pat) >= 0;
+        ok($ok, "$self->{name}: $where contains " . (ref $pat ? "$pat" : "'$pat'"));
+    }
+    # A block that expects one of the forbidden strings (for instance a must_die [emerg]) says so.
+    my @forbidden = grep { my $f = $_; !grep { !ref $_ && index($_, $f) >= 0 } @expected } @FORBIDDEN_LOG;
+    @forbidden = grep { $_ ne '[emerg]' } @forbidden if defined $self->get('must_die');
+    for my $pat (@forbidden, map { $self->expand($_) } list_of($self->get('no_error_log'))) {
+        my $hit = ref $pat eq 'Regexp' ? ($log =~ /^(.*$pat.*)$/m)[0] : ($log =~ /^(.*\Q$pat\E.*)$/m)[0];
+        ok(!defined $hit, "$self->{name}: $where lacks " . (ref $pat ? "$pat" : "'$pat'")) or diag("found: $hit");
+    }
+}
+
+sub list_of {
+    my ($v) = @_;
+    return () unless defined $v;
+    return @$v if ref $v eq 'ARRAY';
+    return ($v) if ref $v;
+    return grep { /\S/ } split /\n/, $v;
+}
+
+# --- diagnostics -----------------------------------------------------------------------------
+
+sub report_failure {
+    my ($self) = @_;
+    # The tail of a debug log is shutdown noise; without TEST_NGINX_VERBOSE show the rest.
+    # A debug entry may span lines; it ends where the next timestamped entry starts.
+    my $tail = sub {
+        my ($path, $n) = @_;
+        my $in_debug = 0;
+        my @lines = grep {
+            $in_debug = /\[debug\]/ if m{^\d{4}/\d\d/\d\d };
+            $VERBOSE || !$in_debug;
+        } split /\n/, slurp($path);
+        return join "\n", @lines > $n ? @lines[-$n .. -1] : @lines;
+    };
+    my $n = $VERBOSE ? 100_000 : 40;
+    diag("---- $self->{name}: failed; prefix $self->{prefix}");
+    diag("---- nginx -t output:\n$self->{config_test_output}") if defined $self->{config_test_output};
+    diag("---- error.log (last $n lines" . ($VERBOSE ? '' : ' without [debug]') . "):\n" . $tail->("$self->{prefix}/error.log", $n));
+    my $stderr = $tail->("$self->{prefix}/stderr.log", $n);
+    diag("---- nginx stderr:\n$stderr") if length $stderr;
+    if ($VERBOSE) {
+        diag("---- nginx.conf:\n$self->{conf_text}");
+        diag("---- authotron.yaml:\n$self->{yaml}") if defined $self->{yaml};
+        diag("---- access.log:\n" . slurp("$self->{prefix}/access.log"));
+    }
+}
+
+sub cleanup {
+    my ($self) = @_;
+    if (my $pid = delete $self->{pid}) { kill 'KILL', $pid; waitpid $pid, 0 }
+}
+
+sub DESTROY { $_[0]->cleanup }
+
+1;
