@@ -103,7 +103,10 @@ impl<K: Hash + Eq + Clone, V: Clone> SingleFlight<K, V> {
                     }
                 }
                 Role::Leader => {
-                    let lead = Lead { flight: self, key: key.clone() };
+                    let lead = Lead {
+                        flight: self,
+                        key: key.clone(),
+                    };
                     // `join` only makes one leader per run, and a leader returns below.
                     let work = work.take().expect("a caller leads at most once");
                     let value = work().await;

@@ -97,6 +97,9 @@ mod tests {
     #[test]
     fn metadata() {
         let a = augmenter(&[]);
-        assert_eq!((a.name(), a.realm(), a.stage()), ("plain", "r1", Stage::Concurrent));
+        assert_eq!(
+            (a.name(), a.realm(), a.stage()),
+            ("plain", "r1", Stage::Concurrent)
+        );
     }
 }

@@ -90,11 +90,7 @@ mod tests {
 
     async fn augmented(user: User) -> User {
         let mut user = user;
-        augmenter()
-            .augment(&user)
-            .await
-            .unwrap()
-            .apply(&mut user);
+        augmenter().augment(&user).await.unwrap().apply(&mut user);
         user
     }
 

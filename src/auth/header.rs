@@ -231,7 +231,13 @@ mod tests {
 
     #[test]
     fn each_part_is_exactly_scheme_and_credential() {
-        for bad in ["Bearer", "Bearer a b", "Basic abc,", ",Basic abc", "Basic a,,Bearer b"] {
+        for bad in [
+            "Bearer",
+            "Bearer a b",
+            "Basic abc,",
+            ",Basic abc",
+            "Basic a,,Bearer b",
+        ] {
             assert_eq!(parse(bad), Err(HeaderError::Malformed), "{bad:?}");
         }
     }
@@ -249,5 +255,34 @@ mod tests {
     fn debug_never_shows_the_secret() {
         let c = &parse("Basic c2VjcmV0").unwrap()[0];
         assert!(!format!("{c:?}").contains("c2VjcmV0"));
+    }
+}
+
+#[cfg(test)]
+mod hostile_input {
+    use super::*;
+
+    /// Random bytes biased towards the characters the parser cares about must never panic,
+    /// and whatever parses respects the limits.
+    #[test]
+    fn random_headers_never_panic() {
+        const ALPHABET: &[u8] = b"Basic Bearer plain ,,\t  abc=:\x00\x7f\xff";
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let len = (state % 48) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ALPHABET[(state % ALPHABET.len() as u64) as usize]
+                })
+                .collect();
+            if let Ok(credentials) = parse_authorization(Some(&bytes)) {
+                assert!(!credentials.is_empty() && credentials.len() <= MAX_CREDENTIALS);
+                assert!(credentials.iter().all(|c| !c.secret.is_empty()));
+            }
+            let _ = parse_realm_selector(Some(&bytes));
+        }
     }
 }

@@ -61,7 +61,16 @@ impl Authenticator {
             .iter()
             .map(augmenters::build)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Authenticator {
+        Ok(Self::assemble(config, providers, augmenters))
+    }
+
+    /// Builds from ready providers and augmenters; the settings still come from `config`.
+    pub fn assemble(
+        config: &Config,
+        providers: Vec<Arc<dyn Provider>>,
+        augmenters: Vec<Arc<dyn Augmenter>>,
+    ) -> Self {
+        Authenticator {
             challenges: Challenges::new(&providers),
             providers,
             augmenters,
@@ -72,7 +81,7 @@ impl Authenticator {
             verdicts: TtlCache::new(config.cache.capacity),
             in_flight: SingleFlight::default(),
             legacy_headers: config.include_legacy_headers,
-        })
+        }
     }
 
     /// The longest a validation can take: every scheme's providers time out in turn, then the
@@ -92,20 +101,25 @@ impl Authenticator {
     /// The synchronous first look, cheap enough for the NGINX event loop: parse the header,
     /// answer malformed ones, and answer from the cache when it can.
     pub fn start(&self, authorization: Option<&[u8]>, realm: Option<&str>) -> Start {
-        let credentials = match header::parse_authorization(authorization) {
-            Ok(credentials) => credentials,
-            Err(e) => {
-                return Start::Done(Outcome::new(Verdict::Rejected).note(NoteLevel::Info, e.reason()))
-            }
-        };
         let key = cache_key(realm, authorization.unwrap_or_default());
-        match self.verdicts.get(&key) {
-            Some(verdict) => Start::Done(Outcome::new(verdict)),
-            None => Start::Validate(Job {
+        // Only well-formed headers are ever cached, so a hit needs no parsing.
+        if let Some(verdict) = self.verdicts.get(&key) {
+            return Start::Done(Outcome::new(verdict));
+        }
+        match header::parse_authorization(authorization) {
+            Ok(credentials) => Start::Validate(Job {
                 key,
                 credentials,
                 realm: realm.map(str::to_owned),
             }),
+            Err(e) => {
+                // A missing header is the normal first step of a challenge, not news.
+                let level = match e {
+                    header::HeaderError::Missing => NoteLevel::Debug,
+                    _ => NoteLevel::Info,
+                };
+                Start::Done(Outcome::new(Verdict::Rejected).note(level, e.reason()))
+            }
         }
     }
 
@@ -116,7 +130,9 @@ impl Authenticator {
         let key = job.key;
         self.in_flight
             .run(key, move || async move {
-                let outcome = this.authenticate(&job.credentials, job.realm.as_deref()).await;
+                let outcome = this
+                    .authenticate(&job.credentials, job.realm.as_deref())
+                    .await;
                 this.remember(job.key, &outcome.verdict);
                 outcome
             })
@@ -217,20 +233,25 @@ impl Authenticator {
                     continue;
                 };
                 *slot = None;
-                let name = candidates[index].name();
+                let provider = &candidates[index];
+                let (name, realm) = (provider.name(), provider.realm());
                 match verdict {
                     ProviderVerdict::Accepted(user) => {
                         return Poll::Ready(Some((name.to_owned(), user)));
                     }
                     ProviderVerdict::Rejected(reason) => notes.push(super::Note {
                         level: NoteLevel::Info,
-                        text: format!("provider \"{name}\" rejected the credential: {reason}"),
+                        text: format!(
+                            "provider \"{name}\" of realm \"{realm}\" rejected the credential: {reason}"
+                        ),
                     }),
                     ProviderVerdict::Unavailable(reason) => {
                         undecided = true;
                         notes.push(super::Note {
                             level: NoteLevel::Warn,
-                            text: format!("provider \"{name}\" could not decide: {reason}"),
+                            text: format!(
+                                "provider \"{name}\" of realm \"{realm}\" could not decide: {reason}"
+                            ),
                         });
                     }
                 }
@@ -273,7 +294,9 @@ impl Authenticator {
         }
 
         let mut outcome = if user.is_header_safe() {
-            Outcome::new(Verdict::Authenticated(Arc::new(Identity::new(user, provider))))
+            Outcome::new(Verdict::Authenticated(Arc::new(Identity::new(
+                user, provider,
+            ))))
         } else {
             Outcome::new(Verdict::Rejected).note(
                 NoteLevel::Warn,
@@ -308,7 +331,11 @@ impl Authenticator {
 
     /// A cached identity never outlives the credential's own expiry.
     fn positive_ttl(&self, user: &User) -> Duration {
-        let Some(exp) = user.attributes.get("exp").and_then(|e| e.parse::<i64>().ok()) else {
+        let Some(exp) = user
+            .attributes
+            .get("exp")
+            .and_then(|e| e.parse::<i64>().ok())
+        else {
             return self.ttl;
         };
         let left = u64::try_from(exp.saturating_sub(unix_now())).unwrap_or(0);
@@ -329,3 +356,7 @@ fn unix_now() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

@@ -273,7 +273,10 @@ impl<'v> Fields<'v> {
         for (n, (k, _)) in self.map.iter().enumerate() {
             if !self.taken[n] {
                 let path = self.path.key(&key_text(k));
-                cx.warn(Finding::at_key(&path, format!("unknown key `{path}` (ignored)")));
+                cx.warn(Finding::at_key(
+                    &path,
+                    format!("unknown key `{path}` (ignored)"),
+                ));
             }
         }
     }

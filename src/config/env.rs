@@ -100,11 +100,7 @@ impl EnvOverrides {
         Ok(())
     }
 
-    fn apply_one(
-        &self,
-        root: &mut Value,
-        n: usize,
-    ) -> Result<(KeyPath, Vec<KeyPath>), EnvError> {
+    fn apply_one(&self, root: &mut Value, n: usize) -> Result<(KeyPath, Vec<KeyPath>), EnvError> {
         let item = &self.overrides[n];
         let mut created = Vec::new();
         let mut segments = Vec::with_capacity(item.key.len());

@@ -175,9 +175,13 @@ fn decode_config(root: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Config> {
             let server = f.optional("server");
             let metrics = f.optional("metrics");
             (
-                server.map(|n| settings::decode_server(&n, cx)).transpose()?,
+                server
+                    .map(|n| settings::decode_server(&n, cx))
+                    .transpose()?,
                 None,
-                metrics.map(|n| settings::decode_metrics(&n, cx)).transpose()?,
+                metrics
+                    .map(|n| settings::decode_metrics(&n, cx))
+                    .transpose()?,
             )
         }
     };

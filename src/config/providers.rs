@@ -288,11 +288,9 @@ fn decode_user(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<PlainUser> {
                 "a user needs exactly one of `password` and `password_hash`, and this one has both",
             ))
         }
-        (None, None) => {
-            return Err(node.error(
-                "a user needs exactly one of `password` and `password_hash`, and this one has neither",
-            ))
-        }
+        (None, None) => return Err(node.error(
+            "a user needs exactly one of `password` and `password_hash`, and this one has neither",
+        )),
         (Some(p), None) if p.is_empty() => cx.warn(Finding::at(
             node.path(),
             format!(

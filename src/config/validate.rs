@@ -7,7 +7,10 @@ pub(crate) fn realm(realm: &str) -> Result<(), String> {
     if realm.is_empty() {
         return Err("realm must not be empty".to_owned());
     }
-    if realm.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+    if realm
+        .chars()
+        .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
         return Err(
             "realm must not contain `\"`, `\\` or control characters (it is sent in the WWW-Authenticate header)"
                 .to_owned(),
@@ -44,7 +47,10 @@ fn argon2id(hash: &str) -> Result<(), String> {
         return Err("password_hash is not an Argon2id PHC string".to_owned());
     }
     if parsed.salt.is_none() || parsed.hash.is_none() {
-        return Err("password_hash is not a valid Argon2id PHC string: it lacks the salt or the hash".to_owned());
+        return Err(
+            "password_hash is not a valid Argon2id PHC string: it lacks the salt or the hash"
+                .to_owned(),
+        );
     }
     argon2::Params::try_from(&parsed).map_err(|err| {
         format!("password_hash is not a valid Argon2id PHC string: bad parameters: {err}")

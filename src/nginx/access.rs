@@ -3,8 +3,8 @@
 //! pass applies the outcome.
 
 use ngx::ffi::{
-    ngx_conf_t, ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_request_t,
-    ngx_int_t, ngx_array_push, NGX_AGAIN, NGX_DECLINED, NGX_ERROR, NGX_HTTP_FORBIDDEN,
+    ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
+    ngx_http_request_t, ngx_int_t, NGX_AGAIN, NGX_DECLINED, NGX_ERROR, NGX_HTTP_FORBIDDEN,
     NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_SERVICE_UNAVAILABLE, NGX_HTTP_UNAUTHORIZED,
     NGX_LOG_DEBUG, NGX_LOG_INFO, NGX_LOG_WARN, NGX_OK,
 };
@@ -74,7 +74,11 @@ unsafe fn access(r: *mut ngx_http_request_t) -> ngx_int_t {
             if bridge::start(ctx, work, authenticator.worst_case()) {
                 NGX_AGAIN as ngx_int_t
             } else {
-                ngx_log_error!(NGX_LOG_WARN, (*(*r).connection).log, "authotron: no runtime in this process");
+                ngx_log_error!(
+                    NGX_LOG_WARN,
+                    (*(*r).connection).log,
+                    "authotron: no runtime in this process"
+                );
                 ctx.decision.set(Decision::Unavailable);
                 answer(loc, Decision::Unavailable)
             }

@@ -186,7 +186,11 @@ pub unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
             NGX_OK as ngx_int_t
         }
         Err(e) => {
-            ngx_log_error!(NGX_LOG_ALERT, log, "authotron: cannot start the runtime: {e}");
+            ngx_log_error!(
+                NGX_LOG_ALERT,
+                log,
+                "authotron: cannot start the runtime: {e}"
+            );
             ngx::ffi::NGX_ERROR as ngx_int_t
         }
     }
@@ -249,7 +253,9 @@ fn block_signals() {
 
 pub unsafe extern "C" fn exit_process(cycle: *mut ngx_cycle_t) {
     guard((), || {
-        let Some(bridge) = BRIDGE.lock().take() else { return };
+        let Some(bridge) = BRIDGE.lock().take() else {
+            return;
+        };
         let pending = PENDING.with(|p| p.borrow().len());
         bridge.runtime.shutdown_timeout(SHUTDOWN_WAIT);
         libc::close(bridge.completions.eventfd);

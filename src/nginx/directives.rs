@@ -13,7 +13,9 @@ use ngx::ffi::{
     NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF,
     NGX_LOG_EMERG, NGX_LOG_WARN, NGX_OK,
 };
-use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError, NgxHttpCoreModule};
+use ngx::http::{
+    HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError, NgxHttpCoreModule,
+};
 use ngx::{ngx_conf_log_error, ngx_log_error, ngx_string};
 
 use super::handlers;
@@ -185,7 +187,11 @@ fn argument_text(arg: &ngx_str_t) -> Option<String> {
     std::str::from_utf8(arg.as_bytes()).ok().map(str::to_owned)
 }
 
-extern "C" fn set_config(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn set_config(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     // SAFETY: NGINX calls this with our main conf (NGX_HTTP_MAIN_CONF_OFFSET) during parsing.
     unsafe {
         let main = &mut *(conf as *mut MainConf);
@@ -205,12 +211,22 @@ extern "C" fn set_config(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut 
             }
         };
         for warning in &loaded.warnings {
-            ngx_conf_log_error!(NGX_LOG_WARN, cf, "authotron_config {}: {warning}", path.display());
+            ngx_conf_log_error!(
+                NGX_LOG_WARN,
+                cf,
+                "authotron_config {}: {warning}",
+                path.display()
+            );
         }
         match Authenticator::new(&loaded.config) {
             Ok(authenticator) => main.authenticator = Some(Arc::new(authenticator)),
             Err(e) => {
-                ngx_conf_log_error!(NGX_LOG_EMERG, cf, "authotron_config {}: {e}", path.display());
+                ngx_conf_log_error!(
+                    NGX_LOG_EMERG,
+                    cf,
+                    "authotron_config {}: {e}",
+                    path.display()
+                );
                 return NGX_CONF_ERROR;
             }
         }
@@ -218,7 +234,11 @@ extern "C" fn set_config(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut 
     }
 }
 
-extern "C" fn set_switch(cf: *mut ngx_conf_t, cmd: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn set_switch(
+    cf: *mut ngx_conf_t,
+    cmd: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     // SAFETY: NGINX calls this with our loc conf and the command whose offset names a flag field.
     unsafe {
         let rv = ngx_conf_set_flag_slot(cf, cmd, conf);
@@ -230,7 +250,11 @@ extern "C" fn set_switch(cf: *mut ngx_conf_t, cmd: *mut ngx_command_t, conf: *mu
     }
 }
 
-extern "C" fn set_realm(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn set_realm(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     // SAFETY: NGINX calls this with our loc conf during parsing.
     unsafe {
         let loc = &mut *(conf as *mut LocConf);
@@ -238,7 +262,11 @@ extern "C" fn set_realm(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c
             return IS_DUPLICATE;
         }
         let realm = argument_text(&arguments(cf)[0]).unwrap_or_default();
-        if realm.is_empty() || realm.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+        if realm.is_empty()
+            || realm
+                .chars()
+                .any(|c| c == '"' || c == '\\' || c.is_control())
+        {
             ngx_conf_log_error!(
                 NGX_LOG_EMERG,
                 cf,
@@ -246,7 +274,10 @@ extern "C" fn set_realm(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c
             );
             return NGX_CONF_ERROR;
         }
-        loc.realm = Some(Located { value: realm, origin: origin(cf) });
+        loc.realm = Some(Located {
+            value: realm,
+            origin: origin(cf),
+        });
         ptr::null_mut()
     }
 }
@@ -305,7 +336,11 @@ fn is_token(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-extern "C" fn set_header(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn set_header(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     // SAFETY: NGINX calls this with our loc conf during parsing.
     unsafe {
         let loc = &mut *(conf as *mut LocConf);
@@ -354,12 +389,20 @@ unsafe fn set_endpoint(cf: *mut ngx_conf_t, conf: *mut c_void, endpoint: Endpoin
     ptr::null_mut()
 }
 
-extern "C" fn set_authenticate(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn set_authenticate(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     // SAFETY: NGINX calls this with our loc conf during parsing.
     unsafe { set_endpoint(cf, conf, Endpoint::Authenticate) }
 }
 
-extern "C" fn set_whoami(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn set_whoami(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     // SAFETY: NGINX calls this with our loc conf during parsing.
     unsafe { set_endpoint(cf, conf, Endpoint::Whoami) }
 }

@@ -2,11 +2,10 @@
 //! contracts. The access phase already decided; these only write the response.
 
 use ngx::ffi::{
-    ngx_alloc_chain_link, ngx_buf_t, ngx_pcalloc, ngx_http_discard_request_body,
-    ngx_http_output_filter, ngx_http_request_t, ngx_http_send_header, ngx_int_t, NGX_ERROR,
+    ngx_alloc_chain_link, ngx_buf_t, ngx_http_discard_request_body, ngx_http_output_filter,
+    ngx_http_request_t, ngx_http_send_header, ngx_int_t, ngx_pcalloc, NGX_ERROR,
     NGX_HTTP_FORBIDDEN, NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_INTERNAL_SERVER_ERROR,
-    NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK, NGX_HTTP_SERVICE_UNAVAILABLE, NGX_HTTP_UNAUTHORIZED,
-    NGX_OK,
+    NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK, NGX_HTTP_SERVICE_UNAVAILABLE, NGX_HTTP_UNAUTHORIZED, NGX_OK,
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
@@ -95,9 +94,10 @@ unsafe fn reply(r: *mut ngx_http_request_t, ctx: &RequestCtx, endpoint: Endpoint
             let realm = Module::location_conf(&*r)?.realm();
             let authenticator = Module::main_conf(&*r)?.authenticator.as_ref()?;
             let mut reply = Reply::json_error(NGX_HTTP_UNAUTHORIZED, "Unauthorized access");
-            reply
-                .headers
-                .push(("WWW-Authenticate", authenticator.challenge(realm).to_owned()));
+            reply.headers.push((
+                "WWW-Authenticate",
+                authenticator.challenge(realm).to_owned(),
+            ));
             reply
         }
         Decision::Forbidden => Reply::json_error(NGX_HTTP_FORBIDDEN, "Forbidden"),

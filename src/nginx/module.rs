@@ -4,9 +4,7 @@ use std::ffi::c_char;
 use std::ffi::c_void;
 use std::ptr::{addr_of, addr_of_mut};
 
-use ngx::ffi::{
-    ngx_conf_t, ngx_http_module_t, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE,
-};
+use ngx::ffi::{ngx_conf_t, ngx_http_module_t, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE};
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf};
 
 use super::directives::{self, LocConf, MainConf};

@@ -12,7 +12,11 @@ pub fn guard<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
         Err(_) => {
             // SAFETY: called on the NGINX thread, where the current cycle and its log are valid.
             let log = unsafe { (*ngx_cycle).log };
-            ngx_log_error!(NGX_LOG_ALERT, log, "authotron: internal error (panic caught)");
+            ngx_log_error!(
+                NGX_LOG_ALERT,
+                log,
+                "authotron: internal error (panic caught)"
+            );
             on_panic
         }
     }
@@ -20,8 +24,5 @@ pub fn guard<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
 
 /// `guard` for handlers answering with a status code.
 pub fn guard_status(f: impl FnOnce() -> ngx_int_t) -> ngx_int_t {
-    guard(
-        ngx::ffi::NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
-        f,
-    )
+    guard(ngx::ffi::NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t, f)
 }

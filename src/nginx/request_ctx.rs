@@ -6,7 +6,7 @@ use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
 use ngx::ffi::{
-    ngx_delete_posted_event, ngx_del_timer, ngx_event_t, ngx_http_request_t, ngx_pool_cleanup_add,
+    ngx_del_timer, ngx_delete_posted_event, ngx_event_t, ngx_http_request_t, ngx_pool_cleanup_add,
     NGX_ALIGNMENT,
 };
 use ngx::http::HttpModule;

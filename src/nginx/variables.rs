@@ -14,7 +14,9 @@ use crate::auth::Identity;
 type Reader = fn(&Identity, &str) -> String;
 
 const VARIABLES: [(ngx_str_t, Reader); 5] = [
-    (ngx_string!("authotron_user"), |i, _| i.user.username.clone()),
+    (ngx_string!("authotron_user"), |i, _| {
+        i.user.username.clone()
+    }),
     (ngx_string!("authotron_realm"), |i, _| i.user.realm.clone()),
     (ngx_string!("authotron_roles"), |i, _| i.user.roles_joined()),
     (ngx_string!("authotron_jwt"), |_, token| token.to_owned()),

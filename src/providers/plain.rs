@@ -150,7 +150,8 @@ mod tests {
     use super::*;
     use crate::config::PlainUser as UserConfig;
 
-    const ARGON2_PW: &str = "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$Ppmdan2yDv6l5sdaRM52bjjoXuSF2+ZrIcKRt4sHWoc";
+    const ARGON2_PW: &str =
+        "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$Ppmdan2yDv6l5sdaRM52bjjoXuSF2+ZrIcKRt4sHWoc";
     const BCRYPT_PW: &str = "$2y$04$scC7WTEp0UP9Pe1e8mLm.Oy28DcW0upnLIY1.sKSTF.3VOrqd61la";
 
     fn user(name: &str, password: &str, roles: &[&str]) -> UserConfig {
@@ -285,7 +286,10 @@ mod tests {
 
     #[tokio::test]
     async fn hashed_users_verify() {
-        let p = provider(vec![hashed("argon", ARGON2_PW), hashed("bcrypt", BCRYPT_PW)]);
+        let p = provider(vec![
+            hashed("argon", ARGON2_PW),
+            hashed("bcrypt", BCRYPT_PW),
+        ]);
         for name in ["argon", "bcrypt"] {
             let ProviderVerdict::Accepted(u) = run(&p, format!("{name}:pw").as_bytes()).await
             else {

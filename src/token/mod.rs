@@ -64,7 +64,11 @@ impl Minter {
 
     pub fn expiry(&self, user: &User, now: i64) -> i64 {
         let own = now.saturating_add(self.lifetime_secs);
-        match user.attributes.get("exp").and_then(|e| e.parse::<i64>().ok()) {
+        match user
+            .attributes
+            .get("exp")
+            .and_then(|e| e.parse::<i64>().ok())
+        {
             Some(cap) => own.min(cap),
             None => own,
         }
@@ -150,7 +154,8 @@ mod tests {
         assert_eq!(decoded(&token, None)["exp"], t + 1800);
 
         // A later source expiry does not extend ours; a non-number is ignored.
-        user.attributes.insert("exp".into(), (t + 99_999).to_string());
+        user.attributes
+            .insert("exp".into(), (t + 99_999).to_string());
         assert_eq!(Minter::new(&settings(None)).expiry(&user, t), t + 3600);
         user.attributes.insert("exp".into(), "soon".into());
         assert_eq!(Minter::new(&settings(None)).expiry(&user, t), t + 3600);

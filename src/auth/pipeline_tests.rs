@@ -1,0 +1,428 @@
+//! Pipeline scenarios from upstream's test suite (reference §9 A), adapted to our deliberate
+//! differences, plus timeouts, caching and single-flight.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use super::*;
+use crate::augmenters::Augmentation;
+use crate::auth::header::Scheme;
+use crate::config;
+
+const SETTINGS: &str = r#"
+version: "2.0.0"
+auth: { timeout_in_ms: 200 }
+jwt: { iss: test, exp: 3600, secret: "0123456789abcdef0123456789abcdef" }
+"#;
+
+fn config(extra: &str) -> Config {
+    let yaml = format!("{SETTINGS}{extra}");
+    config::load(Path::new("test.yaml"), &yaml, Vec::new())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config
+}
+
+fn from_yaml(extra: &str) -> Arc<Authenticator> {
+    Arc::new(Authenticator::new(&config(extra)).unwrap())
+}
+
+fn basic(user: &str, password: &str) -> String {
+    let raw = format!("{user}:{password}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+async fn run(a: &Arc<Authenticator>, header: &str, realm: Option<&str>) -> Outcome {
+    match a.start(Some(header.as_bytes()), realm) {
+        Start::Done(outcome) => outcome,
+        Start::Validate(job) => a.clone().validate(job).await,
+    }
+}
+
+fn user_of(outcome: &Outcome) -> &User {
+    match &outcome.verdict {
+        Verdict::Authenticated(identity) => &identity.user,
+        _ => panic!("not authenticated; notes: {:?}", outcome.notes),
+    }
+}
+
+fn is_rejected(outcome: &Outcome) -> bool {
+    matches!(outcome.verdict, Verdict::Rejected)
+}
+
+fn is_unavailable(outcome: &Outcome) -> bool {
+    matches!(outcome.verdict, Verdict::Unavailable)
+}
+
+/// Two plain providers that accept the same credential in two realms (reference §9 A.3).
+const TWO_REALMS: &str = r#"
+providers:
+  - { type: plain, name: local, realm: localrealm, users: [ { username: dummy, password: pw, roles: [r1] } ] }
+  - { type: plain, name: other, realm: otherrealm, users: [ { username: dummy, password: pw, roles: [r2] } ] }
+"#;
+
+#[tokio::test]
+async fn basic_credential_gives_the_user() {
+    let a = from_yaml(TWO_REALMS);
+    let outcome = run(&a, &basic("dummy", "pw"), Some("localrealm")).await;
+    assert_eq!(user_of(&outcome).username, "dummy");
+    assert_eq!(user_of(&outcome).realm, "localrealm");
+}
+
+#[tokio::test]
+async fn realm_selection_is_exact() {
+    let a = from_yaml(TWO_REALMS);
+    let other = run(&a, &basic("dummy", "pw"), Some("otherrealm")).await;
+    assert_eq!(user_of(&other).roles, ["r2"]);
+    assert!(is_rejected(
+        &run(&a, &basic("dummy", "pw"), Some("nonexistent")).await
+    ));
+    // Upstream matches case-insensitively; we do not (DESIGN.md §7).
+    assert!(is_rejected(
+        &run(&a, &basic("dummy", "pw"), Some("LocalRealm")).await
+    ));
+}
+
+#[tokio::test]
+async fn without_selection_config_order_breaks_ties() {
+    let a = from_yaml(TWO_REALMS);
+    let outcome = run(&a, &basic("dummy", "pw"), None).await;
+    assert_eq!(user_of(&outcome).realm, "localrealm");
+    assert!(matches!(&outcome.verdict, Verdict::Authenticated(i) if i.provider == "local"));
+}
+
+#[tokio::test]
+async fn identical_duplicates_and_limits() {
+    let a = from_yaml(TWO_REALMS);
+    let good = basic("dummy", "pw");
+    let bad = basic("dummy", "wrong");
+    user_of(&run(&a, &format!("{good}, {good}"), None).await);
+    assert!(is_rejected(&run(&a, &format!("{bad}, {bad}"), None).await));
+    // Upstream lets the last Basic win; we refuse conflicting credentials of one scheme.
+    assert!(is_rejected(&run(&a, &format!("{bad}, {good}"), None).await));
+    let four = format!("{good}, Bearer a, Digest b, Other c");
+    assert!(is_rejected(&run(&a, &four, None).await));
+    user_of(&run(&a, &format!("Bearer a, Digest b, {good}"), None).await);
+}
+
+/// A provider whose answer the test decides.
+struct Scripted {
+    name: &'static str,
+    realm: &'static str,
+    scheme: Scheme,
+    accepts: &'static str,
+    delay: Duration,
+    hangs: bool,
+    calls: AtomicUsize,
+}
+
+impl Scripted {
+    fn new(name: &'static str, scheme: Scheme, accepts: &'static str) -> Self {
+        Scripted {
+            name,
+            realm: "r1",
+            scheme,
+            accepts,
+            delay: Duration::ZERO,
+            hangs: false,
+            calls: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Provider for Scripted {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn realm(&self) -> &str {
+        self.realm
+    }
+    fn scheme(&self) -> Scheme {
+        self.scheme.clone()
+    }
+    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if self.hangs {
+                futures::future::pending::<()>().await;
+            }
+            tokio::time::sleep(self.delay).await;
+            if credential == self.accepts {
+                ProviderVerdict::Accepted(User::new(self.name, self.realm, vec![]))
+            } else {
+                ProviderVerdict::Rejected("no".into())
+            }
+        }
+        .boxed()
+    }
+}
+
+fn scripted(providers: Vec<Scripted>) -> (Arc<Authenticator>, Vec<Arc<Scripted>>) {
+    let providers: Vec<Arc<Scripted>> = providers.into_iter().map(Arc::new).collect();
+    let dyns = providers
+        .iter()
+        .map(|p| p.clone() as Arc<dyn Provider>)
+        .collect();
+    let a = Authenticator::assemble(&config("providers: []\n"), dyns, vec![]);
+    (Arc::new(a), providers)
+}
+
+#[tokio::test]
+async fn schemes_are_tried_in_the_order_sent() {
+    let (a, _) = scripted(vec![
+        Scripted::new("basic", Scheme::Basic, "b"),
+        Scripted::new("bearer", Scheme::Bearer, "t"),
+    ]);
+    assert_eq!(
+        user_of(&run(&a, "Bearer t, Basic b", None).await).username,
+        "bearer"
+    );
+    assert_eq!(
+        user_of(&run(&a, "Basic b, Bearer t", None).await).username,
+        "basic"
+    );
+    // A failing first scheme falls through to the next.
+    assert_eq!(
+        user_of(&run(&a, "Bearer x, Basic b", None).await).username,
+        "basic"
+    );
+}
+
+#[tokio::test]
+async fn first_acceptance_wins_without_waiting_for_slow_providers() {
+    let mut slow = Scripted::new("slow", Scheme::Bearer, "t");
+    slow.hangs = true;
+    let (a, _) = scripted(vec![slow, Scripted::new("fast", Scheme::Bearer, "t")]);
+    let outcome = run(&a, "Bearer t", None).await;
+    assert_eq!(user_of(&outcome).username, "fast");
+}
+
+#[tokio::test]
+async fn a_provider_that_cannot_answer_makes_the_result_unavailable() {
+    let mut hung = Scripted::new("hung", Scheme::Bearer, "t");
+    hung.hangs = true;
+    let (a, _) = scripted(vec![Scripted::new("no", Scheme::Bearer, "other"), hung]);
+    let outcome = run(&a, "Bearer t", None).await;
+    assert!(is_unavailable(&outcome));
+    assert!(outcome
+        .notes
+        .iter()
+        .any(|n| n.text.contains("no answer within 200 ms")));
+    // Outages are not cached: the next request asks again.
+    assert!(matches!(
+        a.start(Some(b"Bearer t"), None),
+        Start::Validate(_)
+    ));
+}
+
+#[tokio::test]
+async fn definitive_answers_are_cached_and_outages_are_not() {
+    let (a, providers) = scripted(vec![Scripted::new("p", Scheme::Bearer, "good")]);
+    user_of(&run(&a, "Bearer good", None).await);
+    assert!(is_rejected(&run(&a, "Bearer bad", None).await));
+    assert!(matches!(
+        a.start(Some(b"Bearer good"), None),
+        Start::Done(_)
+    ));
+    assert!(matches!(a.start(Some(b"Bearer bad"), None), Start::Done(_)));
+    // Another realm selection is another key.
+    assert!(matches!(
+        a.start(Some(b"Bearer good"), Some("r1")),
+        Start::Validate(_)
+    ));
+    user_of(&run(&a, "Bearer good", None).await);
+    assert_eq!(providers[0].calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn zero_ttl_disables_the_cache() {
+    let cfg = config("providers: []\ncache: { ttl_seconds: 0, negative_ttl_seconds: 0 }\n");
+    let p = Arc::new(Scripted::new("p", Scheme::Bearer, "good"));
+    let a = Arc::new(Authenticator::assemble(&cfg, vec![p.clone()], vec![]));
+    user_of(&run(&a, "Bearer good", None).await);
+    user_of(&run(&a, "Bearer good", None).await);
+    assert_eq!(p.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn cached_identity_never_outlives_its_exp_attribute() {
+    let a = from_yaml("providers: []\n");
+    let mut user = User::new("u", "r", vec![]);
+    assert_eq!(a.positive_ttl(&user), Duration::from_secs(60));
+    user.attributes
+        .insert("exp".into(), (unix_now() + 5).to_string());
+    assert!(a.positive_ttl(&user) <= Duration::from_secs(5));
+    user.attributes
+        .insert("exp".into(), (unix_now() - 5).to_string());
+    assert_eq!(a.positive_ttl(&user), Duration::ZERO);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_misses_make_one_provider_call() {
+    let mut p = Scripted::new("p", Scheme::Bearer, "good");
+    p.delay = Duration::from_millis(50);
+    let (a, providers) = scripted(vec![p]);
+    let calls = (0..32).map(|_| {
+        let a = a.clone();
+        tokio::spawn(async move { run(&a, "Bearer good", None).await })
+    });
+    for outcome in futures::future::join_all(calls).await {
+        user_of(&outcome.unwrap());
+    }
+    assert_eq!(providers[0].calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn challenge_lists_each_scheme_and_realm_once() {
+    let a = from_yaml(
+        r#"
+providers:
+  - { type: plain, name: a, realm: realm2, users: [] }
+  - { type: plain, name: b, realm: realm2, users: [] }
+  - { type: plain, name: c, realm: realm1, users: [] }
+"#,
+    );
+    assert_eq!(
+        a.challenge(None),
+        r#"Basic realm="realm2", Basic realm="realm1""#
+    );
+    assert_eq!(a.challenge(Some("realm1")), r#"Basic realm="realm1""#);
+    assert!(a.has_realm("realm2") && !a.has_realm("realm3"));
+
+    let (mixed, _) = scripted(vec![Scripted::new("x", Scheme::Bearer, "")]);
+    assert_eq!(mixed.challenge(None), r#"Bearer realm="r1""#);
+    let (none, _) = scripted(vec![]);
+    assert_eq!(none.challenge(None), "Bearer");
+}
+
+/// Upstream's augmenter scenario (reference §9 A.9 and J).
+const AUGMENTED: &str = r#"
+providers:
+  - { type: plain, name: p1, realm: r1, users: [ { username: bob, password: pw }, { username: dan, password: pw } ] }
+  - { type: plain, name: p2, realm: r2, users: [ { username: bob, password: pw } ] }
+augmenters:
+  - { type: plain, name: aug1, realm: r1, roles: { admin: [alice, bob] } }
+  - { type: plain, name: aug2, realm: r1, roles: { user: [bob, carol] } }
+  - { type: plain, name: aug3, realm: r2, roles: { other: [bob] } }
+  - type: plain_advanced
+    name: adv
+    realm: r1
+    match: { role: [admin] }
+    augment: { roles: [observer, admin], attributes: { team: ops } }
+"#;
+
+#[tokio::test]
+async fn augmenters_of_the_users_realm_apply_in_order() {
+    let a = from_yaml(AUGMENTED);
+    let bob = run(&a, &basic("bob", "pw"), Some("r1")).await;
+    assert_eq!(user_of(&bob).roles, ["admin", "user", "observer"]);
+    assert_eq!(user_of(&bob).attributes["team"], "ops");
+
+    let bob2 = run(&a, &basic("bob", "pw"), Some("r2")).await;
+    assert_eq!(user_of(&bob2).roles, ["other"]);
+    assert!(user_of(&bob2).attributes.is_empty());
+
+    let dan = run(&a, &basic("dan", "pw"), Some("r1")).await;
+    assert!(user_of(&dan).roles.is_empty());
+}
+
+/// A concurrent augmenter that answers late.
+struct SlowRoles;
+
+impl Augmenter for SlowRoles {
+    fn name(&self) -> &str {
+        "slow"
+    }
+    fn realm(&self) -> &str {
+        "r1"
+    }
+    fn stage(&self) -> Stage {
+        Stage::Concurrent
+    }
+    fn augment(self: Arc<Self>, _: &User) -> BoxFuture<'static, Result<Augmentation, String>> {
+        async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(Augmentation {
+                roles: vec!["base".into()],
+                ..Augmentation::default()
+            })
+        }
+        .boxed()
+    }
+}
+
+#[tokio::test]
+async fn sequential_augmenters_see_roles_from_slow_concurrent_ones() {
+    // Reference §9 A.10.
+    let cfg = config(
+        r#"
+providers: []
+augmenters:
+  - { type: plain_advanced, name: derive, realm: r1, match: { role: [base] }, augment: { roles: [derived] } }
+"#,
+    );
+    let advanced = crate::augmenters::build(&cfg.augmenters[0]).unwrap();
+    let (_, providers) = scripted(vec![Scripted::new("p", Scheme::Bearer, "t")]);
+    let a = Arc::new(Authenticator::assemble(
+        &cfg,
+        vec![providers[0].clone()],
+        vec![advanced, Arc::new(SlowRoles)],
+    ));
+    let outcome = run(&a, "Bearer t", None).await;
+    assert_eq!(user_of(&outcome).roles, ["base", "derived"]);
+}
+
+#[tokio::test]
+async fn authorization_is_a_separate_check() {
+    let a = from_yaml(AUGMENTED);
+    let bob = run(&a, &basic("bob", "pw"), Some("r1")).await;
+    let Verdict::Authenticated(identity) = &bob.verdict else {
+        panic!()
+    };
+    assert!(a.authorize(identity, &[]));
+    assert!(a.authorize(identity, &["nope".into(), "admin".into()]));
+    assert!(!a.authorize(identity, &["nope".into()]));
+}
+
+#[tokio::test]
+async fn tokens_are_reused_within_their_second() {
+    let a = from_yaml(AUGMENTED);
+    let bob = run(&a, &basic("bob", "pw"), Some("r1")).await;
+    let Verdict::Authenticated(identity) = &bob.verdict else {
+        panic!()
+    };
+    let first = a.token(identity).unwrap();
+    let second = a.token(identity).unwrap();
+    let (issued, _) = identity.minted.lock().clone().unwrap();
+    if issued == unix_now() {
+        assert!(Arc::ptr_eq(&first, &second));
+    }
+}
+
+#[tokio::test]
+async fn identities_with_control_characters_are_refused() {
+    let (a, _) = scripted(vec![Scripted::new("bad\nname", Scheme::Bearer, "t")]);
+    let outcome = run(&a, "Bearer t", None).await;
+    assert!(is_rejected(&outcome));
+}
+
+#[tokio::test]
+async fn malformed_headers_are_answered_without_providers() {
+    let (a, providers) = scripted(vec![Scripted::new("p", Scheme::Bearer, "t")]);
+    for header in ["", "Bearer", "Bearer a b", "Bearer t,"] {
+        match a.start(Some(header.as_bytes()), None) {
+            Start::Done(outcome) => assert!(is_rejected(&outcome), "{header:?}"),
+            Start::Validate(_) => panic!("{header:?} needs no provider"),
+        }
+    }
+    assert!(matches!(a.start(None, None), Start::Done(_)));
+    assert_eq!(providers[0].calls.load(Ordering::SeqCst), 0);
+}

@@ -1,0 +1,211 @@
+# Configuration mistakes are caught by nginx -t, with the file and line to fix: YAML errors
+# name authotron.yaml and its line, directive errors name nginx.conf and its line.
+# %%LINE:text%% and %%YAML_LINE:text%% stand for the line of the generated file holding text.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::Authotron;
+
+# A valid provider list for the blocks whose mistake is elsewhere.
+our $PROVIDERS = <<'YAML';
+providers:
+  - type: plain
+    name: local
+    realm: ecmwf
+    users:
+      - { username: adam, password: admin, roles: [user] }
+YAML
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: the valid baseline passes without warnings
+--- yaml eval
+$main::PROVIDERS
+--- config
+location / { authotron on; authotron_realm ecmwf; authotron_require_role user; proxy_pass http://echo; }
+--- config_ok
+--- error_log
+test is successful
+--- no_error_log
+[warn]
+
+=== TEST 2: a schema 1.0.0 file (bind_address instead of server) is accepted
+--- yaml
+version: "1.0.0"
+bind_address: "127.0.0.1:8080"
+logging: { level: info, format: console }
+store: { enabled: false }
+services: []
+jwt: { iss: authotron-test, exp: 600, secret: "t3st-s3cret-for-the-suite-only" }
+providers:
+  - { type: plain, name: local, realm: ecmwf, users: [ { username: adam, password: admin } ] }
+--- config
+location / { authotron on; proxy_pass http://echo; }
+--- config_ok
+--- error_log
+test is successful
+
+=== TEST 3: a missing YAML file
+--- http_config
+authotron_config missing.yaml;
+--- must_die
+--- error_log
+missing.yaml
+nginx.conf:%%LINE:missing.yaml%%
+
+=== TEST 4: a YAML syntax error names the YAML line
+--- yaml
+providers:
+  - type: plain
+    name: local
+    realm: ecmwf: oops
+    users: []
+--- must_die
+--- error_log
+authotron.yaml:%%YAML_LINE:ecmwf: oops%%
+
+=== TEST 5: the jwt section is required
+--- yaml
+version: "2.0.0"
+server: { host: 127.0.0.1, port: 8080 }
+logging: { level: info, format: console }
+store: { enabled: false }
+services: []
+providers: []
+--- must_die
+--- error_log eval
+[qr/authotron\.yaml:\d+/, 'jwt']
+
+=== TEST 6: a user needs a password or a password_hash
+--- yaml
+providers:
+  - type: plain
+    name: local
+    realm: ecmwf
+    users:
+      - { username: adam, password: admin }
+      - { username: nopass, roles: [user] }
+--- must_die
+--- error_log eval
+['authotron.yaml:%%YAML_LINE:username: nopass%%', qr/password/]
+
+=== TEST 7: provider types that are not implemented yet are refused, not ignored
+--- yaml
+providers:
+  - type: plain
+    name: local
+    realm: ecmwf
+    users: []
+  - type: jwt
+    name: keycloak
+    realm: ecmwf
+    cert_uri: http://127.0.0.1:1/certs
+    iam_realm: ecmwf
+--- must_die
+--- error_log eval
+['authotron.yaml:%%YAML_LINE:type: jwt%%', qr/jwt/, qr/not supported yet/]
+
+=== TEST 8: authotron takes on or off
+--- yaml eval
+$main::PROVIDERS
+--- config
+location / { authotron maybe; }
+--- must_die
+--- error_log
+nginx.conf:%%LINE:authotron maybe%%
+
+=== TEST 9: authotron_config belongs in http{}, not in a location
+--- yaml eval
+$main::PROVIDERS
+--- config
+location / { authotron_config authotron.yaml; }
+--- must_die
+--- error_log
+"authotron_config" directive is not allowed here
+nginx.conf:%%LINE:location / { authotron_config%%
+
+=== TEST 10: authotron_config twice
+--- yaml eval
+$main::PROVIDERS
+--- http_config
+authotron_config ./authotron.yaml;
+--- must_die
+--- error_log
+nginx.conf:%%LINE:./authotron.yaml%%
+
+=== TEST 11: authotron on without authotron_config
+--- config
+location / { authotron on; }
+--- must_die
+--- error_log
+authotron_config
+nginx.conf:%%LINE:authotron on%%
+
+=== TEST 12: authotron_realm naming a realm no provider has
+--- yaml eval
+$main::PROVIDERS
+--- config
+location / { authotron on; authotron_realm nowhere; }
+--- must_die
+--- error_log
+nowhere
+nginx.conf:%%LINE:authotron_realm nowhere%%
+
+=== TEST 13: authotron_header must be a valid header name
+--- yaml eval
+$main::PROVIDERS
+--- config
+location / { authotron on; authotron_header "bad header"; }
+--- must_die
+--- error_log
+nginx.conf:%%LINE:bad header%%
+
+=== TEST 14: authotron_require_role needs at least one role
+--- yaml eval
+$main::PROVIDERS
+--- config
+location / { authotron on; authotron_require_role; }
+--- must_die
+--- error_log
+"authotron_require_role"
+nginx.conf:%%LINE:authotron_require_role;%%
+
+=== TEST 15: authotron_legacy_headers takes on or off
+--- yaml eval
+$main::PROVIDERS
+--- config
+location / { authotron on; authotron_legacy_headers sometimes; }
+--- must_die
+--- error_log
+nginx.conf:%%LINE:authotron_legacy_headers sometimes%%
+
+=== TEST 16: an unsupported schema version
+--- yaml
+version: "3.0.0"
+jwt: { iss: authotron-test, exp: 600, secret: "t3st-s3cret-for-the-suite-only" }
+providers: []
+--- must_die
+--- error_log eval
+[qr/authotron\.yaml:\d+/, '3.0.0']
+
+=== TEST 17: unknown YAML keys only warn, naming the key
+--- yaml
+favourite_colour: blue
+providers:
+  - type: plain
+    name: local
+    realm: ecmwf
+    shoe_size: 42
+    users:
+      - { username: adam, password: admin }
+--- config
+location / { authotron on; proxy_pass http://echo; }
+--- config_ok
+--- error_log
+[warn]
+favourite_colour
+shoe_size
+authotron.yaml
+test is successful
