@@ -221,7 +221,7 @@ mod tests {
             let flight = flight.clone();
             tokio::spawn(async move {
                 flight
-                    .run(1, || futures::future::pending::<&'static str>())
+                    .run(1, futures::future::pending::<&'static str>)
                     .await
             })
         };

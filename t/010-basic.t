@@ -240,7 +240,7 @@ Authorization: Bearer %%JWT%%
 --- upstream_jwt
 {"username": "adam"}
 
-=== TEST 18: variables in log_format; empty when the request was refused
+=== TEST 18: variables in log_format; empty (or NGINX's "-") when the request was refused
 --- http_config
 log_format authotron '$status user=$authotron_user realm=$authotron_realm roles=$authotron_roles provider="$authotron_provider"';
 --- config
@@ -255,7 +255,7 @@ location /api/ {
 --- error_code eval
 [200, 401]
 --- access_log_like
-^200 user=adam realm=other roles=user provider="Plain provider"\n401 user= realm= roles= provider=""$
+^200 user=adam realm=other roles=user provider="Plain provider"\n401 user=-? realm=-? roles=-? provider="-?"$
 
 === TEST 19: server-level authotron on, switched off in one location
 --- config
@@ -268,3 +268,14 @@ location /public/ { authotron off; proxy_pass http://echo; }
 [401, 200, 200]
 --- upstream_jwt eval
 [undef, undef, '{"username": "eve"}']
+
+=== TEST 20: jwt.aud, when configured, becomes the aud claim (the harness checks aud)
+--- jwt_aud: backend-api
+--- request eval
+["GET /api/x", "GET /authenticate"]
+--- more_headers
+Authorization: Basic %%BASE64(adam:admin)%%
+--- upstream_jwt eval
+['{"aud": "backend-api", "username": "adam"}', undef]
+--- response_jwt eval
+[undef, '{"aud": "backend-api", "username": "adam"}']

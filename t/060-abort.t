@@ -76,3 +76,28 @@ Authorization: Basic %%BASE64(fast:fast)%%
 Authorization: Basic %%BASE64(fast:fast)%%
 --- upstream_jwt
 {"username": "fast"}
+
+=== TEST 5: an abort during access-phase validation ends the request at once: 499, never proxied
+--- abort_requests eval
+[map { "GET /api/gone\nAuthorization: Basic %%BASE64(slow$_:slowpw)%%" } 1 .. 2]
+--- abort_after: 0.1
+--- settle: 2
+--- request: GET /api/after
+--- more_headers
+Authorization: Basic %%BASE64(fast:fast)%%
+--- access_log_like
+\A(?:[^\n]*"GET /api/gone HTTP/1\.1" 499 [^\n]*\n){2}[^\n]*"GET /api/after HTTP/1\.1" 200
+--- no_error_log
+while connecting to upstream
+
+=== TEST 6: an abort during validation on a content handler: 499, no answer written
+--- abort_requests eval
+["GET /authenticate\nAuthorization: Basic %%BASE64(slow1:slowpw)%%",
+ "GET /whoami\nAuthorization: Basic %%BASE64(slow2:slowpw)%%"]
+--- abort_after: 0.1
+--- settle: 2
+--- request: GET /whoami
+--- more_headers
+Authorization: Basic %%BASE64(fast:fast)%%
+--- access_log_like
+\A(?:[^\n]*"GET /(?:authenticate|whoami) HTTP/1\.1" 499 [^\n]*\n){2}[^\n]*"GET /whoami HTTP/1\.1" 200

@@ -31,7 +31,7 @@ __DATA__
 --- request eval
 [map { "GET /api/$_\nAuthorization: Basic %%BASE64(slow$_:slowpw)%%" } 1 .. 5]
 --- parallel
---- reload_after: 0.3
+--- reload_after: 0.2
 --- upstream_jwt eval
 [map { qq({"username": "slow$_"}) } 1 .. 5]
 --- timeout: 60
@@ -40,7 +40,7 @@ __DATA__
 --- request eval
 [map { "GET /authenticate\nAuthorization: Basic %%BASE64(slow$_:" . ($_ % 2 ? 'slowpw' : 'wrong') . ")%%" } 1 .. 5]
 --- parallel
---- reload_after: 0.3
+--- reload_after: 0.2
 --- error_code eval
 [200, 401, 200, 401, 200]
 --- response_jwt eval

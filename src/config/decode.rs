@@ -130,19 +130,18 @@ impl<'v> Node<'v> {
         }
     }
 
-    /// A string. A number or boolean is accepted only when it came from an `AOT_*` variable,
-    /// whose raw text is used: in a file the user can quote it, in the environment they cannot.
+    /// A string. A value set by an `AOT_*` variable is taken as the variable's text, exactly:
+    /// in a file the user can quote `12345` or `a #b`, in the environment they cannot.
     pub(crate) fn string(&self, cx: &Ctx<'_>) -> Decoded<String> {
+        if let Some(raw) = cx.env.raw_text(&self.path) {
+            return Ok(raw.to_owned());
+        }
         match self.value {
             Value::String(text) => Ok(text.clone()),
-            Value::Null | Value::Bool(_) | Value::Number(_) => match cx.env.raw_text(&self.path) {
-                Some(raw) => Ok(raw.to_owned()),
-                None if matches!(self.value, Value::Null) => Err(self.expected("a string")),
-                None => Err(self.error(format!(
-                    "expected a string, found {} (put it in quotes)",
-                    describe(self.value)
-                ))),
-            },
+            Value::Bool(_) | Value::Number(_) => Err(self.error(format!(
+                "expected a string, found {} (put it in quotes)",
+                describe(self.value)
+            ))),
             _ => Err(self.expected("a string")),
         }
     }
@@ -193,10 +192,6 @@ pub(crate) struct Fields<'v> {
 }
 
 impl<'v> Fields<'v> {
-    pub(crate) fn path(&self) -> &KeyPath {
-        &self.path
-    }
-
     pub(crate) fn error(&self, message: impl Into<String>) -> Finding {
         Finding::at(&self.path, message)
     }

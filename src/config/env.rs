@@ -2,10 +2,11 @@
 //! sets `jwt.secret`, `__` nests, keys are lower-cased, values are read as YAML scalars, and
 //! the environment wins over the file.
 //!
-//! Two additions: a numeric segment indexes an existing list (`AOT_PROVIDERS__0__USERS__1__PASSWORD`),
-//! so secrets inside list entries can come from the environment too; and each override
-//! remembers its variable and raw text, so findings can name the variable and a string field
-//! can take `AOT_JWT__SECRET=12345` literally instead of as a number.
+//! Differences: a numeric segment indexes an existing list
+//! (`AOT_PROVIDERS__0__USERS__1__PASSWORD`), so secrets inside list entries can come from the
+//! environment too; a string field takes the variable's text exactly as it is (so
+//! `AOT_JWT__SECRET=012345` or `AOT_JWT__SECRET='abc #def'` are not turned into a number or
+//! cut at a YAML comment); and every override remembers its variable, so findings can name it.
 
 use serde_yaml::{Mapping, Value};
 
@@ -80,15 +81,14 @@ impl EnvOverrides {
         )
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.overrides.is_empty()
-    }
-
     /// Writes every override into `root`, creating mappings on the way as needed.
     pub(crate) fn apply(&mut self, root: &mut Value) -> Result<(), EnvError> {
-        if !matches!(root, Value::Mapping(_)) && !self.overrides.is_empty() {
+        match root {
+            Value::Mapping(_) => {}
             // An empty file: the whole configuration may come from the environment.
-            *root = Value::Mapping(Mapping::new());
+            Value::Null if !self.overrides.is_empty() => *root = Value::Mapping(Mapping::new()),
+            // Not a configuration at all; the decoder says so, pointing at the file.
+            _ => return Ok(()),
         }
         for n in 0..self.overrides.len() {
             let (path, created) = self.apply_one(root, n)?;
@@ -114,13 +114,7 @@ impl EnvOverrides {
                     .parse::<usize>()
                     .ok()
                     .filter(|index| *index < len)
-                    .ok_or_else(|| EnvError {
-                        var: item.var.clone(),
-                        path: here.clone(),
-                        message: format!(
-                            "`{here}` is a list of {len}: the next part of the name must be an index below {len}"
-                        ),
-                    })?;
+                    .ok_or_else(|| not_an_index(&item.var, &here, len))?;
                 segments.push(Segment::Index(index));
                 node = &mut items[index];
                 continue;
@@ -140,13 +134,7 @@ impl EnvOverrides {
                 .parse::<usize>()
                 .ok()
                 .filter(|index| *index < len)
-                .ok_or_else(|| EnvError {
-                    var: item.var.clone(),
-                    path: here.clone(),
-                    message: format!(
-                        "`{here}` is a list of {len}: the last part of the name must be an index below {len}"
-                    ),
-                })?;
+                .ok_or_else(|| not_an_index(&item.var, &here, len))?;
             items[index] = scalar(&item.raw);
             segments.push(Segment::Index(index));
         } else {
@@ -178,6 +166,16 @@ impl EnvOverrides {
             .filter(|(p, _)| path.starts_with(p))
             .max_by_key(|(p, _)| p.segments().len())
             .map(|(_, var)| var)
+    }
+}
+
+fn not_an_index(var: &str, here: &KeyPath, len: usize) -> EnvError {
+    EnvError {
+        var: var.to_owned(),
+        path: here.clone(),
+        message: format!(
+            "this is a list of {len} entries, so the variable name must continue with an index below {len}"
+        ),
     }
 }
 

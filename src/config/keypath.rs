@@ -37,10 +37,6 @@ impl KeyPath {
         &self.0
     }
 
-    pub(crate) fn is_root(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// True when `self` is `other` or lies inside it.
     pub(crate) fn starts_with(&self, other: &KeyPath) -> bool {
         self.0.starts_with(&other.0)

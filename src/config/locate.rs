@@ -120,13 +120,11 @@ impl<'de> Visitor<'de> for Probe<'_> {
                 return Err(marker());
             }
         }
-        let probe = Probe {
+        seq.next_element_seed(Probe {
             rest,
             mark_key: self.mark_key,
-        };
-        match seq.next_element_seed(probe)? {
-            Some(()) | None => Err(marker()),
-        }
+        })?;
+        Err(marker())
     }
 }
 

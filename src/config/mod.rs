@@ -2,8 +2,14 @@
 //! with `AOT_*` environment overrides applied.
 //!
 //! Loading never fails silently and never says too much: every error names the file and,
-//! when the value came from it, the line and column; keys nobody reads become warnings; no
-//! message or `Debug` output contains a secret.
+//! when the value came from it, the line and column (otherwise the `AOT_*` variable); keys
+//! nobody reads become warnings; no message or `Debug` output contains a secret.
+//!
+//! How: the text is parsed into a `serde_yaml::Value`, the overrides are written into it
+//! (`env.rs`), and the tree is decoded by hand (`decode.rs`), so that every finding knows its
+//! key path. Only then is the path turned into a line and column, by reading the original text
+//! once more (`locate.rs`). Which upstream types this build can run is decided in one list
+//! (`support.rs`).
 
 mod augmenters;
 mod decode;
@@ -46,7 +52,8 @@ use keypath::KeyPath;
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub config: Config,
-    /// Ready to log, one per line: `FILE:LINE:COLUMN: message`.
+    /// Ready to log, one per line: `FILE:LINE:COLUMN: message`, or
+    /// `FILE: message (from environment variable AOT_X)`. They name keys, never values.
     pub warnings: Vec<String>,
 }
 
@@ -126,13 +133,19 @@ pub(crate) fn load_with(
     };
     match decoded {
         Ok(config) => {
-            warnings.extend(cx.warnings.iter().map(|finding| {
-                let (var, position) = place(finding);
-                ConfigError::new(path, finding.message.clone())
-                    .with_position(position)
-                    .with_env_var(var)
-                    .to_string()
-            }));
+            let mut placed: Vec<ConfigError> = cx
+                .warnings
+                .iter()
+                .map(|finding| {
+                    let (var, position) = place(finding);
+                    ConfigError::new(path, finding.message.clone())
+                        .with_position(position)
+                        .with_env_var(var)
+                })
+                .collect();
+            // File order reads best; what came from the environment goes last.
+            placed.sort_by_key(|w| (w.line().is_none(), w.line(), w.column()));
+            warnings.extend(placed.iter().map(ConfigError::to_string));
             Ok(Loaded { config, warnings })
         }
         Err(finding) => {

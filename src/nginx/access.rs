@@ -139,10 +139,11 @@ unsafe fn apply(
         Verdict::Failed => Decision::Failed,
     };
     ctx.decision.set(decision);
-    if decision == Decision::Unauthorized && loc.endpoint == Endpoint::None {
-        if headers::challenge(r, authenticator.challenge(loc.realm())).is_err() {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
-        }
+    if decision == Decision::Unauthorized
+        && loc.endpoint == Endpoint::None
+        && headers::challenge(r, authenticator.challenge(loc.realm())).is_err()
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }
     answer(loc, decision)
 }

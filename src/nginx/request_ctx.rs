@@ -43,7 +43,7 @@ pub struct RequestCtx {
 }
 
 // `ngx_pool_cleanup_add` only guarantees NGINX's own alignment.
-const _: () = assert!(mem::align_of::<RequestCtx>() <= NGX_ALIGNMENT as usize);
+const _: () = assert!(mem::align_of::<RequestCtx>() <= NGX_ALIGNMENT);
 
 impl RequestCtx {
     /// Allocates the ctx in the request pool (dropped by a pool cleanup) and attaches it.

@@ -5,7 +5,41 @@ package Test::Authotron;
 # A .t file holds Test::Base blocks after __DATA__. Each block gets its own NGINX prefix, a
 # generated nginx.conf (the module loaded with load_module, one worker, master on, daemon off)
 # and authotron.yaml, runs the real binary, sends its requests and checks the answers and logs.
-# The sections a block may use are listed in %SECTIONS below; t/README.md explains them.
+# One scripts/echo-backend per .t file is the upstream `echo` (proxy_pass http://echo).
+#
+# Sections (`--- name: value` on one line, or the lines below `--- name`; `--- name eval`
+# evaluates Perl, and an array holds one value per request):
+#   yaml            authotron.yaml after the common header below (a whole file if it starts with
+#                   "version:"); its presence adds `authotron_config authotron.yaml;` to http{}
+#   jwt_aud         adds jwt.aud to the common header
+#   main_config, http_config, config    text for the main, http{} and server{} contexts
+#   request         "METHOD /uri", optionally followed by header lines; several with eval [...]
+#   more_headers    raw header lines, repeated names allowed
+#   parallel        send every request before reading any answer
+#   reload_after    with parallel: seconds until `nginx -s reload` (the old worker must exit 0)
+#   abort_requests  requests whose clients hang up after abort_after s (default 0.1), before the
+#                   main requests, which are sent settle s later (default 2)
+#   timeout         seconds to wait for the answers (default 20)
+#   error_code      expected status (default 200)
+#   response_headers[_like]   "Name: value" (exact, or a regex); "!Name" for absent
+#   response_body[_like|_unlike], response_json (equal as JSON)
+#   upstream_headers  what the echo backend received: for each name listed, exactly the listed
+#                   values in order ("Name:" is one empty value, %%JWT%% any JWT, "!Name" none)
+#   upstream_jwt, response_jwt    claims (a JSON subset) of the JWT the upstream received or
+#                   /authenticate returned; the token is also verified (HS256, jwt.secret) and
+#                   checked for the claims every minted token carries
+#   error_log, no_error_log   strings (or eval [qr//]) the error log must (not) contain; the
+#                   log must never contain @FORBIDDEN_LOG unless error_log expects it
+#   access_log_like regex over the access log
+#   must_die, config_ok       only run `nginx -t` and expect failure or success; error_log is
+#                   then matched against its output
+# Placeholders: %%BASE64(text)%%, %%PREFIX%%, %%LINE:text%% / %%YAML_LINE:text%% (the line of
+# nginx.conf / authotron.yaml holding text, for error_log).
+# defaults(section => text, ...) sets sections for every block of a file that lacks them.
+#
+# Environment: TEST_NGINX_BINARY, TEST_NGINX_MODULE (default: see scripts/lib.sh; "none" runs
+# without the module, only to check the harness itself), TEST_NGINX_VERBOSE (on failure, print
+# whole logs and the generated files instead of the error log's tail).
 
 use strict;
 use warnings;
@@ -31,7 +65,7 @@ my $ROOT = abs_path(dirname(__FILE__) . '/../../..');
 
 # What every generated authotron.yaml starts with, unless a block's yaml is a whole file
 # (it starts with "version:"). The JWT checks use these values.
-our %JWT = (iss => 'authotron-test', exp => 600, secret => 't3st-s3cret-for-the-suite-only');
+our %JWT = (iss => 'authotron-test', exp => 600, secret => 't3st-s3cret-for-the-integration-suite-only');
 
 my $YAML_HEADER = <<"YAML";
 version: "2.0.0"
@@ -46,7 +80,7 @@ jwt:
   secret: "$JWT{secret}"
 YAML
 
-# Section name => what it is. A misspelt section must fail loudly, not be ignored.
+# Every section a block may use: a misspelt one must fail loudly, not be ignored.
 my %SECTIONS = map { $_ => 1 } qw(
   yaml jwt_aud main_config http_config config
   request more_headers parallel reload_after abort_requests abort_after settle timeout
@@ -73,8 +107,8 @@ sub defaults {
 }
 
 sub run_tests {
-    my $nginx = locate('nginx_binary', 'TEST_NGINX_BINARY');
-    my $module = locate('module_path', 'TEST_NGINX_MODULE');
+    my $nginx = locate('nginx_binary');
+    my $module = locate('module_path');
     BAIL_OUT("NGINX binary not found or not executable: $nginx") unless -x $nginx;
     BAIL_OUT("module not found: $module (build it: cargo build --release)")
       unless $module eq 'none' || -f $module;
@@ -98,10 +132,10 @@ sub run_tests {
     done_testing();
 }
 
-# The NGINX binary and module: env override, else scripts/lib.sh's lookup (one definition).
+# The NGINX binary and the module, as scripts/lib.sh finds them (TEST_NGINX_BINARY and
+# TEST_NGINX_MODULE first), so that the lookup is defined once.
 sub locate {
-    my ($function, $env) = @_;
-    return $ENV{$env} if defined $ENV{$env} && length $ENV{$env};
+    my ($function) = @_;
     my $out = `bash -c '. "\$1" && $function' locate "$ROOT/scripts/lib.sh"`;
     chomp $out;
     return $out;
@@ -238,6 +272,7 @@ sub execute {
     $self->check_worker_starts;
     if (defined(my $like = $self->get('access_log_like'))) {
         my $log = slurp("$self->{prefix}/access.log");
+        $like = $self->expand($like, 1);
         like($log, qr/$like/m, "$self->{name}: access log");
     }
 }
@@ -292,6 +327,7 @@ sub expand {
     my ($self, $text, $regex) = @_;
     return $text unless defined $text && !ref $text;
     my $q = sub { $regex ? quotemeta($_[0]) : $_[0] };
+    $text =~ s/\n\z// if $regex;    # a pattern section's last newline is layout, not content
     $text =~ s/%%BASE64\((.*?)\)%%/$q->(encode_base64($1, ''))/ge;
     $text =~ s/%%LINE:(.*?)%%/Test::Authotron::line_of($self->{conf_text}, $1, 'nginx.conf')/ge;
     $text =~ s/%%YAML_LINE:(.*?)%%/Test::Authotron::line_of($self->{yaml} \/\/ '', $1, 'authotron.yaml')/ge;
@@ -456,6 +492,7 @@ sub send_requests {
     if (defined(my $aborts = $self->get('abort_requests'))) {
         my @socks = map { $self->connect_and_send($self->raw_request($_)) } (ref $aborts ? @$aborts : $aborts);
         sleep($self->get('abort_after') // 0.1);
+        $self->check_unanswered('the aborted requests were unanswered when their clients left', @socks);
         close $_ for @socks;
         sleep($self->get('settle') // 2);
     }
@@ -471,11 +508,20 @@ sub send_requests {
     if (defined(my $delay = $self->get('reload_after'))) {
         my @old = $self->worker_pids;
         sleep $delay;
+        $self->check_unanswered('no request was answered before the reload', @socks);
         $self->signal('reload') or die "nginx -s reload failed\n";
         $self->{reloads}++;
         $self->{reloaded_worker} = $old[-1];
     }
     return $self->collect(@socks);
+}
+
+# An abort or reload test proves nothing if the answers were already there: check that none
+# of the sockets has anything to read yet.
+sub check_unanswered {
+    my ($self, $what, @socks) = @_;
+    my @ready = IO::Select->new(@socks)->can_read(0);
+    is(scalar @ready, 0, "$self->{name}: $what");
 }
 
 sub parse_response {
