@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by scripts/test, scripts/demo, scripts/bench and the Perl test harness.
 # Source it (". scripts/lib.sh"); it only defines things and never exits the caller's shell.
 
@@ -5,7 +6,9 @@ AUTHOTRON_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # What building the module needs (bindgen reads NGINX headers through libclang; the vendored
 # NGINX build needs the PCRE2, zlib and OpenSSL headers) and what running the suite needs.
+# shellcheck disable=SC2034  # both lists are used by the scripts that source this file
 BUILD_PACKAGES=(gcc make pkg-config libclang-dev libpcre2-dev zlib1g-dev libssl-dev)
+# shellcheck disable=SC2034
 TEST_PACKAGES=(perl python3 libtest-base-perl libcrypt-jwt-perl)
 
 # Installs the given Debian packages that are not installed yet; a no-op when all are, so that
@@ -32,6 +35,7 @@ nginx_binary() {
         return 0
     fi
     local newest
+    # shellcheck disable=SC2012  # our own build paths; ls -t is the simple way to get the newest
     newest=$(ls -t "$AUTHOTRON_ROOT"/target/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n 1)
     if [ -z "$newest" ]; then
         echo "no vendored NGINX under target/release/build/; run: cargo build --release" >&2
@@ -59,23 +63,4 @@ wait_for_port() {
     done
     echo "nothing is listening on 127.0.0.1:$port" >&2
     return 1
-}
-
-# Starts scripts/echo-backend in the background on a kernel-chosen port. Sets ECHO_PID and
-# ECHO_PORT; extra arguments (--show-jwt) are passed on. The first line it prints names the port.
-start_echo_backend() {
-    local fifo
-    fifo=$(mktemp -u) && mkfifo "$fifo"
-    "$AUTHOTRON_ROOT/scripts/echo-backend" "$@" >"$fifo" &
-    ECHO_PID=$!
-    local line
-    read -r line <"$fifo"
-    rm -f "$fifo"
-    ECHO_PORT=${line##*:}
-    [ -n "$ECHO_PORT" ] || { echo "echo backend did not start" >&2; return 1; }
-}
-
-# Sends -s <signal> to the NGINX running with prefix $1 and config $2.
-nginx_signal() {
-    "$(nginx_binary)" -p "$1/" -c "$2" -s "$3"
 }

@@ -20,8 +20,9 @@ use std::time::Duration;
 use futures::FutureExt;
 use ngx::ffi::{
     ngx_add_timer, ngx_connection_t, ngx_cycle_t, ngx_event_t, ngx_handle_read_event,
-    ngx_http_log_ctx_t, ngx_http_request_t, ngx_http_run_posted_requests, ngx_int_t, ngx_log_t,
-    ngx_process, NGX_LOG_ALERT, NGX_LOG_NOTICE, NGX_OK, NGX_PROCESS_SINGLE, NGX_PROCESS_WORKER,
+    ngx_http_block_reading, ngx_http_log_ctx_t, ngx_http_request_t, ngx_http_run_posted_requests,
+    ngx_http_test_reading, ngx_int_t, ngx_log_t, ngx_process, NGX_LOG_ALERT, NGX_LOG_NOTICE,
+    NGX_OK, NGX_PROCESS_SINGLE, NGX_PROCESS_WORKER,
 };
 use ngx::ngx_log_error;
 use parking_lot::Mutex;
@@ -105,6 +106,9 @@ pub fn start(
         (*ev).log = (*(*ctx.request).connection).log;
         // Left cancelable = 0: a graceful shutdown waits for this request.
         ngx_add_timer(ev, (worst_case + BACKSTOP_GRACE).as_millis() as _);
+        // While suspended, notice a client that hangs up (as the upstream module does): NGINX
+        // then ends the request with 499 and the pool cleanup cancels the validation.
+        (*ctx.request).read_event_handler = Some(ngx_http_test_reading);
     }
 
     let completions = bridge.completions.clone();
@@ -162,6 +166,7 @@ unsafe fn finish(ctx: &RequestCtx, outcome: Outcome) {
     ctx.settle();
     *ctx.outcome.borrow_mut() = Some(outcome);
     let r: *mut ngx_http_request_t = ctx.request;
+    (*r).read_event_handler = Some(ngx_http_block_reading);
     let c = (*r).connection;
     let log_ctx = (*(*c).log).data.cast::<ngx_http_log_ctx_t>();
     if !log_ctx.is_null() {

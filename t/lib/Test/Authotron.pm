@@ -237,7 +237,8 @@ BEGIN {
 sub new {
     my ($class, $block, $nginx, $module, $echo_port) = @_;
     for my $name (keys %$block) {
-        next if $name =~ /^_/ || grep { $_ eq $name } qw(name description seq_num is_filtered blocks_object original_values);
+        # Block fields of Test::Base, and its ONLY/SKIP/LAST markers for debugging a file.
+        next if $name =~ /^_/ || grep { $_ eq $name } qw(name description seq_num is_filtered blocks_object original_values ONLY SKIP LAST);
         die "unknown section '--- $name' in block '" . $block->name . "'\n" unless $SECTIONS{$name};
     }
     my $prefix = File::Temp::tempdir('authotron-t-XXXXXX', TMPDIR => 1, CLEANUP => 1);
@@ -460,10 +461,20 @@ sub raw_request {
 sub connect_and_send {
     my ($self, $raw) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Proto => 'tcp')
-      or die "cannot connect to nginx on port $self->{port}: $!\n";
+      or die "cannot connect to nginx on port $self->{port}: $! (" . $self->listener_state . ")\n";
     $s->autoflush(1);
     print {$s} $raw;
     return $s;
+}
+
+# For a failed connect: is the master alive, and is the port still in LISTEN state?
+sub listener_state {
+    my ($self) = @_;
+    my $alive = $self->{pid} && kill(0, $self->{pid}) ? 'master alive' : 'master gone';
+    my $local = sprintf '0100007F:%04X', $self->{port};
+    my @states = map { /^\s*\d+: $local \S+ (\S\S)/ ? $1 : () } split /\n/, Test::Authotron::slurp('/proc/net/tcp');
+    my $listening = grep { $_ eq '0A' } @states;
+    return "$alive, " . ($listening ? 'port listening' : 'port not listening');
 }
 
 # Reads every socket to EOF together, so parallel requests are really in flight together.
