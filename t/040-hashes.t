@@ -109,3 +109,14 @@ $main::TIMEOUT_YAML
 --- response_headers eval
 [undef, undef, 'Content-Type: application/json', 'Content-Type: application/json']
 --- timeout: 30
+
+=== TEST 7: a repeated credential is answered from the cache: one validation, not three
+--- request eval
+[("GET /api/x\nAuthorization: Basic %%BASE64(argon:s3cret)%%") x 3]
+--- upstream_jwt eval
+[('{"username": "argon"}') x 3]
+--- error_log
+authotron: validation started
+authotron: answered without validation
+--- no_error_log eval
+[qr/validation started(?s:.*)validation started/]

@@ -9,7 +9,7 @@ use ngx::ffi::{
     NGX_LOG_DEBUG, NGX_LOG_INFO, NGX_LOG_WARN, NGX_OK,
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
-use ngx::ngx_log_error;
+use ngx::{ngx_log_debug_mask, ngx_log_error};
 
 use super::bridge;
 use super::directives::{Endpoint, LocConf};
@@ -67,9 +67,18 @@ unsafe fn access(r: *mut ngx_http_request_t) -> ngx_int_t {
     let realm = loc.realm().map(str::to_owned).or_else(|| {
         crate::auth::header::parse_realm_selector(headers::first_in(r, headers::REALM_SELECTOR))
     });
+    let log = (*(*r).connection).log;
     match authenticator.start(headers::authorization(r), realm.as_deref()) {
-        Start::Done(outcome) => apply(r, loc, &authenticator, ctx, outcome),
+        Start::Done(outcome) => {
+            ngx_log_debug_mask!(
+                DebugMask::Http,
+                log,
+                "authotron: answered without validation"
+            );
+            apply(r, loc, &authenticator, ctx, outcome)
+        }
         Start::Validate(job) => {
+            ngx_log_debug_mask!(DebugMask::Http, log, "authotron: validation started");
             let work = authenticator.clone().validate(job);
             if bridge::start(ctx, work, authenticator.worst_case()) {
                 NGX_AGAIN as ngx_int_t

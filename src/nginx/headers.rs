@@ -61,19 +61,23 @@ pub unsafe fn forward_identity(
     identity: &Identity,
     token: &str,
 ) -> Result<(), NoMemory> {
+    let pool = (*r).pool;
     let bearer = format!("Bearer {token}");
-    replace_in(r, loc.header(), bearer.as_bytes(), true)?;
+    let mut rewrites = vec![Rewrite::set(
+        loc.header(),
+        pool_str(pool, bearer.as_bytes())?,
+    )];
     if !loc.header().eq_ignore_ascii_case(AUTHORIZATION) {
-        replace_in(r, AUTHORIZATION, b"", false)?;
+        rewrites.push(Rewrite::blank(AUTHORIZATION));
     }
-    for (name, value) in legacy_values(identity) {
-        if loc.legacy_headers() {
-            replace_in(r, name, value.as_bytes(), true)?;
-        } else {
-            replace_in(r, name, b"", false)?;
+    if loc.legacy_headers() {
+        for (name, value) in legacy_values(identity) {
+            rewrites.push(Rewrite::set(name, pool_str(pool, value.as_bytes())?));
         }
+    } else {
+        rewrites.extend([LEGACY_USERNAME, REALM_SELECTOR, LEGACY_ROLES].map(Rewrite::blank));
     }
-    Ok(())
+    rewrite_in(r, &mut rewrites)
 }
 
 /// Upstream's `include_legacy_headers` trio.
@@ -86,29 +90,57 @@ pub fn legacy_values(identity: &Identity) -> [(&'static str, String); 3] {
     ]
 }
 
-/// Overwrites every copy of request header `name` with `value`; adds one if there is none and
-/// `add` is set.
-unsafe fn replace_in(
-    r: *mut ngx_http_request_t,
-    name: &str,
-    value: &[u8],
-    add: bool,
-) -> Result<(), NoMemory> {
-    let pool = (*r).pool;
-    let value = pool_str(pool, value)?;
-    let mut replaced = false;
+/// One request header to overwrite in every copy: set (added when absent) or blanked.
+struct Rewrite<'a> {
+    name: &'a str,
+    value: ngx_str_t,
+    add_if_absent: bool,
+    found: bool,
+}
+
+impl<'a> Rewrite<'a> {
+    fn set(name: &'a str, value: ngx_str_t) -> Self {
+        Rewrite {
+            name,
+            value,
+            add_if_absent: true,
+            found: false,
+        }
+    }
+
+    fn blank(name: &'a str) -> Self {
+        Rewrite {
+            name,
+            value: empty_str(),
+            add_if_absent: false,
+            found: false,
+        }
+    }
+}
+
+/// Applies every rewrite in one walk over the request headers.
+unsafe fn rewrite_in(r: *mut ngx_http_request_t, rewrites: &mut [Rewrite]) -> Result<(), NoMemory> {
     for_each(&mut (*r).headers_in.headers, |h| {
-        if h.key.as_bytes().eq_ignore_ascii_case(name.as_bytes()) {
-            h.value = value;
-            replaced = true;
+        for rewrite in rewrites.iter_mut() {
+            if h.key
+                .as_bytes()
+                .eq_ignore_ascii_case(rewrite.name.as_bytes())
+            {
+                h.value = rewrite.value;
+                rewrite.found = true;
+            }
         }
     });
-    if replaced || !add {
-        return Ok(());
-    }
-    let h = push(&mut (*r).headers_in.headers, pool, name, value)?;
-    if name.eq_ignore_ascii_case(AUTHORIZATION) {
-        (*r).headers_in.authorization = h;
+    for rewrite in rewrites.iter().filter(|rw| rw.add_if_absent && !rw.found) {
+        let h = push(
+            &mut (*r).headers_in.headers,
+            (*r).pool,
+            rewrite.name,
+            rewrite.value,
+        )?;
+        if rewrite.name.eq_ignore_ascii_case(AUTHORIZATION) {
+            (*r).headers_in.authorization = h;
+        }
     }
     Ok(())
 }
@@ -179,13 +211,17 @@ unsafe fn push(
 
 unsafe fn pool_str(pool: *mut ngx_pool_t, bytes: &[u8]) -> Result<ngx_str_t, NoMemory> {
     if bytes.is_empty() {
-        // A valid pointer even for nothing: NGINX copies header values with memcpy.
-        return Ok(ngx_str_t {
-            len: 0,
-            data: c"".as_ptr().cast_mut().cast(),
-        });
+        return Ok(empty_str());
     }
     ngx_str_t::from_bytes(pool, bytes).ok_or(NoMemory)
+}
+
+/// A valid pointer even for nothing: NGINX copies header values with memcpy.
+fn empty_str() -> ngx_str_t {
+    ngx_str_t {
+        len: 0,
+        data: c"".as_ptr().cast_mut().cast(),
+    }
 }
 
 unsafe fn for_each(list: *mut ngx_list_t, mut f: impl FnMut(&mut ngx_table_elt_t)) {
