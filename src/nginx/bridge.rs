@@ -28,7 +28,7 @@ use ngx::ngx_log_error;
 use parking_lot::Mutex;
 use tokio::runtime::Runtime;
 
-use super::panic_guard::guard;
+use super::panic_guard::{guard, guard_rc};
 use super::request_ctx::RequestCtx;
 use crate::auth::{NoteLevel, Outcome, Verdict};
 
@@ -179,6 +179,10 @@ unsafe fn finish(ctx: &RequestCtx, outcome: Outcome) {
 }
 
 pub unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
+    guard_rc(|| start_worker(cycle))
+}
+
+unsafe fn start_worker(cycle: *mut ngx_cycle_t) -> ngx_int_t {
     if ngx_process != NGX_PROCESS_WORKER as ngx::ffi::ngx_uint_t
         && ngx_process != NGX_PROCESS_SINGLE as ngx::ffi::ngx_uint_t
     {

@@ -20,6 +20,7 @@ use ngx::{ngx_conf_log_error, ngx_log_error, ngx_string};
 
 use super::handlers;
 use super::module::Module;
+use super::panic_guard::guard_conf;
 use crate::auth::Authenticator;
 use crate::config;
 
@@ -193,7 +194,7 @@ extern "C" fn set_config(
     conf: *mut c_void,
 ) -> *mut c_char {
     // SAFETY: NGINX calls this with our main conf (NGX_HTTP_MAIN_CONF_OFFSET) during parsing.
-    unsafe {
+    guard_conf(|| unsafe {
         let main = &mut *(conf as *mut MainConf);
         if main.authenticator.is_some() {
             return IS_DUPLICATE;
@@ -231,7 +232,7 @@ extern "C" fn set_config(
             }
         }
         ptr::null_mut()
-    }
+    })
 }
 
 extern "C" fn set_switch(
@@ -240,14 +241,14 @@ extern "C" fn set_switch(
     conf: *mut c_void,
 ) -> *mut c_char {
     // SAFETY: NGINX calls this with our loc conf and the command whose offset names a flag field.
-    unsafe {
+    guard_conf(|| unsafe {
         let rv = ngx_conf_set_flag_slot(cf, cmd, conf);
         let loc = &mut *(conf as *mut LocConf);
         if rv.is_null() && loc.origin.is_none() && loc.gate == 1 {
             loc.origin = Some(origin(cf));
         }
         rv
-    }
+    })
 }
 
 extern "C" fn set_realm(
@@ -256,7 +257,7 @@ extern "C" fn set_realm(
     conf: *mut c_void,
 ) -> *mut c_char {
     // SAFETY: NGINX calls this with our loc conf during parsing.
-    unsafe {
+    guard_conf(|| unsafe {
         let loc = &mut *(conf as *mut LocConf);
         if loc.realm.is_some() {
             return IS_DUPLICATE;
@@ -279,7 +280,7 @@ extern "C" fn set_realm(
             origin: origin(cf),
         });
         ptr::null_mut()
-    }
+    })
 }
 
 extern "C" fn set_required_roles(
@@ -288,7 +289,7 @@ extern "C" fn set_required_roles(
     conf: *mut c_void,
 ) -> *mut c_char {
     // SAFETY: NGINX calls this with our loc conf during parsing.
-    unsafe {
+    guard_conf(|| unsafe {
         let loc = &mut *(conf as *mut LocConf);
         if loc.required_roles.is_some() {
             return IS_DUPLICATE;
@@ -309,7 +310,7 @@ extern "C" fn set_required_roles(
         }
         loc.required_roles = Some(roles);
         ptr::null_mut()
-    }
+    })
 }
 
 /// Headers NGINX or HTTP framing rely on; overwriting them would break the upstream request.
@@ -342,7 +343,7 @@ extern "C" fn set_header(
     conf: *mut c_void,
 ) -> *mut c_char {
     // SAFETY: NGINX calls this with our loc conf during parsing.
-    unsafe {
+    guard_conf(|| unsafe {
         let loc = &mut *(conf as *mut LocConf);
         if loc.header.is_some() {
             return IS_DUPLICATE;
@@ -367,7 +368,7 @@ extern "C" fn set_header(
         }
         loc.header = Some(name);
         ptr::null_mut()
-    }
+    })
 }
 
 unsafe fn set_endpoint(cf: *mut ngx_conf_t, conf: *mut c_void, endpoint: Endpoint) -> *mut c_char {
@@ -395,7 +396,7 @@ extern "C" fn set_authenticate(
     conf: *mut c_void,
 ) -> *mut c_char {
     // SAFETY: NGINX calls this with our loc conf during parsing.
-    unsafe { set_endpoint(cf, conf, Endpoint::Authenticate) }
+    guard_conf(|| unsafe { set_endpoint(cf, conf, Endpoint::Authenticate) })
 }
 
 extern "C" fn set_whoami(
@@ -404,7 +405,7 @@ extern "C" fn set_whoami(
     conf: *mut c_void,
 ) -> *mut c_char {
     // SAFETY: NGINX calls this with our loc conf during parsing.
-    unsafe { set_endpoint(cf, conf, Endpoint::Whoami) }
+    guard_conf(|| unsafe { set_endpoint(cf, conf, Endpoint::Whoami) })
 }
 
 const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;

@@ -8,6 +8,7 @@ use ngx::ffi::{ngx_conf_t, ngx_http_module_t, ngx_int_t, ngx_module_t, NGX_HTTP_
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf};
 
 use super::directives::{self, LocConf, MainConf};
+use super::panic_guard::{guard_conf, guard_rc};
 use super::{access, bridge, variables};
 
 pub struct Module;
@@ -19,11 +20,11 @@ impl HttpModule for Module {
     }
 
     unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-        variables::register(cf)
+        guard_rc(|| variables::register(cf))
     }
 
     unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-        access::register(cf)
+        guard_rc(|| access::register(cf))
     }
 
     unsafe extern "C" fn merge_loc_conf(
@@ -31,7 +32,7 @@ impl HttpModule for Module {
         prev: *mut c_void,
         conf: *mut c_void,
     ) -> *mut c_char {
-        directives::merge_loc_conf(cf, prev.cast(), conf.cast())
+        guard_conf(|| directives::merge_loc_conf(cf, prev.cast(), conf.cast()))
     }
 }
 

@@ -2,7 +2,10 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use ngx::ffi::{ngx_cycle, ngx_int_t, NGX_LOG_ALERT};
+use std::ffi::c_char;
+
+use ngx::core::NGX_CONF_ERROR;
+use ngx::ffi::{ngx_cycle, ngx_int_t, NGX_ERROR, NGX_LOG_ALERT};
 use ngx::ngx_log_error;
 
 /// Runs `f`, turning a panic into `on_panic` and an alert in the error log.
@@ -25,4 +28,14 @@ pub fn guard<T>(on_panic: T, f: impl FnOnce() -> T) -> T {
 /// `guard` for handlers answering with a status code.
 pub fn guard_status(f: impl FnOnce() -> ngx_int_t) -> ngx_int_t {
     guard(ngx::ffi::NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t, f)
+}
+
+/// `guard` for configuration callbacks: a panic fails the configuration instead.
+pub fn guard_conf(f: impl FnOnce() -> *mut c_char) -> *mut c_char {
+    guard(NGX_CONF_ERROR, f)
+}
+
+/// `guard` for module callbacks answering NGX_OK or NGX_ERROR.
+pub fn guard_rc(f: impl FnOnce() -> ngx_int_t) -> ngx_int_t {
+    guard(NGX_ERROR as ngx_int_t, f)
 }

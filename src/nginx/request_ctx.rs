@@ -14,6 +14,7 @@ use tokio::task::AbortHandle;
 
 use super::bridge;
 use super::module::Module;
+use super::panic_guard::guard;
 use crate::auth::{Identity, Outcome};
 
 /// How the access phase decided; content handlers answer from it.
@@ -103,7 +104,9 @@ impl RequestCtx {
 }
 
 unsafe extern "C" fn drop_ctx(data: *mut std::ffi::c_void) {
-    let ctx = data.cast::<RequestCtx>();
-    (*ctx).settle();
-    ptr::drop_in_place(ctx);
+    guard((), || {
+        let ctx = data.cast::<RequestCtx>();
+        (*ctx).settle();
+        ptr::drop_in_place(ctx);
+    })
 }
