@@ -6,7 +6,7 @@ use warnings;
 use lib 't/lib';
 use Test::Authotron;
 
-defaults(yaml => <<'YAML', config => <<'CONF');
+our $PROVIDERS = <<'YAML';
 providers:
   - type: plain
     name: local
@@ -14,6 +14,8 @@ providers:
     users:
       - { username: adam, password: admin, roles: [user, admin] }
 YAML
+
+defaults(yaml => $PROVIDERS, config => <<'CONF');
 location /off/ {
     authotron on;
     proxy_pass http://echo;
@@ -90,14 +92,8 @@ X-Auth-Realm: ecmwf
 X-Auth-Roles: user,admin
 
 === TEST 5: include_legacy_headers in the YAML is the default; the directive overrides it
---- yaml
-include_legacy_headers: true
-providers:
-  - type: plain
-    name: local
-    realm: ecmwf
-    users:
-      - { username: adam, password: admin, roles: [user, admin] }
+--- yaml eval
+"include_legacy_headers: true\n$main::PROVIDERS"
 --- config
 location /default/ { authotron on; proxy_pass http://echo; }
 location /off/ { authotron on; authotron_legacy_headers off; proxy_pass http://echo; }

@@ -2,21 +2,14 @@
 
 use super::*;
 
-const TWO_USERS: &str = r#"version: "2.0.0"
-jwt:
-  iss: auth-o-tron.example.com
-  exp: 3600
-  secret: "0123456789abcdef0123456789abcdef"
-providers:
-  - type: plain
-    name: local
-    realm: internal
-    users:
-      - username: alice
-        password: wonderland
-      - password: builder
+/// [`MINIMAL`] with a second user who lacks a username.
+const TWO_USERS: &str = concat!(
+    header!(),
+    alice_provider!(),
+    r#"      - password: builder
         roles: [staff]
-"#;
+"#
+);
 
 #[test]
 fn missing_username_in_second_user_points_at_that_user() {

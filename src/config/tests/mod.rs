@@ -2,6 +2,34 @@
 //! `echo -n pw | argon2 saltsaltsalt -id -e`, its argon2i twin (`-i`), and a bcrypt hash from
 //! `htpasswd -nbB u pw`.
 
+/// The `version:` and `jwt:` lines that most fixtures start with. Fixture text is built with
+/// macros, not `const`s, so that `concat!` can join the pieces into other `const` fixtures.
+macro_rules! header {
+    () => {
+        r#"version: "2.0.0"
+jwt:
+  iss: auth-o-tron.example.com
+  exp: 3600
+  secret: "0123456789abcdef0123456789abcdef"
+"#
+    };
+}
+
+/// The `providers:` section of [`MINIMAL`]: the plain provider `local` of realm `internal`,
+/// whose list of users ends with alice, so that a fixture can append more users or keys.
+macro_rules! alice_provider {
+    () => {
+        r#"providers:
+  - type: plain
+    name: local
+    realm: internal
+    users:
+      - username: alice
+        password: wonderland
+"#
+    };
+}
+
 mod env;
 mod errors;
 mod parse;
@@ -23,23 +51,12 @@ pub(super) const BCRYPT: &str = "$2y$05$4rx5mNFA0SU3Xh63Pb/KbOIN87inevyxqsh/hNw/
 /// A 32-byte secret, so that no warning is expected about it.
 pub(super) const GOOD_SECRET: &str = "0123456789abcdef0123456789abcdef";
 
-pub(super) const MINIMAL: &str = r#"version: "2.0.0"
-jwt:
-  iss: auth-o-tron.example.com
-  exp: 3600
-  secret: "0123456789abcdef0123456789abcdef"
-providers:
-  - type: plain
-    name: local
-    realm: internal
-    users:
-      - username: alice
-        password: wonderland
-"#;
+pub(super) const MINIMAL: &str = concat!(header!(), alice_provider!());
 
 /// Every section and every provider and augmenter type. Needs `load_with(.., false)`.
 pub(super) fn full() -> String {
-    r#"version: "2.0.0"
+    concat!(
+        r#"version: "2.0.0"
 server:
   host: 127.0.0.1
   port: 8080
@@ -67,14 +84,9 @@ store:
 services:
   - name: polytope
     scopes: [read, write]
-providers:
-  - type: plain
-    name: local
-    realm: internal
-    users:
-      - username: alice
-        password: wonderland
-        roles: [admin, user]
+"#,
+        alice_provider!(),
+        r#"        roles: [admin, user]
       - username: bob
         password_hash: "ARGON2ID"
       - username: carol
@@ -135,6 +147,7 @@ cache:
   negative_ttl_seconds: 2
   capacity: 500
 "#
+    )
     .replace("ARGON2ID", ARGON2ID)
     .replace("BCRYPT", BCRYPT)
 }

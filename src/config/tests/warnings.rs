@@ -18,21 +18,13 @@ cache: {{ ttl_seconds: 10 }}
     assert!(load_ok(&text).warnings.is_empty());
 }
 
-const TYPOS: &str = r#"version: "2.0.0"
-jwt:
-  iss: auth-o-tron.example.com
-  exp: 3600
-  secret: "0123456789abcdef0123456789abcdef"
-  expiry: 10
-include_legacy_header: true
-providers:
-  - type: plain
-    name: local
-    realm: internal
-    users:
-      - username: alice
-        password: wonderland
-      - username: bob
+/// Misspelt keys at every level; `expiry` is still in the `jwt` section.
+const TYPOS: &str = concat!(
+    header!(),
+    "  expiry: 10\n",
+    "include_legacy_header: true\n",
+    alice_provider!(),
+    r#"      - username: bob
         password: builder
         pasword: builder
         role: [admin]
@@ -44,7 +36,8 @@ augmenters:
     match: { username: [alice], roles: [admin] }
     augment: { roles: [x], attribute: { a: b } }
     when: always
-"#;
+"#
+);
 
 #[test]
 fn unknown_keys_are_reported_by_path_and_line() {
