@@ -8,8 +8,9 @@ AUTHOTRON_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # NGINX build needs the PCRE2, zlib and OpenSSL headers) and what running the suite needs.
 # shellcheck disable=SC2034  # both lists are used by the scripts that source this file
 BUILD_PACKAGES=(gcc make pkg-config libclang-dev libpcre2-dev zlib1g-dev libssl-dev)
+# openssl: the suite makes a CA and server certificates for the HTTPS identity-service tests.
 # shellcheck disable=SC2034
-TEST_PACKAGES=(perl python3 libtest-base-perl libcrypt-jwt-perl)
+TEST_PACKAGES=(perl python3 libtest-base-perl libcrypt-jwt-perl openssl)
 
 # Installs the given Debian packages that are not installed yet; a no-op when all are, so that
 # reruns do not touch apt at all.

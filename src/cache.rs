@@ -187,6 +187,19 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_keys_stays_within_capacity() {
+        let cache = TtlCache::new(100);
+        for n in 0..10_000u32 {
+            let mut key = [0; 32];
+            key[..4].copy_from_slice(&n.to_le_bytes());
+            cache.insert(key, n, Duration::from_secs(60));
+        }
+        let entries = cache.entries.as_ref().unwrap();
+        entries.run_pending_tasks();
+        assert!(entries.entry_count() <= 100, "{}", entries.entry_count());
+    }
+
+    #[test]
     fn zero_capacity_disables() {
         let cache = TtlCache::new(0);
         cache.insert([1; 32], 1, Duration::from_secs(60));

@@ -8,6 +8,7 @@ pub mod augmenters;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod http;
 pub mod providers;
 pub mod token;
 

@@ -91,21 +91,21 @@ providers:
 --- error_log eval
 ['authotron.yaml:%%YAML_LINE:username: nopass%%', qr/password/]
 
-=== TEST 7: provider types that are not implemented yet are refused, not ignored
---- yaml
-providers:
-  - type: plain
-    name: local
+=== TEST 7: types that are not implemented yet are refused, not ignored
+--- yaml eval
+$main::PROVIDERS . <<'YAML'
+augmenters:
+  - type: ldap
+    name: directory
     realm: ecmwf
-    users: []
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: http://127.0.0.1:1/certs
-    iam_realm: ecmwf
+    uri: ldap://127.0.0.1:1
+    search_base: dc=example
+    ldap_password: pw
+    filter: OU=TeamA
+YAML
 --- must_die
 --- error_log eval
-['authotron.yaml:%%YAML_LINE:type: jwt%%', qr/jwt/, qr/not supported\b.*\byet/]
+['authotron.yaml:%%YAML_LINE:type: ldap%%', qr/ldap/, qr/not supported\b.*\byet/]
 
 === TEST 8: authotron takes on or off
 --- yaml eval
@@ -209,3 +209,14 @@ favourite_colour
 shoe_size
 authotron.yaml
 test is successful
+
+=== TEST 18: an identity-service URL that cannot work is refused, naming provider and key
+--- yaml
+providers:
+  - type: ecmwf-api
+    name: ecmwf
+    realm: ecmwf
+    uri: api.ecmwf.int/v1
+--- must_die
+--- error_log eval
+[qr/provider `ecmwf`: `uri` not a usable URL/]

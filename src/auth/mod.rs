@@ -6,5 +6,5 @@ pub mod outcome;
 pub mod pipeline;
 pub mod user;
 
-pub use outcome::{Identity, Note, NoteLevel, Outcome, Verdict};
+pub use outcome::{Identity, Note, NoteLevel, Outcome, Verdict, RETRY_AFTER_SECONDS};
 pub use pipeline::{Authenticator, Start};

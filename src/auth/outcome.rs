@@ -1,6 +1,7 @@
 //! What the pipeline hands back to the NGINX side: owned values only.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -15,6 +16,8 @@ pub struct Identity {
     /// within one second are identical (claims have second resolution), so reusing it changes
     /// nothing a backend can see and keeps signing off the hot path.
     pub(crate) minted: Mutex<Option<(i64, Arc<str>)>>,
+    /// How long this identity may be answered from the cache (before its own `exp` cap).
+    pub cache_ttl: Duration,
 }
 
 impl Identity {
@@ -23,9 +26,18 @@ impl Identity {
             user,
             provider: provider.into(),
             minted: Mutex::new(None),
+            cache_ttl: Duration::ZERO,
         }
     }
+
+    pub fn reusable_for(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
+    }
 }
+
+/// What a 503 tells clients: outages are usually brief, and nothing about an outage is cached.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 /// The authentication fact about one credential; this is what the cache keeps.
 #[derive(Clone)]

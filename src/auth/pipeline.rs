@@ -16,7 +16,8 @@ use super::user::User;
 use crate::augmenters::{self, Augmenter, Stage};
 use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
 use crate::config::Config;
-use crate::providers::{self, Provider, ProviderVerdict};
+use crate::http::IdentityClient;
+use crate::providers::{self, Provider, ProviderContext, ProviderVerdict};
 use crate::token::Minter;
 
 /// Everything one loaded config needs to authenticate requests. Immutable apart from its caches.
@@ -51,10 +52,12 @@ pub struct Job {
 
 impl Authenticator {
     pub fn new(config: &Config) -> Result<Self, String> {
+        let http = Arc::new(IdentityClient::new(&config.http)?);
+        let ctx = ProviderContext::new(http);
         let providers = config
             .providers
             .iter()
-            .map(providers::build)
+            .map(|p| providers::build(p, &ctx))
             .collect::<Result<Vec<_>, _>>()?;
         let augmenters = config
             .augmenters
@@ -88,6 +91,16 @@ impl Authenticator {
     /// augmenters do. NGINX arms its backstop timer a little beyond this.
     pub fn worst_case(&self) -> Duration {
         self.provider_timeout * (header::MAX_CREDENTIALS as u32 + 1)
+    }
+
+    /// What the providers want done when a worker starts (fetching key sets).
+    pub fn warm_up(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let work: Vec<_> = self
+            .providers
+            .iter()
+            .filter_map(|p| p.clone().warm_up())
+            .collect();
+        future::join_all(work).map(|_| ())
     }
 
     pub fn challenge(&self, realm: Option<&str>) -> &str {
@@ -200,7 +213,7 @@ impl Authenticator {
         &self,
         candidates: Vec<Arc<dyn Provider>>,
         secret: &str,
-    ) -> (Option<(String, User)>, Vec<super::Note>, bool) {
+    ) -> (Option<(Source, User)>, Vec<super::Note>, bool) {
         let timeout = self.provider_timeout;
         let mut running: Vec<Option<BoxFuture<'static, ProviderVerdict>>> = candidates
             .iter()
@@ -235,9 +248,10 @@ impl Authenticator {
                 *slot = None;
                 let provider = &candidates[index];
                 let (name, realm) = (provider.name(), provider.realm());
+                let ttl = provider.cache_ttl().unwrap_or(self.ttl);
                 match verdict {
                     ProviderVerdict::Accepted(user) => {
-                        return Poll::Ready(Some((name.to_owned(), user)));
+                        return Poll::Ready(Some((Source { name: name.to_owned(), ttl }, user)));
                     }
                     ProviderVerdict::Rejected(reason) => notes.push(super::Note {
                         level: NoteLevel::Info,
@@ -266,7 +280,8 @@ impl Authenticator {
         (accepted, notes, undecided)
     }
 
-    async fn enrich(&self, mut user: User, provider: String) -> Outcome {
+    async fn enrich(&self, mut user: User, source: Source) -> Outcome {
+        let provider = source.name.clone();
         let mut notes = Vec::new();
         let mine: Vec<&Arc<dyn Augmenter>> = self
             .augmenters
@@ -294,9 +309,8 @@ impl Authenticator {
         }
 
         let mut outcome = if user.is_header_safe() {
-            Outcome::new(Verdict::Authenticated(Arc::new(Identity::new(
-                user, provider,
-            ))))
+            let identity = Identity::new(user, provider).reusable_for(source.ttl);
+            Outcome::new(Verdict::Authenticated(Arc::new(identity)))
         } else {
             Outcome::new(Verdict::Rejected).note(
                 NoteLevel::Warn,
@@ -321,26 +335,33 @@ impl Authenticator {
 
     fn remember(&self, key: CacheKey, verdict: &Verdict) {
         let ttl = match verdict {
-            Verdict::Authenticated(identity) => self.positive_ttl(&identity.user),
+            Verdict::Authenticated(identity) => positive_ttl(identity),
             Verdict::Rejected => self.negative_ttl,
             // An outage or our own failure says nothing about the credential.
             Verdict::Unavailable | Verdict::Failed => return,
         };
         self.verdicts.insert(key, verdict.clone(), ttl);
     }
+}
 
-    /// A cached identity never outlives the credential's own expiry.
-    fn positive_ttl(&self, user: &User) -> Duration {
-        let Some(exp) = user
-            .attributes
-            .get("exp")
-            .and_then(|e| e.parse::<i64>().ok())
-        else {
-            return self.ttl;
-        };
-        let left = u64::try_from(exp.saturating_sub(unix_now())).unwrap_or(0);
-        self.ttl.min(Duration::from_secs(left))
-    }
+/// A cached identity never outlives the credential's own expiry.
+fn positive_ttl(identity: &Identity) -> Duration {
+    let Some(exp) = identity
+        .user
+        .attributes
+        .get("exp")
+        .and_then(|e| e.parse::<i64>().ok())
+    else {
+        return identity.cache_ttl;
+    };
+    let left = u64::try_from(exp.saturating_sub(unix_now())).unwrap_or(0);
+    identity.cache_ttl.min(Duration::from_secs(left))
+}
+
+/// The provider that accepted a credential, and how long its answer may be reused.
+struct Source {
+    name: String,
+    ttl: Duration,
 }
 
 fn augmenter_failed(name: &str, reason: &str) -> super::Note {

@@ -122,6 +122,7 @@ struct Scripted {
     delay: Duration,
     hangs: bool,
     calls: AtomicUsize,
+    ttl: Option<Duration>,
 }
 
 impl Scripted {
@@ -134,6 +135,7 @@ impl Scripted {
             delay: Duration::ZERO,
             hangs: false,
             calls: AtomicUsize::new(0),
+            ttl: None,
         }
     }
 }
@@ -147,6 +149,9 @@ impl Provider for Scripted {
     }
     fn scheme(&self) -> Scheme {
         self.scheme.clone()
+    }
+    fn cache_ttl(&self) -> Option<Duration> {
+        self.ttl
     }
     fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
         self.calls.fetch_add(1, Ordering::SeqCst);
@@ -253,16 +258,28 @@ async fn zero_ttl_disables_the_cache() {
 }
 
 #[tokio::test]
-async fn cached_identity_never_outlives_its_exp_attribute() {
-    let a = from_yaml("providers: []\n");
+async fn a_providers_own_ttl_wins_over_the_global_one() {
+    let mut no_reuse = Scripted::new("p", Scheme::Bearer, "good");
+    no_reuse.ttl = Some(Duration::ZERO);
+    let (a, providers) = scripted(vec![no_reuse]);
+    user_of(&run(&a, "Bearer good", None).await);
+    user_of(&run(&a, "Bearer good", None).await);
+    assert_eq!(providers[0].calls.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn cached_identity_never_outlives_its_exp_attribute() {
+    let ttl = |user: &User| {
+        positive_ttl(&Identity::new(user.clone(), "p").reusable_for(Duration::from_secs(60)))
+    };
     let mut user = User::new("u", "r", vec![]);
-    assert_eq!(a.positive_ttl(&user), Duration::from_secs(60));
+    assert_eq!(ttl(&user), Duration::from_secs(60));
     user.attributes
         .insert("exp".into(), (unix_now() + 5).to_string());
-    assert!(a.positive_ttl(&user) <= Duration::from_secs(5));
+    assert!(ttl(&user) <= Duration::from_secs(5));
     user.attributes
         .insert("exp".into(), (unix_now() - 5).to_string());
-    assert_eq!(a.positive_ttl(&user), Duration::ZERO);
+    assert_eq!(ttl(&user), Duration::ZERO);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,6 +19,7 @@ mod keypath;
 mod locate;
 mod providers;
 mod redact;
+mod remote;
 mod settings;
 mod support;
 mod validate;
@@ -39,6 +40,7 @@ pub use providers::{
     EcmwfApiConfig, EfasApiConfig, JwtProviderConfig, OpenidOfflineConfig, PlainProviderConfig,
     PlainUser, ProviderConfig, TokenGeneratorConfig,
 };
+pub use remote::{HttpSettings, JwtChecks, DEFAULT_ALGORITHMS, HMAC_ALGORITHMS};
 pub use settings::{
     AuthSettings, CacheSettings, JwtSettings, LoggingSettings, MetricsSettings, SchemaVersion,
     ServerSettings, ServiceEntry, StoreSettings,
@@ -78,6 +80,8 @@ pub struct Config {
     pub providers: Vec<ProviderConfig>,
     pub augmenters: Vec<AugmenterConfig>,
     pub cache: CacheSettings,
+    /// Ours: outbound HTTP to identity services.
+    pub http: HttpSettings,
 }
 
 /// Loads a configuration from `text`. `path` is only used in messages; `env` is the process
@@ -132,7 +136,8 @@ pub(crate) fn load_with(
         (var, position)
     };
     match decoded {
-        Ok(config) => {
+        Ok(mut config) => {
+            resolve_ca_file(&mut config.http, path);
             let mut placed: Vec<ConfigError> = cx
                 .warnings
                 .iter()
@@ -154,6 +159,16 @@ pub(crate) fn load_with(
                 .with_position(position)
                 .with_key_path(&finding.path)
                 .with_env_var(var))
+        }
+    }
+}
+
+/// A relative `http.ca_file` is relative to the YAML file, like NGINX's own file paths are to
+/// nginx.conf.
+fn resolve_ca_file(http: &mut HttpSettings, config_path: &Path) {
+    if let (Some(file), Some(dir)) = (&http.ca_file, config_path.parent()) {
+        if Path::new(file).is_relative() {
+            http.ca_file = Some(dir.join(file).to_string_lossy().into_owned());
         }
     }
 }
@@ -229,6 +244,10 @@ fn decode_config(root: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Config> {
         Some(node) => settings::decode_cache(&node, cx)?,
         None => CacheSettings::default(),
     };
+    let http = match f.optional("http") {
+        Some(node) => remote::decode_http(&node, cx)?,
+        None => HttpSettings::default(),
+    };
     f.finish(cx);
 
     Ok(Config {
@@ -245,5 +264,6 @@ fn decode_config(root: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Config> {
         providers,
         augmenters,
         cache,
+        http,
     })
 }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use super::decode::{Ctx, Decoded, Finding, Node};
 use super::redact::{self, REDACTED};
+use super::remote::{self, JwtChecks};
 use super::support::{self, Kind};
 use super::validate;
 
@@ -108,6 +109,8 @@ pub struct JwtProviderConfig {
     pub realm: String,
     pub cert_uri: String,
     pub iam_realm: String,
+    pub checks: JwtChecks,
+    pub cache_ttl_seconds: Option<u64>,
 }
 
 /// `type: openid-offline`: Keycloak offline token exchanged for an access token.
@@ -120,6 +123,8 @@ pub struct OpenidOfflineConfig {
     pub private_client_id: String,
     pub private_client_secret: String,
     pub iam_url: String,
+    pub checks: JwtChecks,
+    pub cache_ttl_seconds: Option<u64>,
 }
 
 impl fmt::Debug for OpenidOfflineConfig {
@@ -132,6 +137,8 @@ impl fmt::Debug for OpenidOfflineConfig {
             .field("private_client_id", &self.private_client_id)
             .field("private_client_secret", &REDACTED)
             .field("iam_url", &self.iam_url)
+            .field("checks", &self.checks)
+            .field("cache_ttl_seconds", &self.cache_ttl_seconds)
             .finish()
     }
 }
@@ -142,6 +149,7 @@ pub struct EcmwfApiConfig {
     pub name: String,
     pub realm: String,
     pub uri: String,
+    pub cache_ttl_seconds: Option<u64>,
 }
 
 /// `type: efas-api`: EFAS API key checked with the user-details service.
@@ -150,6 +158,7 @@ pub struct EfasApiConfig {
     pub name: String,
     pub realm: String,
     pub uri: String,
+    pub cache_ttl_seconds: Option<u64>,
 }
 
 /// `type: ecmwf-token-generator`: offline token validated and exchanged by the ECMWF token
@@ -162,6 +171,8 @@ pub struct TokenGeneratorConfig {
     pub client_id: String,
     pub client_secret: String,
     pub token_generator_url: String,
+    pub checks: JwtChecks,
+    pub cache_ttl_seconds: Option<u64>,
 }
 
 impl fmt::Debug for TokenGeneratorConfig {
@@ -173,6 +184,8 @@ impl fmt::Debug for TokenGeneratorConfig {
             .field("client_id", &self.client_id)
             .field("client_secret", &REDACTED)
             .field("token_generator_url", &self.token_generator_url)
+            .field("checks", &self.checks)
+            .field("cache_ttl_seconds", &self.cache_ttl_seconds)
             .finish()
     }
 }
@@ -208,6 +221,8 @@ fn decode(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<ProviderConfig> {
             realm,
             cert_uri: f.required_string(cx, "cert_uri")?,
             iam_realm: f.required_string(cx, "iam_realm")?,
+            checks: remote::decode_jwt_checks(&mut f, cx)?,
+            cache_ttl_seconds: remote::decode_cache_ttl(&mut f)?,
         }),
         "openid-offline" => ProviderConfig::OpenidOffline(OpenidOfflineConfig {
             name,
@@ -217,16 +232,20 @@ fn decode(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<ProviderConfig> {
             private_client_id: f.required_string(cx, "private_client_id")?,
             private_client_secret: f.required_string(cx, "private_client_secret")?,
             iam_url: f.required_string(cx, "iam_url")?,
+            checks: remote::decode_jwt_checks(&mut f, cx)?,
+            cache_ttl_seconds: remote::decode_cache_ttl(&mut f)?,
         }),
         "ecmwf-api" => ProviderConfig::EcmwfApi(EcmwfApiConfig {
             name,
             realm,
             uri: f.required_string(cx, "uri")?,
+            cache_ttl_seconds: remote::decode_cache_ttl(&mut f)?,
         }),
         "efas-api" => ProviderConfig::EfasApi(EfasApiConfig {
             name,
             realm,
             uri: f.required_string(cx, "uri")?,
+            cache_ttl_seconds: remote::decode_cache_ttl(&mut f)?,
         }),
         "ecmwf-token-generator" => ProviderConfig::EcmwfTokenGenerator(TokenGeneratorConfig {
             name,
@@ -235,6 +254,8 @@ fn decode(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<ProviderConfig> {
             client_id: f.required_string(cx, "client_id")?,
             client_secret: f.required_string(cx, "client_secret")?,
             token_generator_url: f.required_string(cx, "token_generator_url")?,
+            checks: remote::decode_jwt_checks(&mut f, cx)?,
+            cache_ttl_seconds: remote::decode_cache_ttl(&mut f)?,
         }),
         _ => {
             return Err(type_node.error(format!(

@@ -314,7 +314,7 @@ pub(crate) fn decode_cache(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<CacheSe
     Ok(settings)
 }
 
-fn positive(node: &Node<'_>) -> Decoded<u64> {
+pub(crate) fn positive(node: &Node<'_>) -> Decoded<u64> {
     match node.unsigned()? {
         0 => Err(node.error("must be greater than 0")),
         n => Ok(n),

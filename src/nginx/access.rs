@@ -148,13 +148,24 @@ unsafe fn apply(
         Verdict::Failed => Decision::Failed,
     };
     ctx.decision.set(decision);
-    if decision == Decision::Unauthorized
-        && loc.endpoint == Endpoint::None
-        && headers::challenge(r, authenticator.challenge(loc.realm())).is_err()
-    {
+    if loc.endpoint == Endpoint::None && explain(r, authenticator, loc, decision).is_err() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }
     answer(loc, decision)
+}
+
+/// The headers a refusal carries: the challenge with a 401, when to come back with a 503.
+unsafe fn explain(
+    r: *mut ngx_http_request_t,
+    authenticator: &Authenticator,
+    loc: &LocConf,
+    decision: Decision,
+) -> Result<(), headers::NoMemory> {
+    match decision {
+        Decision::Unauthorized => headers::challenge(r, authenticator.challenge(loc.realm())),
+        Decision::Unavailable => headers::retry_after(r),
+        _ => Ok(()),
+    }
 }
 
 /// A gate location answers with the status; an endpoint location lets its content handler

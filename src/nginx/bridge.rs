@@ -24,10 +24,12 @@ use ngx::ffi::{
     ngx_http_test_reading, ngx_int_t, ngx_log_t, ngx_process, NGX_LOG_ALERT, NGX_LOG_NOTICE,
     NGX_OK, NGX_PROCESS_SINGLE, NGX_PROCESS_WORKER,
 };
+use ngx::http::HttpModuleMainConf;
 use ngx::ngx_log_error;
 use parking_lot::Mutex;
 use tokio::runtime::Runtime;
 
+use super::module::Module;
 use super::panic_guard::{guard, guard_rc};
 use super::request_ctx::RequestCtx;
 use crate::auth::{NoteLevel, Outcome, Verdict};
@@ -191,6 +193,12 @@ unsafe fn start_worker(cycle: *mut ngx_cycle_t) -> ngx_int_t {
     let log = (*cycle).log;
     match start_bridge(log) {
         Ok(bridge) => {
+            // Fetch key sets now rather than on the first request.
+            if let Some(authenticator) =
+                Module::main_conf(&*cycle).and_then(|m| m.authenticator.as_ref())
+            {
+                bridge.runtime.spawn(authenticator.warm_up());
+            }
             *BRIDGE.lock() = Some(bridge);
             NGX_OK as ngx_int_t
         }

@@ -14,6 +14,7 @@ use super::headers::{self, NoMemory};
 use super::module::Module;
 use super::panic_guard::guard_status;
 use super::request_ctx::{Decision, RequestCtx};
+use crate::auth::RETRY_AFTER_SECONDS;
 
 const JSON: &str = "application/json";
 
@@ -102,7 +103,11 @@ unsafe fn reply(r: *mut ngx_http_request_t, ctx: &RequestCtx, endpoint: Endpoint
         }
         Decision::Forbidden => Reply::json_error(NGX_HTTP_FORBIDDEN, "Forbidden"),
         Decision::Unavailable => {
-            Reply::json_error(NGX_HTTP_SERVICE_UNAVAILABLE, "Service unavailable")
+            let mut reply = Reply::json_error(NGX_HTTP_SERVICE_UNAVAILABLE, "Service unavailable");
+            reply
+                .headers
+                .push(("Retry-After", RETRY_AFTER_SECONDS.to_string()));
+            reply
         }
         Decision::Pending | Decision::Failed => return None,
     };

@@ -10,7 +10,7 @@ use ngx::ffi::{
 };
 
 use super::directives::LocConf;
-use crate::auth::Identity;
+use crate::auth::{Identity, RETRY_AFTER_SECONDS};
 
 pub const AUTHORIZATION: &str = "Authorization";
 pub const REALM_SELECTOR: &str = "X-Auth-Realm";
@@ -168,6 +168,14 @@ pub unsafe fn challenge(r: *mut ngx_http_request_t, value: &str) -> Result<(), N
     let h = add_out(r, "WWW-Authenticate", value.as_bytes())?;
     link_www_authenticate(r, h);
     Ok(())
+}
+
+/// Tells a client refused with 503 when to try again.
+///
+/// # Safety
+/// `r` must be a live request on the NGINX thread.
+pub unsafe fn retry_after(r: *mut ngx_http_request_t) -> Result<(), NoMemory> {
+    add_out(r, "Retry-After", RETRY_AFTER_SECONDS.to_string().as_bytes()).map(|_| ())
 }
 
 #[cfg(ngx_table_elt_next)]

@@ -1,15 +1,27 @@
 //! Credential providers. Each file holds one provider type; `build` maps a config entry to it.
 
+mod claims;
+pub mod ecmwf_api;
+pub mod efas_api;
+pub mod jwks;
+pub mod jwt;
+pub mod openid_offline;
 mod password;
 pub mod plain;
+mod remote;
+#[cfg(test)]
+mod test_support;
+pub mod token_generator;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 
 use crate::auth::header::Scheme;
 use crate::auth::user::User;
 use crate::config::ProviderConfig;
+use crate::http::IdentityClient;
 
 /// What one provider concluded about one credential.
 #[derive(Debug)]
@@ -31,14 +43,49 @@ pub trait Provider: Send + Sync {
     /// Validates one credential. The future owns what it needs: it runs on the worker's tokio
     /// runtime, possibly after the request that started it has gone.
     fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict>;
+    /// How long an identity this provider accepted may be reused; `None` means the global
+    /// `cache.ttl_seconds`.
+    fn cache_ttl(&self) -> Option<Duration> {
+        None
+    }
+    /// Work worth doing when a worker starts (fetching a key set), so the first request does
+    /// not wait for it.
+    fn warm_up(self: Arc<Self>) -> Option<BoxFuture<'static, ()>> {
+        None
+    }
 }
 
-pub fn build(config: &ProviderConfig) -> Result<Arc<dyn Provider>, String> {
+/// What providers share within one loaded config.
+pub struct ProviderContext {
+    pub http: Arc<IdentityClient>,
+    pub jwks: jwks::JwksRegistry,
+}
+
+impl ProviderContext {
+    pub fn new(http: Arc<IdentityClient>) -> Self {
+        ProviderContext {
+            jwks: jwks::JwksRegistry::new(http.clone()),
+            http,
+        }
+    }
+}
+
+/// A configured TTL, else the provider type's upstream default.
+pub fn ttl_or(configured: Option<u64>, default_secs: u64) -> Duration {
+    Duration::from_secs(configured.unwrap_or(default_secs))
+}
+
+pub fn build(config: &ProviderConfig, ctx: &ProviderContext) -> Result<Arc<dyn Provider>, String> {
     match config {
         ProviderConfig::Plain(plain) => Ok(Arc::new(plain::PlainProvider::new(plain))),
-        other => Err(format!(
-            "provider type `{}` is not supported by this build yet",
-            other.type_tag()
+        ProviderConfig::Jwt(c) => Ok(Arc::new(jwt::JwtProvider::new(c, ctx))),
+        ProviderConfig::OpenidOffline(c) => Ok(Arc::new(
+            openid_offline::OpenidOfflineProvider::new(c, ctx)?,
+        )),
+        ProviderConfig::EcmwfApi(c) => Ok(Arc::new(ecmwf_api::EcmwfApiProvider::new(c, ctx)?)),
+        ProviderConfig::EfasApi(c) => Ok(Arc::new(efas_api::EfasApiProvider::new(c, ctx)?)),
+        ProviderConfig::EcmwfTokenGenerator(c) => Ok(Arc::new(
+            token_generator::TokenGeneratorProvider::new(c, ctx)?,
         )),
     }
 }

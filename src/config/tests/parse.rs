@@ -216,12 +216,12 @@ fn full_v2_parses_every_type() {
 
 #[test]
 fn full_v2_is_refused_only_for_the_unsupported_types() {
-    let err = try_load(&full()).expect_err("jwt is not supported yet");
+    let err = try_load(&full()).expect_err("ldap is not supported yet");
     assert_eq!(
         err.message(),
-        "provider type `jwt` is not supported by this build yet"
+        "augmenter type `ldap` is not supported by this build yet"
     );
-    assert_eq!(err.key_path(), Some("providers[1]"));
+    assert_eq!(err.key_path(), Some("augmenters[2]"));
 }
 
 #[test]

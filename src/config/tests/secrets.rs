@@ -118,7 +118,7 @@ fn errors_carry_no_secret() {
         assert_no_secret(&err.to_string());
         assert_no_secret(&format!("{err:?}"));
     }
-    let err = try_load(&base).expect_err("jwt is not supported");
+    let err = try_load(&base).expect_err("ldap is not supported");
     assert_no_secret(&err.to_string());
 }
 

@@ -33,8 +33,29 @@ package Test::Authotron;
 #   access_log_like regex over the access log
 #   must_die, config_ok       only run `nginx -t` and expect failure or success; error_log is
 #                   then matched against its output
+#   error_code      may also list alternatives: "401|503"
+#   elapsed_below   seconds: the request (from connect to its last byte) must take less
+#   secret          strings (credentials) that must appear nowhere past the module: not in what
+#                   the upstream received, the minted JWT, the response, the access log, or the
+#                   error log (except NGINX's own debug dump of the client's request headers)
+# Remote identity services (scripts/mock-idp, see Test::Authotron::IdP), for files that call
+# idp() before run_tests():
+#   mock eval       code run with ($idp, $run) before NGINX starts; the IdP has just been reset
+#                   (counts, delays, faults, JWKS; registered tokens stay)
+#   after_start eval   code run with ($idp, $run) once NGINX is up, before the requests
+#   before_request eval  one code ref (or undef) per request, run with ($idp, $run) before
+#                   sending it; sequential requests only
+#   mock_calls      JSON {route: count}: calls the IdP received, counted when the answers are in
+#   check eval      code run with ($run, \@responses, $idp) for anything else; use Test::More
+#   Every block with a running IdP also checks that it recorded no protocol violation.
+#   $run->request("GET /x\nHeader: v") sends one more request from a hook and returns it;
+#   $run->upstream_claims($response) decodes the JWT the upstream received.
 # Placeholders: %%BASE64(text)%%, %%PREFIX%%, %%LINE:text%% / %%YAML_LINE:text%% (the line of
-# nginx.conf / authotron.yaml holding text, for error_log).
+# nginx.conf / authotron.yaml holding text, for error_log), %%T(name)%% ($main::T{name}, read
+# when the request is sent: a hook may mint it just before). With an IdP, in the YAML and NGINX
+# config as well: %%IDP%% (its HTTP base URL), %%IDPS%% (HTTPS, 127.0.0.1 certificate),
+# %%IDPS_WRONG_NAME%% (HTTPS, certificate for another name), %%CA_FILE%%, %%ROGUE_CA_FILE%%;
+# %%DEAD%% is a loopback URL where nothing listens.
 # defaults(section => text, ...) sets sections for every block of a file that lacks them.
 #
 # Environment: TEST_NGINX_BINARY, TEST_NGINX_MODULE (default: see scripts/lib.sh; "none" runs
@@ -59,7 +80,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use Crypt::JWT qw(decode_jwt);
 
-our @EXPORT = qw(run_tests defaults);
+our @EXPORT = qw(run_tests defaults idp);
 
 my $ROOT = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -89,6 +110,7 @@ my %SECTIONS = map { $_ => 1 } qw(
   upstream_headers upstream_jwt response_jwt
   error_log no_error_log access_log_like
   must_die config_ok
+  elapsed_below secret mock after_start before_request mock_calls check
 );
 
 # Log lines that mean the module or NGINX misbehaved. Plain "signal" cannot be used: NGINX
@@ -99,6 +121,16 @@ my $JWT_RE = qr/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/;
 
 my %DEFAULTS;
 my $VERBOSE = $ENV{TEST_NGINX_VERBOSE};
+my $IDP;
+
+# The file's mock identity services, started on first use (options: https => 1).
+sub idp {
+    my (%opt) = @_;
+    require Test::Authotron::IdP;
+    $IDP //= Test::Authotron::IdP->start(%opt);
+    die "idp() was first called without https => 1\n" if $opt{https} && !$IDP->{pki};
+    return $IDP;
+}
 
 # Sections used by every block of a .t file that does not give its own.
 sub defaults {
@@ -129,6 +161,7 @@ sub run_tests {
         $run->cleanup;
     }
     $backend->stop;
+    $IDP->stop if $IDP;
     done_testing();
 }
 
@@ -248,6 +281,7 @@ sub new {
         block => $block, name => $block->name, nginx => $nginx, module => $module,
         echo_port => $echo_port, prefix => $prefix, port => Test::Authotron::free_port(),
         conf => "$prefix/nginx.conf", yaml_path => "$prefix/authotron.yaml",
+        idp => $IDP, dead_port => Test::Authotron::free_port(),
     }, $class;
 }
 
@@ -259,12 +293,18 @@ sub get {
 
 sub execute {
     my ($self) = @_;
+    if (my $idp = $self->{idp}) {
+        $idp->reset;
+        $self->hook('mock')->($idp, $self);
+    }
     $self->write_files;
     if (defined $self->get('must_die') || defined $self->get('config_ok')) {
         return $self->config_test;
     }
     $self->start_nginx or return;
+    $self->hook('after_start')->($self->{idp}, $self);
     my @responses = $self->send_requests;
+    $self->check_idp if $self->{idp};
     my $reloaded_worker = $self->{reloaded_worker};
     $self->check_old_worker_exit($reloaded_worker) if defined $reloaded_worker;
     $self->stop_nginx;
@@ -276,6 +316,50 @@ sub execute {
         $like = $self->expand($like, 1);
         like($log, qr/$like/m, "$self->{name}: access log");
     }
+    for my $secret (list_of($self->get('secret'))) {
+        unlike(slurp("$self->{prefix}/access.log"), qr/\Q$secret\E/, "$self->{name}: the access log never shows the secret");
+    }
+    $self->hook('check')->($self, \@responses, $self->{idp});
+}
+
+# A code section (mock, after_start, check), or a no-op.
+sub hook {
+    my ($self, $name) = @_;
+    my $code = $self->get($name);
+    return sub { } unless defined $code;
+    die "--- $name must be 'eval' code giving a sub { ... }\n" unless ref $code eq 'CODE';
+    return $code;
+}
+
+# Every block with an identity service checks that the module spoke its protocol correctly,
+# and the calls it made when the block says how many.
+sub check_idp {
+    my ($self) = @_;
+    my $stats = $self->{idp_stats} = $self->{idp}->stats;
+    my @v = @{ $stats->{violations} };
+    ok(!@v, "$self->{name}: the identity services saw only well-formed requests") or diag(join "\n", @v);
+    my $want = $self->get('mock_calls');
+    return unless defined $want;
+    $want = decode_json($want) unless ref $want;
+    for my $route (sort keys %$want) {
+        is($stats->{calls}{$route} // 0, $want->{$route}, "$self->{name}: the identity service got $want->{$route} $route call(s)");
+    }
+}
+
+# For hooks: one more request, sent and answered now.
+sub request {
+    my ($self, $spec) = @_;
+    my $t0 = time;
+    my ($res) = $self->collect($self->connect_and_send($self->raw_request($spec)));
+    $res->{elapsed} = ($res->{received} // time) - $t0;
+    return $res;
+}
+
+# The claims of the JWT the upstream received (verified with jwt.secret, expiry not checked).
+sub upstream_claims {
+    my ($self, $res) = @_;
+    my ($token) = ($res->{body} // '') =~ /^[^:\n]+: Bearer ($JWT_RE)$/m or return undef;
+    return eval { decode_jwt(token => $token, key => $JWT{secret}, accepted_alg => 'HS256', verify_exp => 0) };
 }
 
 # --- files -----------------------------------------------------------------------------------
@@ -289,6 +373,7 @@ sub write_files {
             if (defined(my $aud = $self->get('jwt_aud'))) { $header .= "  aud: $aud\n" }
             $yaml = $header . $yaml;
         }
+        $yaml = $self->expand($yaml);
         $self->{yaml} = $yaml;
         spew($self->{yaml_path}, $yaml);
     }
@@ -303,18 +388,18 @@ worker_processes 1;
 daemon off;
 pid $p/nginx.pid;
 error_log $p/error.log debug;
-${\ ($self->get('main_config') // '')}
+${\ $self->expand($self->get('main_config') // '')}
 events { worker_connections 1024; }
 
 http {
     access_log $p/access.log;
     upstream echo { server 127.0.0.1:$self->{echo_port}; }
     $authotron_config
-${\ ($self->get('http_config') // '')}
+${\ $self->expand($self->get('http_config') // '')}
     server {
         listen 127.0.0.1:$self->{port};
         server_name localhost;
-${\ ($self->get('config') // '')}
+${\ $self->expand($self->get('config') // '')}
     }
 }
 CONF
@@ -333,7 +418,25 @@ sub expand {
     $text =~ s/%%LINE:(.*?)%%/Test::Authotron::line_of($self->{conf_text}, $1, 'nginx.conf')/ge;
     $text =~ s/%%YAML_LINE:(.*?)%%/Test::Authotron::line_of($self->{yaml} \/\/ '', $1, 'authotron.yaml')/ge;
     $text =~ s/%%PREFIX%%/$q->($self->{prefix})/ge;
+    $text =~ s/%%T\((\w+)\)%%/$q->(token_named($1))/ge;
+    $text =~ s/%%DEAD%%/$q->("http:\/\/127.0.0.1:$self->{dead_port}")/ge;
+    if (my $idp = $self->{idp}) {
+        $text =~ s/%%IDP%%/$q->($idp->url)/ge;
+        $text =~ s/%%IDPS%%/$q->($idp->https_url)/ge;
+        $text =~ s/%%IDPS_WRONG_NAME%%/$q->($idp->https_url('wrong_name'))/ge;
+        $text =~ s/%%CA_FILE%%/$q->($idp->ca_file)/ge;
+        $text =~ s/%%ROGUE_CA_FILE%%/$q->($idp->rogue_ca_file)/ge;
+    }
     return $text;
+}
+
+# %%T(name)%% is $main::T{name}, read when the request is sent, so that hooks can mint tokens
+# that must be fresh (short expiry) just before they are used.
+sub token_named {
+    my ($name) = @_;
+    no warnings 'once';
+    die "%%T($name)%%: \$main::T{$name} is not set\n" unless defined $main::T{$name};
+    return $main::T{$name};
 }
 
 # --- nginx -t ----------------------------------------------------------------------------------
@@ -482,6 +585,7 @@ sub collect {
     my ($self, @socks) = @_;
     my $timeout = $self->get('timeout') // 20;
     my %buf = map { ($_ => '') } 0 .. $#socks;
+    my %done;
     my %by_fh = map { (fileno($socks[$_]) => $_) } 0 .. $#socks;
     my $sel = IO::Select->new(@socks);
     my $deadline = time + $timeout;
@@ -490,12 +594,13 @@ sub collect {
             my $i = $by_fh{ fileno $fh };
             my $n = sysread($fh, my $chunk, 65536);
             if ($n) { $buf{$i} .= $chunk; next }
+            $done{$i} = time;
             $sel->remove($fh);
             close $fh;
         }
     }
     for my $fh ($sel->handles) { $sel->remove($fh); close $fh }
-    return map { parse_response($buf{$_}) } 0 .. $#socks;
+    return map { my $r = parse_response($buf{$_}); $r->{received} = $done{$_}; $r } 0 .. $#socks;
 }
 
 sub send_requests {
@@ -510,12 +615,27 @@ sub send_requests {
     my $requests = $self->get('request') // 'GET /';
     my @requests = ref $requests ? @$requests : ($requests);
     my $more = $self->get('more_headers');
-    my @raws = map { $self->raw_request($requests[$_], per_request($more, $_)) } 0 .. $#requests;
 
     unless (defined $self->get('parallel')) {
-        return map { $self->collect($self->connect_and_send($_)) } @raws;
+        my $before = $self->get('before_request');
+        my @out;
+        for my $i (0 .. $#requests) {
+            my $hook = ref $before eq 'ARRAY' ? $before->[$i] : $before;
+            die "--- before_request must be 'eval' code refs\n" if defined $hook && ref $hook ne 'CODE';
+            $hook->($self->{idp}, $self) if $hook;
+            my $raw = $self->raw_request($requests[$i], per_request($more, $i));
+            my $t0 = time;
+            my ($res) = $self->collect($self->connect_and_send($raw));
+            $res->{elapsed} = ($res->{received} // time) - $t0;
+            push @out, $res;
+        }
+        return @out;
     }
-    my @socks = map { $self->connect_and_send($_) } @raws;
+    die "--- before_request needs sequential requests (use after_start with parallel)\n"
+      if defined $self->get('before_request');
+    my @raws = map { $self->raw_request($requests[$_], per_request($more, $_)) } 0 .. $#requests;
+    my @t0;
+    my @socks = map { push @t0, time; $self->connect_and_send($_) } @raws;
     if (defined(my $delay = $self->get('reload_after'))) {
         my @old = $self->worker_pids;
         sleep $delay;
@@ -524,7 +644,9 @@ sub send_requests {
         $self->{reloads}++;
         $self->{reloaded_worker} = $old[-1];
     }
-    return $self->collect(@socks);
+    my @res = $self->collect(@socks);
+    $res[$_]{elapsed} = ($res[$_]{received} // time) - $t0[$_] for 0 .. $#res;
+    return @res;
 }
 
 # An abort or reload test proves nothing if the answers were already there: check that none
@@ -572,7 +694,20 @@ sub check_response {
         diag("received: " . (length $res->{raw} ? $res->{raw} : '(nothing)'));
         return;
     }
-    is($res->{status}, $code, "$label: status");
+    if ($code =~ /\|/) {
+        like($res->{status}, qr/^(?:$code)$/, "$label: status is one of $code");
+    } else {
+        is($res->{status}, $code, "$label: status");
+    }
+    if (defined(my $limit = $want->('elapsed_below'))) {
+        cmp_ok($res->{elapsed}, '<', $limit, "$label: answered in under $limit s") or diag(sprintf 'took %.3f s', $res->{elapsed});
+    }
+    for my $secret (list_of($self->get('secret'))) {
+        my @where = grep { index($_->[1], $secret) >= 0 } (['response', $res->{raw}],
+            map { ['a JWT the upstream received', decode_payload($_)] } $res->{body} =~ /($JWT_RE)/g);
+        ok(!@where, "$label: the secret is nowhere in the response, the upstream request or a JWT")
+          or diag("found in $where[0][0]");
+    }
 
     if (defined(my $h = $want->('response_headers'))) {
         report("$label: response headers", header_problems($res->{headers}, $self->expand($h), 0));
@@ -607,14 +742,14 @@ sub check_response {
         } elsif (keys %distinct > 1) {
             fail("$label: every Bearer header the upstream received carries the same JWT");
         } else {
-            report("$label: upstream JWT", $self->jwt_problems($tokens[0], $j));
+            report("$label: upstream JWT", $self->jwt_problems($tokens[0], $j, $res->{received}));
         }
     }
     if (defined(my $j = $want->('response_jwt'))) {
         my @auth = map { $_->[1] } grep { lc $_->[0] eq 'authorization' } @{ $res->{headers} };
         my ($token) = @auth == 1 ? $auth[0] =~ /^Bearer ($JWT_RE)$/ : ();
         report("$label: response Authorization JWT",
-            $token ? $self->jwt_problems($token, $j) : ("expected one 'Authorization: Bearer <jwt>' header, got: @auth"));
+            $token ? $self->jwt_problems($token, $j, $res->{received}) : ("expected one 'Authorization: Bearer <jwt>' header, got: @auth"));
     }
 }
 
@@ -678,12 +813,22 @@ sub upstream_problems {
     return @p;
 }
 
-# Verifies the token as a backend would (HS256, jwt.secret), checks the claims every minted
-# token must carry, then that $expected (JSON) is a subset of the claims.
+# The payload of a JWT as text, unverified ('' when it is not one).
+sub decode_payload {
+    my ($token) = @_;
+    my (undef, $payload) = split /\./, $token;
+    return eval { MIME::Base64::decode_base64url($payload) } // '';
+}
+
+# Verifies the token as a backend would (HS256, jwt.secret; not expired when it was received),
+# checks the claims every minted token must carry, then that $expected (JSON) is a subset of
+# the claims.
 sub jwt_problems {
-    my ($self, $token, $expected) = @_;
+    my ($self, $token, $expected, $received) = @_;
+    my $leeway = defined $received ? int(time - $received) + 2 : 0;
     my ($header, $claims) = eval {
-        decode_jwt(token => $token, key => $JWT{secret}, accepted_alg => 'HS256', decode_header => 1, verify_exp => 1);
+        decode_jwt(token => $token, key => $JWT{secret}, accepted_alg => 'HS256', decode_header => 1, verify_exp => 1,
+            leeway => $leeway);
     };
     return ("JWT does not verify with HS256 and jwt.secret: $@") unless $claims;
     my @p;
@@ -695,8 +840,12 @@ sub jwt_problems {
     push @p, "sub is '$claims->{sub}', expected '$claims->{realm}-$claims->{username}'"
       unless $claims->{sub} eq "$claims->{realm}-$claims->{username}";
     push @p, "iss is '$claims->{iss}'" unless $claims->{iss} eq $JWT{iss};
-    push @p, "exp - iat is " . ($claims->{exp} - $claims->{iat}) . ", expected $JWT{exp}"
-      unless $claims->{exp} - $claims->{iat} == $JWT{exp};
+    # exp is iat + jwt.exp, capped by an `exp` attribute (a remote token's own expiry).
+    my $want_exp = $claims->{iat} + $JWT{exp};
+    my $cap = ref $claims->{attributes} eq 'HASH' ? $claims->{attributes}{exp} : undef;
+    $want_exp = $cap if defined $cap && $cap =~ /^-?\d+$/ && $cap < $want_exp;
+    push @p, "exp is $claims->{exp}, iat $claims->{iat}: expected $want_exp (iat + $JWT{exp}, capped by an exp attribute)"
+      unless $claims->{exp} == $want_exp;
     push @p, "iat $claims->{iat} is not now" unless abs($claims->{iat} - time) < 120;
     push @p, "roles is not an array" unless ref $claims->{roles} eq 'ARRAY';
     push @p, "$_ is not an object" for grep { ref $claims->{$_} ne 'HASH' } qw(scopes attributes);
@@ -743,6 +892,11 @@ sub check_logs {
         my $hit = ref $pat eq 'Regexp' ? ($log =~ /^(.*$pat.*)$/m)[0] : ($log =~ /^(.*\Q$pat\E.*)$/m)[0];
         ok(!defined $hit, "$self->{name}: $where lacks " . (ref $pat ? "$pat" : "'$pat'")) or diag("found: $hit");
     }
+    # NGINX's own debug log dumps the client's request headers; any other line is ours.
+    for my $secret (list_of($self->get('secret'))) {
+        my ($hit) = grep { index($_, $secret) >= 0 && !/\[debug\] \d+#\d+: \*\d+ http header: "/ } split /\n/, $log;
+        ok(!defined $hit, "$self->{name}: the $where never shows the secret") or diag("found: $hit");
+    }
 }
 
 sub list_of {
@@ -774,6 +928,11 @@ sub report_failure {
     diag("---- error.log (last $n lines" . ($VERBOSE ? '' : ' without [debug]') . "):\n" . $tail->("$self->{prefix}/error.log", $n));
     my $stderr = $tail->("$self->{prefix}/stderr.log", $n);
     diag("---- nginx stderr:\n$stderr") if length $stderr;
+    if (my $stats = $self->{idp_stats}) {
+        my $json = JSON::PP->new->canonical;
+        diag("---- identity service calls: " . $json->encode($stats->{calls}) . "; most in flight: " . $json->encode($stats->{inflight_max}));
+        diag("---- identity service violations:\n" . join("\n", @{ $stats->{violations} })) if @{ $stats->{violations} };
+    }
     if ($VERBOSE) {
         diag("---- nginx.conf:\n$self->{conf_text}");
         diag("---- authotron.yaml:\n$self->{yaml}") if defined $self->{yaml};

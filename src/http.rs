@@ -1,0 +1,93 @@
+//! The outbound HTTP client providers use to reach identity services.
+//!
+//! One `reqwest` client per worker process: the `Authenticator` is built in the master at
+//! configuration time, and the client is built lazily on first use, after the fork, on the
+//! worker's runtime. Every call has a connect and a total timeout. Trusted CAs come from the
+//! config, because NGINX clears worker environments (`SSL_CERT_FILE` would never be seen).
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use reqwest::{Certificate, Client};
+
+use crate::config::HttpSettings;
+
+pub struct IdentityClient {
+    connect_timeout: Duration,
+    timeout: Duration,
+    extra_roots: Vec<Certificate>,
+    client: OnceLock<Result<Client, String>>,
+}
+
+impl IdentityClient {
+    /// Reads the CA bundle now, so `nginx -t` reports a bad one.
+    pub fn new(settings: &HttpSettings) -> Result<Self, String> {
+        let extra_roots = match &settings.ca_file {
+            Some(file) => {
+                let pem = std::fs::read(file)
+                    .map_err(|e| format!("http.ca_file {file}: cannot read: {e}"))?;
+                let roots = Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| format!("http.ca_file {file}: {e}"))?;
+                if roots.is_empty() {
+                    return Err(format!("http.ca_file {file}: no PEM certificate in it"));
+                }
+                roots
+            }
+            None => Vec::new(),
+        };
+        Ok(IdentityClient {
+            connect_timeout: Duration::from_millis(settings.connect_timeout_ms),
+            timeout: Duration::from_millis(settings.timeout_ms),
+            extra_roots,
+            client: OnceLock::new(),
+        })
+    }
+
+    pub fn client(&self) -> Result<&Client, String> {
+        self.client
+            .get_or_init(|| self.build())
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn build(&self) -> Result<Client, String> {
+        let mut builder = Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(concat!("authotron-nginx/", env!("CARGO_PKG_VERSION")))
+            // Proxy variables are not ours to read: workers have no environment anyway.
+            .no_proxy();
+        for root in &self.extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        builder
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))
+    }
+}
+
+/// What a call to an identity service produced, before the provider interprets it.
+pub struct JsonReply {
+    pub status: u16,
+    /// `None` when the body is not JSON.
+    pub body: Option<serde_json::Value>,
+}
+
+/// Sends `request` and reads a JSON body. The error is a transport failure (refused, timeout,
+/// TLS): the service could not answer. Its text never contains the URL, which may carry a
+/// credential in its query.
+pub async fn send_json(request: reqwest::RequestBuilder) -> Result<JsonReply, String> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {}", e.without_url()))?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| format!("reading the answer failed: {}", e.without_url()))?;
+    Ok(JsonReply {
+        status,
+        body: serde_json::from_slice(&bytes).ok(),
+    })
+}

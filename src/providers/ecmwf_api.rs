@@ -1,0 +1,219 @@
+//! `type: ecmwf-api`: an ECMWF API key, sent as a Bearer token, checked with the who-am-i
+//! service (reference §3.4). Unlike upstream the key is percent-encoded, an answer without a
+//! `uid` is refused, and the status policy of `remote::Caller::ApiKey` applies.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use reqwest::Url;
+
+use super::remote::{self, Caller, Failure};
+use super::{ttl_or, Provider, ProviderContext, ProviderVerdict};
+use crate::auth::header::Scheme;
+use crate::auth::user::User;
+use crate::config::EcmwfApiConfig;
+use crate::http::IdentityClient;
+
+const SERVICE: &str = "ECMWF who-am-i";
+
+pub struct EcmwfApiProvider {
+    name: String,
+    realm: String,
+    who_am_i: Url,
+    http: Arc<IdentityClient>,
+    ttl: Duration,
+}
+
+impl EcmwfApiProvider {
+    pub fn new(config: &EcmwfApiConfig, ctx: &ProviderContext) -> Result<Self, String> {
+        Ok(EcmwfApiProvider {
+            name: config.name.clone(),
+            realm: config.realm.clone(),
+            who_am_i: remote::endpoint(&config.uri, &["who-am-i"])
+                .map_err(|e| remote::config_error(&config.name, "uri", e))?,
+            http: ctx.http.clone(),
+            ttl: ttl_or(config.cache_ttl_seconds, 60),
+        })
+    }
+
+    async fn lookup(&self, key: &str) -> Result<User, Failure> {
+        let request = remote::client(&self.http)?
+            .get(self.who_am_i.clone())
+            .query(&[("token", key)]);
+        let body = remote::call(SERVICE, Caller::ApiKey, request).await?;
+        // Upstream accepts a missing `uid` as the empty username; nobody should be "".
+        let uid = remote::string_field(&body, "uid")
+            .ok_or_else(|| Failure::Rejected(format!("{SERVICE} answered without a `uid`")))?;
+        // Only the e-mail: since 0.3.7 the key itself is not kept (it would reach the JWT).
+        let mut user = User::new(uid, self.realm.clone(), Vec::new());
+        if let Some(email) = remote::string_field(&body, "email") {
+            user.attributes.insert("ecmwf-email".into(), email.into());
+        }
+        Ok(user)
+    }
+}
+
+impl Provider for EcmwfApiProvider {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    fn scheme(&self) -> Scheme {
+        Scheme::Bearer
+    }
+
+    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
+        async move {
+            match self.lookup(&credential).await {
+                Ok(user) => ProviderVerdict::Accepted(user),
+                Err(failure) => failure.into(),
+            }
+        }
+        .boxed()
+    }
+
+    fn cache_ttl(&self) -> Option<Duration> {
+        Some(self.ttl)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use wiremock::matchers::{any, method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+    use crate::providers::test_support::*;
+
+    fn provider(uri: &str) -> Arc<EcmwfApiProvider> {
+        let config = EcmwfApiConfig {
+            name: "ecmwf".into(),
+            realm: "ecmwf".into(),
+            uri: uri.into(),
+            cache_ttl_seconds: None,
+        };
+        Arc::new(EcmwfApiProvider::new(&config, &context()).expect("provider"))
+    }
+
+    async fn who_am_i(server: &MockServer, token: &str, answer: ResponseTemplate) {
+        Mock::given(method("GET"))
+            .and(path("/who-am-i"))
+            .and(query_param("token", token))
+            .respond_with(answer)
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+
+    /// Reference §9 E, with the 0.3.7 regression check: the key is in no attribute.
+    #[tokio::test]
+    async fn valid_key_gives_the_user_without_the_key() {
+        let server = MockServer::start().await;
+        let answer = json!({"uid": "user_ecmwf", "email": "user@example.com"});
+        who_am_i(
+            &server,
+            "valid_token",
+            ResponseTemplate::new(200).set_body_json(answer),
+        )
+        .await;
+
+        let user = accepted(
+            provider(&server.uri())
+                .authenticate("valid_token".into())
+                .await,
+        );
+        assert_eq!(user.username, "user_ecmwf");
+        assert_eq!(user.realm, "ecmwf");
+        assert!(user.roles.is_empty());
+        assert!(!user.attributes.contains_key("ecmwf-apikey"));
+        assert!(user.attributes.values().all(|v| !v.contains("valid_token")));
+        assert_eq!(user.attributes["ecmwf-email"], "user@example.com");
+        assert_eq!(user.attributes.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn forbidden_is_an_invalid_token() {
+        let server = MockServer::start().await;
+        who_am_i(&server, "bad", ResponseTemplate::new(403)).await;
+        let reason = rejected(provider(&server.uri()).authenticate("bad".into()).await);
+        assert_eq!(reason, "Invalid API token");
+    }
+
+    #[tokio::test]
+    async fn missing_or_empty_uid_is_refused() {
+        for answer in [
+            json!({"email": "a@b.c"}),
+            json!({"uid": ""}),
+            json!({"uid": 7}),
+        ] {
+            let server = MockServer::start().await;
+            who_am_i(
+                &server,
+                "k",
+                ResponseTemplate::new(200).set_body_json(answer),
+            )
+            .await;
+            let reason = rejected(provider(&server.uri()).authenticate("k".into()).await);
+            assert!(reason.contains("uid"), "{reason}");
+        }
+    }
+
+    #[tokio::test]
+    async fn key_is_percent_encoded() {
+        let server = MockServer::start().await;
+        who_am_i(
+            &server,
+            TRICKY,
+            ResponseTemplate::new(200).set_body_json(json!({"uid": "tricky"})),
+        )
+        .await;
+        // A trailing slash on `uri` does not give `//who-am-i`.
+        let p = provider(&format!("{}/", server.uri()));
+        assert_eq!(
+            accepted(p.authenticate(TRICKY.into()).await).username,
+            "tricky"
+        );
+    }
+
+    #[tokio::test]
+    async fn failures_are_classified() {
+        for (label, answer, definitive) in failures(Caller::ApiKey) {
+            let server = MockServer::start().await;
+            Mock::given(any()).respond_with(answer).mount(&server).await;
+            let verdict = provider(&server.uri()).authenticate(TRICKY.into()).await;
+            assert_failure(label, verdict, definitive, &[TRICKY, "k&admin"]);
+        }
+    }
+
+    #[tokio::test]
+    async fn unreachable_service_is_unavailable() {
+        let verdict = provider(&closed_port_uri()).authenticate("k".into()).await;
+        assert_failure("refused", verdict, false, &[]);
+    }
+
+    #[test]
+    fn metadata_and_config() {
+        let p = provider("https://api.ecmwf.int/v1");
+        assert_eq!(p.who_am_i.as_str(), "https://api.ecmwf.int/v1/who-am-i");
+        assert_eq!(p.scheme(), Scheme::Bearer);
+        assert_eq!((p.name(), p.realm()), ("ecmwf", "ecmwf"));
+        assert_eq!(p.cache_ttl(), Some(Duration::from_secs(60)));
+        let config = EcmwfApiConfig {
+            name: "ecmwf".into(),
+            realm: "ecmwf".into(),
+            uri: "api.ecmwf.int".into(),
+            cache_ttl_seconds: Some(5),
+        };
+        let err = EcmwfApiProvider::new(&config, &context())
+            .err()
+            .expect("bad uri");
+        assert!(err.starts_with("provider `ecmwf`: `uri` "), "{err}");
+    }
+}

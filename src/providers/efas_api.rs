@@ -1,0 +1,224 @@
+//! `type: efas-api`: an EFAS API key, sent as a Bearer token, checked with the EFAS
+//! user-details service (reference §3.5). Unlike upstream the key is percent-encoded, the
+//! provider reports its configured realm everywhere (no hard-coded `efas`, DESIGN.md §7), and
+//! the status policy of `remote::Caller::ApiKey` applies.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use reqwest::Url;
+use serde_json::Value;
+
+use super::remote::{self, Caller, Failure};
+use super::{ttl_or, Provider, ProviderContext, ProviderVerdict};
+use crate::auth::header::Scheme;
+use crate::auth::user::User;
+use crate::config::EfasApiConfig;
+use crate::http::IdentityClient;
+
+const SERVICE: &str = "EFAS user-details";
+
+pub struct EfasApiProvider {
+    name: String,
+    realm: String,
+    /// Used as configured: the key is added as its `token` query parameter.
+    uri: Url,
+    http: Arc<IdentityClient>,
+    ttl: Duration,
+}
+
+impl EfasApiProvider {
+    pub fn new(config: &EfasApiConfig, ctx: &ProviderContext) -> Result<Self, String> {
+        Ok(EfasApiProvider {
+            name: config.name.clone(),
+            realm: config.realm.clone(),
+            uri: remote::endpoint(&config.uri, &[])
+                .map_err(|e| remote::config_error(&config.name, "uri", e))?,
+            http: ctx.http.clone(),
+            ttl: ttl_or(config.cache_ttl_seconds, 60),
+        })
+    }
+
+    async fn lookup(&self, key: &str) -> Result<User, Failure> {
+        let request = remote::client(&self.http)?
+            .get(self.uri.clone())
+            .query(&[("token", key)]);
+        let body = remote::call(SERVICE, Caller::ApiKey, request).await?;
+        let malformed =
+            |field| Failure::Rejected(format!("{SERVICE} answered without a usable `{field}`"));
+        let username =
+            remote::string_field(&body, "username").ok_or_else(|| malformed("username"))?;
+        let roles = match body.get("roles") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(list) => serde_json::from_value(list.clone()).map_err(|_| malformed("roles"))?,
+        };
+        // Only the e-mail is kept (upstream since 0.3.3): the rest is personal data the
+        // backends do not need.
+        let mut user = User::new(username, self.realm.clone(), roles);
+        if let Some(email) = remote::string_field(&body, "email") {
+            user.attributes.insert("email".into(), email.into());
+        }
+        Ok(user)
+    }
+}
+
+impl Provider for EfasApiProvider {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    fn scheme(&self) -> Scheme {
+        Scheme::Bearer
+    }
+
+    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
+        async move {
+            match self.lookup(&credential).await {
+                Ok(user) => ProviderVerdict::Accepted(user),
+                Err(failure) => failure.into(),
+            }
+        }
+        .boxed()
+    }
+
+    fn cache_ttl(&self) -> Option<Duration> {
+        Some(self.ttl)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use wiremock::matchers::{any, method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+    use crate::providers::test_support::*;
+
+    fn provider(uri: &str) -> Arc<EfasApiProvider> {
+        let config = EfasApiConfig {
+            name: "efas".into(),
+            realm: "floods".into(),
+            uri: uri.into(),
+            cache_ttl_seconds: None,
+        };
+        Arc::new(EfasApiProvider::new(&config, &context()).expect("provider"))
+    }
+
+    async fn user_details(server: &MockServer, token: &str, answer: ResponseTemplate) {
+        Mock::given(method("GET"))
+            .and(path("/"))
+            .and(query_param("token", token))
+            .respond_with(answer)
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+
+    /// Reference §9 F; the realm is the configured one, not `efas`.
+    #[tokio::test]
+    async fn valid_key_gives_user_roles_and_only_the_email() {
+        let server = MockServer::start().await;
+        let answer = json!({
+            "user_id": 42, "username": "user_ecmwf", "first_name": "Ada",
+            "last_name": "Lovelace", "organisation": "ECMWF",
+            "email": "user@example.com", "roles": ["admin"]
+        });
+        user_details(
+            &server,
+            "valid_token",
+            ResponseTemplate::new(200).set_body_json(answer),
+        )
+        .await;
+
+        let p = provider(&server.uri());
+        let user = accepted(p.clone().authenticate("valid_token".into()).await);
+        assert_eq!(user.username, "user_ecmwf");
+        assert_eq!(user.realm, "floods");
+        assert_eq!(p.realm(), "floods");
+        assert_eq!(user.roles, ["admin"]);
+        assert_eq!(user.attributes.len(), 1);
+        assert_eq!(user.attributes["email"], "user@example.com");
+    }
+
+    #[tokio::test]
+    async fn roles_default_to_empty() {
+        let server = MockServer::start().await;
+        let answer = json!({"username": "u", "roles": null});
+        user_details(
+            &server,
+            "k",
+            ResponseTemplate::new(200).set_body_json(answer),
+        )
+        .await;
+        let user = accepted(provider(&server.uri()).authenticate("k".into()).await);
+        assert!(user.roles.is_empty() && user.attributes.is_empty());
+    }
+
+    #[tokio::test]
+    async fn forbidden_is_an_invalid_token() {
+        let server = MockServer::start().await;
+        user_details(&server, "bad", ResponseTemplate::new(403)).await;
+        let reason = rejected(provider(&server.uri()).authenticate("bad".into()).await);
+        assert_eq!(reason, "Invalid API token");
+    }
+
+    #[tokio::test]
+    async fn malformed_answers_are_refused() {
+        for answer in [
+            json!({"email": "a@b.c"}),
+            json!({"username": ""}),
+            json!({"username": "u", "roles": "admin"}),
+            json!({"username": "u", "roles": [1]}),
+        ] {
+            let server = MockServer::start().await;
+            user_details(
+                &server,
+                "k",
+                ResponseTemplate::new(200).set_body_json(answer),
+            )
+            .await;
+            rejected(provider(&server.uri()).authenticate("k".into()).await);
+        }
+    }
+
+    #[tokio::test]
+    async fn key_is_percent_encoded() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/efas/user-details"))
+            .and(query_param("token", TRICKY))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"username": "t"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let p = provider(&format!("{}/efas/user-details", server.uri()));
+        assert_eq!(accepted(p.authenticate(TRICKY.into()).await).username, "t");
+    }
+
+    #[tokio::test]
+    async fn failures_are_classified() {
+        for (label, answer, definitive) in failures(Caller::ApiKey) {
+            let server = MockServer::start().await;
+            Mock::given(any()).respond_with(answer).mount(&server).await;
+            let verdict = provider(&server.uri()).authenticate(TRICKY.into()).await;
+            assert_failure(label, verdict, definitive, &[TRICKY, "k&admin"]);
+        }
+        let verdict = provider(&closed_port_uri()).authenticate("k".into()).await;
+        assert_failure("refused", verdict, false, &[]);
+    }
+
+    #[test]
+    fn metadata() {
+        let p = provider("https://efas.example.com/user-details");
+        assert_eq!(p.scheme(), Scheme::Bearer);
+        assert_eq!(p.name(), "efas");
+        assert_eq!(p.cache_ttl(), Some(Duration::from_secs(60)));
+    }
+}

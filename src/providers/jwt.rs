@@ -1,0 +1,216 @@
+//! `type: jwt`: Bearer JWTs checked against a JWKS (reference §3.2), with DESIGN.md §7's
+//! hardening: an explicit algorithm allowlist, HMAC keys only on request, the key's type must
+//! fit the algorithm, optional `iss`/`aud` checks, and key rotation handled by `jwks`.
+//!
+//! `JwtValidator` is also the last step of `openid-offline` and `ecmwf-token-generator`.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse};
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use serde_json::{Map, Value};
+
+use super::claims::user_from_claims;
+use super::jwks::JwksCache;
+use super::{Provider, ProviderContext, ProviderVerdict};
+use crate::auth::header::Scheme;
+use crate::config::{JwtChecks, JwtProviderConfig};
+
+pub struct JwtValidator {
+    name: String,
+    realm: String,
+    algorithms: Vec<Algorithm>,
+    leeway_seconds: u64,
+    iss: Option<String>,
+    aud: Option<String>,
+    jwks: Arc<JwksCache>,
+}
+
+impl JwtValidator {
+    pub fn new(
+        name: &str,
+        realm: &str,
+        cert_uri: &str,
+        checks: &JwtChecks,
+        ctx: &ProviderContext,
+    ) -> Self {
+        JwtValidator {
+            name: name.to_owned(),
+            realm: realm.to_owned(),
+            // Names were checked when the config was loaded.
+            algorithms: checks
+                .algorithms
+                .iter()
+                .filter_map(|a| Algorithm::from_str(a).ok())
+                .collect(),
+            leeway_seconds: checks.leeway_seconds,
+            iss: checks.iss.clone(),
+            aud: checks.aud.clone(),
+            jwks: ctx
+                .jwks
+                .get(cert_uri, Duration::from_secs(checks.jwks_refresh_seconds)),
+        }
+    }
+
+    /// Fetches the key set ahead of the first request.
+    pub fn warm_up(&self) -> BoxFuture<'static, ()> {
+        let jwks = self.jwks.clone();
+        async move {
+            let _ = jwks.current().await;
+        }
+        .boxed()
+    }
+
+    pub async fn validate(&self, token: &str) -> ProviderVerdict {
+        let header = match decode_header(token) {
+            Ok(header) => header,
+            // Covers `alg: none`, which jsonwebtoken does not even parse.
+            Err(_) => return ProviderVerdict::Rejected("not a JWT we accept".to_owned()),
+        };
+        if !self.algorithms.contains(&header.alg) {
+            return ProviderVerdict::Rejected(format!("algorithm {:?} is not allowed", header.alg));
+        }
+        let keys = match self.jwks.current().await {
+            Ok(keys) => keys,
+            Err(e) => return ProviderVerdict::Unavailable(e),
+        };
+        let jwk = match pick_key(&keys, header.kid.as_deref()) {
+            Some(jwk) => jwk.clone(),
+            None => match self.jwks.refetch_for_unknown_key().await {
+                Some(keys) if header.kid.is_some() => {
+                    match pick_key(&keys, header.kid.as_deref()) {
+                        Some(jwk) => jwk.clone(),
+                        None => return unknown_key(),
+                    }
+                }
+                _ => return unknown_key(),
+            },
+        };
+        if !key_fits(&jwk, header.alg) {
+            return ProviderVerdict::Rejected(format!(
+                "key {:?} does not fit algorithm {:?}",
+                jwk.common.key_id, header.alg
+            ));
+        }
+        let Ok(key) = DecodingKey::from_jwk(&jwk) else {
+            return ProviderVerdict::Rejected("the matching key is unusable".to_owned());
+        };
+        let claims = match decode::<Map<String, Value>>(token, &key, &self.validation(header.alg)) {
+            Ok(data) => data.claims,
+            Err(e) => return ProviderVerdict::Rejected(format!("invalid token: {e}")),
+        };
+        match user_from_claims(&claims, &self.name, &self.realm) {
+            Ok(user) => ProviderVerdict::Accepted(user),
+            Err(reason) => ProviderVerdict::Rejected(reason),
+        }
+    }
+
+    fn validation(&self, alg: Algorithm) -> Validation {
+        let mut validation = Validation::new(alg);
+        validation.leeway = self.leeway_seconds;
+        // A configured check must not pass because the claim is simply absent.
+        let mut required = vec!["exp"];
+        required.extend(self.iss.as_ref().map(|_| "iss"));
+        required.extend(self.aud.as_ref().map(|_| "aud"));
+        validation.set_required_spec_claims(&required);
+        match &self.iss {
+            Some(iss) => validation.set_issuer(&[iss]),
+            None => validation.iss = None,
+        }
+        match &self.aud {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        validation
+    }
+}
+
+fn unknown_key() -> ProviderVerdict {
+    ProviderVerdict::Rejected("signed with a key the JWKS does not hold".to_owned())
+}
+
+/// The key named by `kid`; without a `kid`, the only key of a one-key set.
+fn pick_key<'a>(keys: &'a [Jwk], kid: Option<&str>) -> Option<&'a Jwk> {
+    match kid {
+        Some(kid) => keys
+            .iter()
+            .find(|k| k.common.key_id.as_deref() == Some(kid)),
+        None if keys.len() == 1 => keys.first(),
+        None => None,
+    }
+}
+
+/// The key's type must be the algorithm's family (no RSA key used as an HMAC secret), and an
+/// algorithm or use the key declares must agree.
+fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
+    use Algorithm::*;
+    let family = matches!(
+        (&jwk.algorithm, alg),
+        (
+            AlgorithmParameters::RSA(_),
+            RS256 | RS384 | RS512 | PS256 | PS384 | PS512
+        ) | (AlgorithmParameters::EllipticCurve(_), ES256 | ES384)
+            | (AlgorithmParameters::OctetKeyPair(_), EdDSA)
+            | (AlgorithmParameters::OctetKey(_), HS256 | HS384 | HS512)
+    );
+    let declared = jwk
+        .common
+        .key_algorithm
+        .is_none_or(|declared| format!("{declared:?}") == format!("{alg:?}"));
+    let for_signing = !matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption));
+    family && declared && for_signing
+}
+
+pub struct JwtProvider {
+    validator: JwtValidator,
+    ttl: Option<Duration>,
+}
+
+impl JwtProvider {
+    pub fn new(config: &JwtProviderConfig, ctx: &ProviderContext) -> Self {
+        JwtProvider {
+            validator: JwtValidator::new(
+                &config.name,
+                &config.realm,
+                &config.cert_uri,
+                &config.checks,
+                ctx,
+            ),
+            ttl: config.cache_ttl_seconds.map(Duration::from_secs),
+        }
+    }
+}
+
+impl Provider for JwtProvider {
+    fn name(&self) -> &str {
+        &self.validator.name
+    }
+
+    fn realm(&self) -> &str {
+        &self.validator.realm
+    }
+
+    fn scheme(&self) -> Scheme {
+        Scheme::Bearer
+    }
+
+    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
+        async move { self.validator.validate(&credential).await }.boxed()
+    }
+
+    fn cache_ttl(&self) -> Option<Duration> {
+        self.ttl
+    }
+
+    fn warm_up(self: Arc<Self>) -> Option<BoxFuture<'static, ()>> {
+        Some(self.validator.warm_up())
+    }
+}
+
+#[cfg(test)]
+#[path = "jwt_tests.rs"]
+mod tests;

@@ -1,0 +1,133 @@
+//! `type: openid-offline`: a Keycloak offline (refresh) token, sent as a Bearer token
+//! (reference §3.3). It is introspected, exchanged for an access token, and that token is
+//! validated like a `jwt` provider's. Unlike upstream, `offline_access` must be a whole scope
+//! (not a substring of one) and the status policy of `remote::Caller::Client` applies.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use reqwest::{Client, RequestBuilder, Url};
+use serde_json::{Map, Value};
+
+use super::jwt::JwtValidator;
+use super::remote::{self, Caller, Failure};
+use super::{ttl_or, Provider, ProviderContext, ProviderVerdict};
+use crate::auth::header::Scheme;
+use crate::config::OpenidOfflineConfig;
+use crate::http::IdentityClient;
+
+const INTROSPECTION: &str = "Keycloak token introspection";
+const EXCHANGE: &str = "Keycloak token exchange";
+
+pub struct OpenidOfflineProvider {
+    name: String,
+    realm: String,
+    introspect: Url,
+    token: Url,
+    public_client_id: String,
+    private_client_id: String,
+    private_client_secret: String,
+    http: Arc<IdentityClient>,
+    validator: JwtValidator,
+    ttl: Duration,
+}
+
+impl OpenidOfflineProvider {
+    pub fn new(config: &OpenidOfflineConfig, ctx: &ProviderContext) -> Result<Self, String> {
+        // `realm` is also the Keycloak realm, as upstream.
+        let url = |tail: &[&str]| {
+            let mut segments = vec!["realms", &config.realm, "protocol", "openid-connect"];
+            segments.extend_from_slice(tail);
+            remote::endpoint(&config.iam_url, &segments)
+                .map_err(|e| remote::config_error(&config.name, "iam_url", e))
+        };
+        Ok(OpenidOfflineProvider {
+            name: config.name.clone(),
+            realm: config.realm.clone(),
+            introspect: url(&["token", "introspect"])?,
+            token: url(&["token"])?,
+            public_client_id: config.public_client_id.clone(),
+            private_client_id: config.private_client_id.clone(),
+            private_client_secret: config.private_client_secret.clone(),
+            http: ctx.http.clone(),
+            validator: JwtValidator::new(
+                &config.name,
+                &config.realm,
+                &config.cert_uri,
+                &config.checks,
+                ctx,
+            ),
+            ttl: ttl_or(config.cache_ttl_seconds, 120),
+        })
+    }
+
+    /// A form POST authenticated as the private client.
+    fn post(&self, client: &Client, url: &Url, form: &[(&str, &str)]) -> RequestBuilder {
+        client
+            .post(url.clone())
+            .basic_auth(&self.private_client_id, Some(&self.private_client_secret))
+            .form(form)
+    }
+
+    async fn access_token(&self, offline: &str) -> Result<String, Failure> {
+        let client = remote::client(&self.http)?;
+        let request = self.post(client, &self.introspect, &[("token", offline)]);
+        let introspection = remote::call(INTROSPECTION, Caller::Client, request).await?;
+        if !is_active_offline(&introspection) {
+            return Err(Failure::Rejected("Not a valid offline_access token".into()));
+        }
+        let form = [
+            ("client_id", self.public_client_id.as_str()),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", offline),
+        ];
+        let request = self.post(client, &self.token, &form);
+        let exchange = remote::call(EXCHANGE, Caller::Client, request).await?;
+        remote::access_token(EXCHANGE, &exchange)
+    }
+}
+
+/// `active: true` and `offline_access` among the space-separated scopes (RFC 7662).
+fn is_active_offline(introspection: &Map<String, Value>) -> bool {
+    let scope = introspection.get("scope").and_then(Value::as_str);
+    introspection.get("active") == Some(&Value::Bool(true))
+        && scope.is_some_and(|s| s.split_whitespace().any(|s| s == "offline_access"))
+}
+
+impl Provider for OpenidOfflineProvider {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    fn scheme(&self) -> Scheme {
+        Scheme::Bearer
+    }
+
+    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
+        async move {
+            match self.access_token(&credential).await {
+                Ok(access) => self.validator.validate(&access).await,
+                Err(failure) => failure.into(),
+            }
+        }
+        .boxed()
+    }
+
+    fn cache_ttl(&self) -> Option<Duration> {
+        Some(self.ttl)
+    }
+
+    fn warm_up(self: Arc<Self>) -> Option<BoxFuture<'static, ()>> {
+        Some(self.validator.warm_up())
+    }
+}
+
+#[cfg(test)]
+#[path = "openid_offline_tests.rs"]
+mod tests;
