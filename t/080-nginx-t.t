@@ -210,13 +210,13 @@ shoe_size
 authotron.yaml
 test is successful
 
-=== TEST 18: an identity-service URL that cannot work is refused, naming provider and key
+=== TEST 18: an identity-service URL that cannot work is refused at its line in the YAML
 --- yaml
 providers:
   - type: ecmwf-api
     name: ecmwf
     realm: ecmwf
-    uri: api.ecmwf.int/v1
+    uri: identity.invalid/v1
 --- must_die
 --- error_log eval
-[qr/provider `ecmwf`: `uri` not a usable URL/]
+['authotron.yaml:%%YAML_LINE:identity.invalid%%', qr/providers\[0\]\.uri: is not a usable URL/]

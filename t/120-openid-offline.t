@@ -15,7 +15,7 @@ my $idp = idp();
 sub access { my (%c) = @_; jwt(claims => { iss => 'https://idp.test/realms/ecmwf', scope => 'openid profile', %c }) }
 
 our %T = map { ($_ => unique("offline-$_")) } qw(good inactive substring noscope badaccess revoked other slow flight
-  fails recover timeout short realm prefix aud);
+  fails recover timeout short realm prefix aud noaccess badclient);
 
 $idp->keycloak_offline($T{good}, access_token => access(preferred_username => 'alice',
     realm_access => { roles => ['user'] }, email => 'alice@example.int'));
@@ -27,6 +27,11 @@ $idp->keycloak_offline($T{revoked});    # active, but the exchange answers 400 i
 $idp->keycloak_offline($T{$_}, access_token => access(preferred_username => "user-$_"))
   for qw(other slow flight fails recover timeout realm prefix);
 $idp->keycloak_offline($T{aud}, access_token => access(preferred_username => 'aud-user', aud => 'someone-else'));
+# Active, but the exchange answers 200 without an access_token / 400 invalid_client.
+$idp->keycloak_offline($T{noaccess});
+$idp->register(token => $T{noaccess}, { token_type => 'Bearer', expires_in => 300 });
+$idp->keycloak_offline($T{badclient});
+$idp->register(token => $T{badclient}, { error => 'invalid_client', error_description => 'Invalid client credentials' }, 400);
 
 defaults(yaml => <<'YAML', config => <<'CONF');
 auth: { timeout_in_ms: 3000 }
@@ -121,7 +126,7 @@ sub {
         'the URLs the module called');
 }
 
-=== TEST 7: wrong client credentials: Keycloak answers 401, the user is not let in
+=== TEST 7: wrong client credentials: Keycloak answers 401: our client is misconfigured, 503
 --- yaml
 auth: { timeout_in_ms: 3000 }
 providers:
@@ -136,8 +141,12 @@ providers:
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(other)%%
---- error_code: 401|503
---- no_error_log
+--- error_code: 503
+--- response_headers
+Retry-After: 5
+--- error_log eval
+[qr/client/]
+--- secret
 not-the-secret
 
 === TEST 8: introspection fails (500): 503 with Retry-After; once it works again, 200
@@ -243,6 +252,18 @@ sub {
 --- upstream_jwt eval
 ['{"username": "short"}', '{"username": "short-renewed"}']
 --- mock_calls: {"token": 2}
+
+=== TEST 12b: an exchange answered 200 without an access_token is an outage (503)
+--- request: GET /api/x
+--- more_headers
+Authorization: Bearer %%T(noaccess)%%
+--- error_code: 503
+
+=== TEST 12c: an exchange refused with invalid_client (400) means our client is misconfigured: 503
+--- request: GET /api/x
+--- more_headers
+Authorization: Bearer %%T(badclient)%%
+--- error_code: 503
 
 === TEST 13: the JWT checks (aud) apply to the exchanged access token
 --- yaml

@@ -12,7 +12,7 @@ use Test::Authotron::Tokens;
 my $idp = idp();
 
 our %T = map { ($_ => unique("key-$_")) } qw(good noemail nouid emptyuid forbidden cached ttl fails timeout
-  slowhttp garbage close reset refused recover negative status401 wrongtype);
+  slowhttp garbage close reset refused recover negative status401 status404 status400 status429 status408 wrongtype);
 # Characters that change a query string's meaning unless the key is percent-encoded.
 $T{special} = unique('k+y/&=%25#?;') . '~!$\'()*@:';
 
@@ -23,6 +23,10 @@ $idp->register(whoami => $T{emptyuid}, { uid => '', email => 'ghost@ecmwf.int' }
 $idp->register(whoami => $T{wrongtype}, { uid => 42 });
 $idp->register(whoami => $T{special}, { uid => 'special', email => 'special@ecmwf.int' });
 $idp->register(whoami => $T{status401}, { message => 'nope' }, 401);
+$idp->register(whoami => $T{status404}, { message => 'no such thing' }, 404);
+$idp->register(whoami => $T{status400}, { message => 'bad' }, 400);
+$idp->register(whoami => $T{status429}, { message => 'slow down' }, 429);
+$idp->register(whoami => $T{status408}, '', 408);
 $idp->register(whoami => $T{$_}, { uid => "user-$_" }) for qw(cached ttl fails timeout slowhttp garbage close reset refused recover);
 
 defaults(yaml => <<'YAML', config => <<'CONF');
@@ -102,8 +106,7 @@ WWW-Authenticate: Bearer realm="ecmwf"
 === TEST 6: 200 without a uid, with an empty uid, or a uid that is not a string is refused
 --- request eval
 [map { "GET /api/$_\nAuthorization: Bearer $main::T{$_}" } qw(nouid emptyuid wrongtype)]
---- error_code eval
-[401, 401, '401|503']
+--- error_code: 401
 
 === TEST 7: a valid key is asked once and then served from the cache
 --- request eval
@@ -238,6 +241,23 @@ Authorization: Bearer %%T(slowhttp)%%
 --- error_code: 503
 --- elapsed_below: 3
 
+=== TEST 15b: connecting hangs (a full accept queue): 503 at http.connect_timeout_ms
+--- yaml
+auth: { timeout_in_ms: 8000 }
+http: { connect_timeout_ms: 500, timeout_ms: 8000 }
+providers:
+  - type: ecmwf-api
+    name: ecmwf-api
+    realm: ecmwf
+    uri: %%BLACKHOLE%%/v1
+--- request: GET /api/x
+--- more_headers
+Authorization: Bearer %%T(slowhttp)%%
+--- error_code: 503
+--- response_headers
+Retry-After: 5
+--- elapsed_below: 2.5
+
 === TEST 16: the service goes down (connection refused) and comes back
 --- after_start eval
 sub { my ($idp) = @_; $idp->down }
@@ -254,8 +274,16 @@ sub { my ($idp) = @_; $idp->down }
 --- upstream_jwt eval
 [undef, undef, '{"username": "user-recover"}']
 
-=== TEST 17: an unexpected 401 from who-am-i does not let the user in
---- request: GET /api/x
---- more_headers
-Authorization: Bearer %%T(status401)%%
---- error_code: 401|503
+=== TEST 17: 400, 401 and 404 from who-am-i are refusals (401); 408 and 429 mean it could not answer (503)
+--- request eval
+[map { "GET /api/$_\nAuthorization: Bearer $main::T{$_}" } qw(status400 status401 status404 status408 status429)]
+--- error_code eval
+[401, 401, 401, 503, 503]
+
+=== TEST 18: a uri that is not an http(s) URL fails nginx -t
+--- yaml
+providers:
+  - { type: ecmwf-api, name: ecmwf-api, realm: ecmwf, uri: "ftp://127.0.0.1/v1" }
+--- must_die
+--- error_log eval
+['authotron.yaml:%%YAML_LINE:ftp://%%', qr/\buri\b/]

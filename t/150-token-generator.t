@@ -17,7 +17,8 @@ sub access { my (%o) = @_; jwt(%o, claims => { iss => 'https://idp.test/realms/e
 # As upstream's end-to-end test: the refresh token is itself a JWT signed with a key nobody
 # knows (the module must not try to verify it), the access token is HS512 on an oct key.
 our %T = (upstream => jwt(key => 'rsa-rogue', kid => 'refresh-key', claims => { sub => 'refresh', typ => 'Offline' }),
-    map { ($_ => unique("tokengen-$_")) } qw(rs256 inactive badaccess fails exchange_fails noaccess cached flight short aud));
+    map { ($_ => unique("tokengen-$_")) } qw(rs256 inactive badaccess fails exchange_fails noaccess cached flight short aud
+      emptyexchange));
 
 $idp->token_generator($T{upstream}, access_token => access(alg => 'HS512', key => 'hs-1',
     claims => { preferred_username => 'tg-user', realm_access => { roles => ['user', 'admin'] } }));
@@ -27,6 +28,8 @@ $idp->token_generator($T{badaccess}, access_token => access(key => 'rsa-rogue', 
 $idp->token_generator($T{noaccess});    # active, but the exchange answers 400
 $idp->token_generator($T{$_}, access_token => access(claims => { preferred_username => "user-$_" })) for qw(fails exchange_fails cached flight);
 $idp->token_generator($T{aud}, access_token => access(claims => { preferred_username => 'aud-user', aud => 'someone-else' }));
+$idp->token_generator($T{emptyexchange});
+$idp->register(refresh => $T{emptyexchange}, { expires_in => 300 });    # 200 without access_token
 
 defaults(yaml => <<'YAML', config => <<'CONF');
 auth: { timeout_in_ms: 3000 }
@@ -109,11 +112,17 @@ WWW-Authenticate: Bearer realm="ecmwf"
 Authorization: Bearer %%T(badaccess)%%
 --- error_code: 401
 
-=== TEST 6: the exchange is refused (400): not let in
+=== TEST 6: the exchange is refused (400 invalid_grant): 401
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(noaccess)%%
---- error_code: 401|503
+--- error_code: 401
+
+=== TEST 6b: an exchange answered 200 without an access_token is an outage (503)
+--- request: GET /api/x
+--- more_headers
+Authorization: Bearer %%T(emptyexchange)%%
+--- error_code: 503
 
 === TEST 7: validate-token answers 500 with an empty body: 503 with Retry-After; then 200
 --- mock eval
@@ -144,7 +153,7 @@ sub { my ($idp) = @_; $idp->fault(refresh => 'status', status => 500) }
 --- error_code eval
 [503, 503, 200]
 
-=== TEST 9: wrong client secret: the exchange answers 401; not let in, and the secret is not logged
+=== TEST 9: wrong client secret: the exchange answers 401: our client is misconfigured, 503
 --- yaml
 auth: { timeout_in_ms: 3000 }
 providers:
@@ -158,7 +167,7 @@ providers:
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(cached)%%
---- error_code: 401|503
+--- error_code: 503
 --- secret
 wrong-tokengen-secret
 

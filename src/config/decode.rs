@@ -225,6 +225,14 @@ impl<'v> Fields<'v> {
         self.optional(key).map(|node| node.string(cx)).transpose()
     }
 
+    /// An identity service address, checked to be an http(s) URL.
+    pub(crate) fn required_url(&mut self, cx: &Ctx<'_>, key: &str) -> Decoded<String> {
+        let node = self.required(key)?;
+        let url = node.string(cx)?;
+        super::validate::http_url(&url).map_err(|message| node.error(message))?;
+        Ok(url)
+    }
+
     /// A realm, checked to be safe in a `WWW-Authenticate` header.
     pub(crate) fn required_realm(&mut self, cx: &Ctx<'_>) -> Decoded<String> {
         let node = self.required("realm")?;

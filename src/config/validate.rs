@@ -19,6 +19,16 @@ pub(crate) fn realm(realm: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Identity service addresses must be absolute http(s) URLs; anything else could never be
+/// called, and finding out at request time would turn every login into a 503.
+pub(crate) fn http_url(text: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("is not a usable URL ({e})"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(()),
+        other => Err(format!("must be an http or https URL, not `{other}:`")),
+    }
+}
+
 /// `password_hash` must be an Argon2id PHC string or a bcrypt hash.
 pub(crate) fn password_hash(hash: &str) -> Result<(), String> {
     const BCRYPT: &[&str] = &["$2a$", "$2b$", "$2y$"];

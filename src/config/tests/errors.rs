@@ -275,16 +275,16 @@ fn wrong_types_name_what_was_expected() {
 #[test]
 fn every_provider_type_is_supported() {
     let cases = [
-        ("jwt", "cert_uri: c, iam_realm: x"),
+        ("jwt", "cert_uri: 'http://c', iam_realm: x"),
         (
             "openid-offline",
-            "cert_uri: c, public_client_id: a, private_client_id: b, private_client_secret: s, iam_url: u",
+            "cert_uri: 'http://c', public_client_id: a, private_client_id: b, private_client_secret: s, iam_url: 'http://u'",
         ),
-        ("ecmwf-api", "uri: u"),
-        ("efas-api", "uri: u"),
+        ("ecmwf-api", "uri: 'https://u'"),
+        ("efas-api", "uri: 'https://u'"),
         (
             "ecmwf-token-generator",
-            "cert_uri: c, client_id: a, client_secret: s, token_generator_url: u",
+            "cert_uri: 'http://c', client_id: a, client_secret: s, token_generator_url: 'http://u'",
         ),
     ];
     for (tag, fields) in cases {
@@ -296,10 +296,20 @@ fn every_provider_type_is_supported() {
 
 #[test]
 fn jwt_without_iam_realm_is_refused() {
-    let text = format!("{MINIMAL}  - {{ type: jwt, name: n, realm: r, cert_uri: c }}\n");
+    let text = format!("{MINIMAL}  - {{ type: jwt, name: n, realm: r, cert_uri: 'http://c' }}\n");
     let err = load_err(&text);
     assert_eq!(err.message(), "missing field `iam_realm`");
     assert_eq!(err.key_path(), Some("providers[1]"));
+}
+
+#[test]
+fn identity_service_addresses_must_be_http_urls_at_their_line() {
+    for uri in ["ftp://host/v1", "not a url", "/relative"] {
+        let text = format!("{MINIMAL}  - {{ type: ecmwf-api, name: n, realm: r, uri: '{uri}' }}\n");
+        let err = load_err(&text);
+        assert_eq!(err.key_path(), Some("providers[1].uri"), "{uri}");
+        assert_eq!(err.line(), Some(13), "{uri}");
+    }
 }
 
 #[test]

@@ -55,7 +55,8 @@ package Test::Authotron;
 # when the request is sent: a hook may mint it just before). With an IdP, in the YAML and NGINX
 # config as well: %%IDP%% (its HTTP base URL), %%IDPS%% (HTTPS, 127.0.0.1 certificate),
 # %%IDPS_WRONG_NAME%% (HTTPS, certificate for another name), %%CA_FILE%%, %%ROGUE_CA_FILE%%;
-# %%DEAD%% is a loopback URL where nothing listens.
+# %%DEAD%% is a loopback URL where nothing listens; %%BLACKHOLE%% one whose accept queue is full,
+# so that connecting hangs (for connect timeouts).
 # defaults(section => text, ...) sets sections for every block of a file that lacks them.
 #
 # Environment: TEST_NGINX_BINARY, TEST_NGINX_MODULE (default: see scripts/lib.sh; "none" runs
@@ -420,6 +421,7 @@ sub expand {
     $text =~ s/%%PREFIX%%/$q->($self->{prefix})/ge;
     $text =~ s/%%T\((\w+)\)%%/$q->(token_named($1))/ge;
     $text =~ s/%%DEAD%%/$q->("http:\/\/127.0.0.1:$self->{dead_port}")/ge;
+    $text =~ s/%%BLACKHOLE%%/$q->($self->blackhole_url)/ge;
     if (my $idp = $self->{idp}) {
         $text =~ s/%%IDP%%/$q->($idp->url)/ge;
         $text =~ s/%%IDPS%%/$q->($idp->https_url)/ge;
@@ -428,6 +430,19 @@ sub expand {
         $text =~ s/%%ROGUE_CA_FILE%%/$q->($idp->rogue_ca_file)/ge;
     }
     return $text;
+}
+
+# A listener with a backlog of one and two connections queued that it never accepts: the
+# kernel drops further SYNs, so a connection attempt hangs until the client gives up.
+sub blackhole_url {
+    my ($self) = @_;
+    unless ($self->{blackhole}) {
+        my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp', Listen => 1, ReuseAddr => 1)
+          or die "cannot listen: $!";
+        my @fill = map { IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $l->sockport, Proto => 'tcp', Timeout => 1) } 1 .. 2;
+        $self->{blackhole} = [$l, @fill];
+    }
+    return 'http://127.0.0.1:' . $self->{blackhole}[0]->sockport;
 }
 
 # %%T(name)%% is $main::T{name}, read when the request is sent, so that hooks can mint tokens
@@ -942,6 +957,7 @@ sub report_failure {
 
 sub cleanup {
     my ($self) = @_;
+    close $_ for grep { defined } @{ delete $self->{blackhole} // [] };
     if (my $pid = delete $self->{pid}) { kill 'KILL', $pid; waitpid $pid, 0 }
 }
 
