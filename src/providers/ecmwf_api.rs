@@ -3,42 +3,46 @@
 //! `uid` is refused, and the status policy of `remote::Caller::ApiKey` applies.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
 use reqwest::Url;
 
 use super::remote::{self, Caller, Failure};
-use super::{ttl_or, Provider, ProviderContext, ProviderVerdict};
-use crate::auth::header::Scheme;
+use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo, ProviderVerdict};
 use crate::auth::user::User;
 use crate::config::EcmwfApiConfig;
 use crate::http::IdentityClient;
 
 const SERVICE: &str = "ECMWF who-am-i";
 
-pub struct EcmwfApiProvider {
-    name: String,
-    realm: String,
+pub type EcmwfApiProvider = Configured<EcmwfApi>;
+
+pub struct EcmwfApi {
     who_am_i: Url,
     http: Arc<IdentityClient>,
-    ttl: Duration,
 }
 
 impl EcmwfApiProvider {
     pub fn new(config: &EcmwfApiConfig, ctx: &ProviderContext) -> Result<Self, String> {
-        Ok(EcmwfApiProvider {
-            name: config.name.clone(),
-            realm: config.realm.clone(),
-            who_am_i: remote::endpoint(&config.uri, &["who-am-i"])
-                .map_err(|e| remote::config_error(&config.name, "uri", e))?,
-            http: ctx.http.clone(),
-            ttl: ttl_or(config.cache_ttl_seconds, 60),
+        let ttl = ttl_or(config.cache_ttl_seconds, 60);
+        Ok(Configured {
+            info: ProviderInfo::new(&config.name, &config.realm, Some(ttl)),
+            check: EcmwfApi {
+                who_am_i: remote::endpoint(&config.uri, &["who-am-i"])
+                    .map_err(|e| remote::config_error(&config.name, "uri", e))?,
+                http: ctx.http.clone(),
+            },
         })
     }
+}
 
-    async fn lookup(&self, key: &str) -> Result<User, Failure> {
+impl Check for EcmwfApi {
+    async fn verdict(&self, info: &ProviderInfo, key: &str) -> ProviderVerdict {
+        self.lookup(&info.realm, key).await.into()
+    }
+}
+
+impl EcmwfApi {
+    async fn lookup(&self, realm: &str, key: &str) -> Result<User, Failure> {
         let request = remote::client(&self.http)?
             .get(self.who_am_i.clone())
             .query(&[("token", key)]);
@@ -47,7 +51,7 @@ impl EcmwfApiProvider {
         let uid = remote::string_field(&body, "uid")
             .ok_or_else(|| Failure::Rejected(format!("{SERVICE} answered without a `uid`")))?;
         // Only the e-mail: since 0.3.7 the key itself is not kept (it would reach the JWT).
-        let mut user = User::new(uid, self.realm.clone(), Vec::new());
+        let mut user = User::new(uid, realm.to_owned(), Vec::new());
         if let Some(email) = remote::string_field(&body, "email") {
             user.attributes.insert("ecmwf-email".into(), email.into());
         }
@@ -55,42 +59,17 @@ impl EcmwfApiProvider {
     }
 }
 
-impl Provider for EcmwfApiProvider {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn realm(&self) -> &str {
-        &self.realm
-    }
-
-    fn scheme(&self) -> Scheme {
-        Scheme::Bearer
-    }
-
-    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
-        async move {
-            match self.lookup(&credential).await {
-                Ok(user) => ProviderVerdict::Accepted(user),
-                Err(failure) => failure.into(),
-            }
-        }
-        .boxed()
-    }
-
-    fn cache_ttl(&self) -> Option<Duration> {
-        Some(self.ttl)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use serde_json::json;
-    use wiremock::matchers::{any, method, path, query_param};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::{MockServer, ResponseTemplate};
 
     use super::*;
+    use crate::auth::header::Scheme;
     use crate::providers::test_support::*;
+    use crate::providers::Provider;
 
     fn provider(uri: &str) -> Arc<EcmwfApiProvider> {
         let config = EcmwfApiConfig {
@@ -103,13 +82,7 @@ mod tests {
     }
 
     async fn who_am_i(server: &MockServer, token: &str, answer: ResponseTemplate) {
-        Mock::given(method("GET"))
-            .and(path("/who-am-i"))
-            .and(query_param("token", token))
-            .respond_with(answer)
-            .expect(1)
-            .mount(server)
-            .await;
+        expect_token_query(server, "/who-am-i", token, answer).await;
     }
 
     /// Reference §9 E, with the 0.3.7 regression check: the key is in no attribute.
@@ -184,12 +157,8 @@ mod tests {
 
     #[tokio::test]
     async fn failures_are_classified() {
-        for (label, answer, definitive) in failures(Caller::ApiKey) {
-            let server = MockServer::start().await;
-            Mock::given(any()).respond_with(answer).mount(&server).await;
-            let verdict = provider(&server.uri()).authenticate(TRICKY.into()).await;
-            assert_failure(label, verdict, definitive, &[TRICKY, "k&admin"]);
-        }
+        assert_failures_classified(Caller::ApiKey, &[TRICKY, "k&admin"], |s| provider(&s.uri()))
+            .await;
     }
 
     #[tokio::test]
@@ -201,7 +170,10 @@ mod tests {
     #[test]
     fn metadata_and_config() {
         let p = provider("https://api.ecmwf.int/v1");
-        assert_eq!(p.who_am_i.as_str(), "https://api.ecmwf.int/v1/who-am-i");
+        assert_eq!(
+            p.check.who_am_i.as_str(),
+            "https://api.ecmwf.int/v1/who-am-i"
+        );
         assert_eq!(p.scheme(), Scheme::Bearer);
         assert_eq!((p.name(), p.realm()), ("ecmwf", "ecmwf"));
         assert_eq!(p.cache_ttl(), Some(Duration::from_secs(60)));

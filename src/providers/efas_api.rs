@@ -4,44 +4,48 @@
 //! the status policy of `remote::Caller::ApiKey` applies.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use futures::future::BoxFuture;
-use futures::FutureExt;
 use reqwest::Url;
 use serde_json::Value;
 
 use super::remote::{self, Caller, Failure};
-use super::{ttl_or, Provider, ProviderContext, ProviderVerdict};
-use crate::auth::header::Scheme;
+use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo, ProviderVerdict};
 use crate::auth::user::User;
 use crate::config::EfasApiConfig;
 use crate::http::IdentityClient;
 
 const SERVICE: &str = "EFAS user-details";
 
-pub struct EfasApiProvider {
-    name: String,
-    realm: String,
+pub type EfasApiProvider = Configured<EfasApi>;
+
+pub struct EfasApi {
     /// Used as configured: the key is added as its `token` query parameter.
     uri: Url,
     http: Arc<IdentityClient>,
-    ttl: Duration,
 }
 
 impl EfasApiProvider {
     pub fn new(config: &EfasApiConfig, ctx: &ProviderContext) -> Result<Self, String> {
-        Ok(EfasApiProvider {
-            name: config.name.clone(),
-            realm: config.realm.clone(),
-            uri: remote::endpoint(&config.uri, &[])
-                .map_err(|e| remote::config_error(&config.name, "uri", e))?,
-            http: ctx.http.clone(),
-            ttl: ttl_or(config.cache_ttl_seconds, 60),
+        let ttl = ttl_or(config.cache_ttl_seconds, 60);
+        Ok(Configured {
+            info: ProviderInfo::new(&config.name, &config.realm, Some(ttl)),
+            check: EfasApi {
+                uri: remote::endpoint(&config.uri, &[])
+                    .map_err(|e| remote::config_error(&config.name, "uri", e))?,
+                http: ctx.http.clone(),
+            },
         })
     }
+}
 
-    async fn lookup(&self, key: &str) -> Result<User, Failure> {
+impl Check for EfasApi {
+    async fn verdict(&self, info: &ProviderInfo, key: &str) -> ProviderVerdict {
+        self.lookup(&info.realm, key).await.into()
+    }
+}
+
+impl EfasApi {
+    async fn lookup(&self, realm: &str, key: &str) -> Result<User, Failure> {
         let request = remote::client(&self.http)?
             .get(self.uri.clone())
             .query(&[("token", key)]);
@@ -56,7 +60,7 @@ impl EfasApiProvider {
         };
         // Only the e-mail is kept (upstream since 0.3.3): the rest is personal data the
         // backends do not need.
-        let mut user = User::new(username, self.realm.clone(), roles);
+        let mut user = User::new(username, realm.to_owned(), roles);
         if let Some(email) = remote::string_field(&body, "email") {
             user.attributes.insert("email".into(), email.into());
         }
@@ -64,42 +68,18 @@ impl EfasApiProvider {
     }
 }
 
-impl Provider for EfasApiProvider {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn realm(&self) -> &str {
-        &self.realm
-    }
-
-    fn scheme(&self) -> Scheme {
-        Scheme::Bearer
-    }
-
-    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
-        async move {
-            match self.lookup(&credential).await {
-                Ok(user) => ProviderVerdict::Accepted(user),
-                Err(failure) => failure.into(),
-            }
-        }
-        .boxed()
-    }
-
-    fn cache_ttl(&self) -> Option<Duration> {
-        Some(self.ttl)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use serde_json::json;
-    use wiremock::matchers::{any, method, path, query_param};
+    use wiremock::matchers::{method, path, query_param};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     use super::*;
+    use crate::auth::header::Scheme;
     use crate::providers::test_support::*;
+    use crate::providers::Provider;
 
     fn provider(uri: &str) -> Arc<EfasApiProvider> {
         let config = EfasApiConfig {
@@ -112,13 +92,7 @@ mod tests {
     }
 
     async fn user_details(server: &MockServer, token: &str, answer: ResponseTemplate) {
-        Mock::given(method("GET"))
-            .and(path("/"))
-            .and(query_param("token", token))
-            .respond_with(answer)
-            .expect(1)
-            .mount(server)
-            .await;
+        expect_token_query(server, "/", token, answer).await;
     }
 
     /// Reference §9 F; the realm is the configured one, not `efas`.
@@ -204,12 +178,8 @@ mod tests {
 
     #[tokio::test]
     async fn failures_are_classified() {
-        for (label, answer, definitive) in failures(Caller::ApiKey) {
-            let server = MockServer::start().await;
-            Mock::given(any()).respond_with(answer).mount(&server).await;
-            let verdict = provider(&server.uri()).authenticate(TRICKY.into()).await;
-            assert_failure(label, verdict, definitive, &[TRICKY, "k&admin"]);
-        }
+        assert_failures_classified(Caller::ApiKey, &[TRICKY, "k&admin"], |s| provider(&s.uri()))
+            .await;
         let verdict = provider(&closed_port_uri()).authenticate("k".into()).await;
         assert_failure("refused", verdict, false, &[]);
     }

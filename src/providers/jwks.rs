@@ -14,8 +14,12 @@ use parking_lot::Mutex;
 
 use crate::http::{send_json, IdentityClient};
 
-/// How often a JWKS endpoint may be asked again early (unknown `kid`, or after a failure).
+/// How often a JWKS endpoint may be asked again early (unknown `kid`, or after a failure while
+/// a last good set is still in use).
 pub const RETRY_INTERVAL: Duration = Duration::from_secs(30);
+/// With no key set at all every token is refused as unverifiable, so retry sooner; but not on
+/// every request, which would queue each one behind a fetch of a dead endpoint.
+pub const RETRY_WITHOUT_KEYS: Duration = Duration::from_secs(5);
 
 pub type KeySet = Arc<Vec<Jwk>>;
 
@@ -57,6 +61,8 @@ struct KeyState {
     next_fetch: Option<Instant>,
     /// The last early refetch for an unknown `kid`.
     last_early_fetch: Option<Instant>,
+    /// Why the last fetch failed, while no set was ever fetched.
+    failure: Option<String>,
 }
 
 impl JwksCache {
@@ -73,12 +79,12 @@ impl JwksCache {
     /// The key set to verify with: cached while fresh, fetched otherwise. An error means there
     /// is no set at all (never fetched successfully).
     pub async fn current(&self) -> Result<KeySet, String> {
-        if let Some(keys) = self.fresh() {
-            return Ok(keys);
+        if let Some(known) = self.known() {
+            return known;
         }
         let _one_fetch = self.fetching.lock().await;
-        if let Some(keys) = self.fresh() {
-            return Ok(keys);
+        if let Some(known) = self.known() {
+            return known;
         }
         self.fetch_and_store().await
     }
@@ -101,13 +107,17 @@ impl JwksCache {
         self.fetch_and_store().await.ok()
     }
 
-    fn fresh(&self) -> Option<KeySet> {
+    /// What to answer without fetching: the set while it is fresh, or the last failure while
+    /// it is too early to try again. `None` means fetch now.
+    fn known(&self) -> Option<Result<KeySet, String>> {
         let state = self.state.lock();
-        let due = state.next_fetch.is_none_or(|at| Instant::now() >= at);
-        if due {
-            None
-        } else {
-            state.keys.clone()
+        if state.next_fetch.is_none_or(|at| Instant::now() >= at) {
+            return None;
+        }
+        match (&state.keys, &state.failure) {
+            (Some(keys), _) => Some(Ok(keys.clone())),
+            (None, Some(failure)) => Some(Err(failure.clone())),
+            (None, None) => None,
         }
     }
 
@@ -117,16 +127,21 @@ impl JwksCache {
         match fetched {
             Ok(keys) => {
                 state.keys = Some(keys.clone());
+                state.failure = None;
                 state.next_fetch = Some(Instant::now() + self.refresh);
                 Ok(keys)
             }
-            Err(e) => {
-                state.next_fetch = Some(Instant::now() + RETRY_INTERVAL);
-                match &state.keys {
-                    Some(last_good) => Ok(last_good.clone()),
-                    None => Err(e),
+            Err(e) => match state.keys.clone() {
+                Some(last_good) => {
+                    state.next_fetch = Some(Instant::now() + RETRY_INTERVAL);
+                    Ok(last_good)
                 }
-            }
+                None => {
+                    state.failure = Some(e.clone());
+                    state.next_fetch = Some(Instant::now() + RETRY_WITHOUT_KEYS);
+                    Err(e)
+                }
+            },
         }
     }
 

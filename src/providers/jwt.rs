@@ -16,8 +16,8 @@ use serde_json::{Map, Value};
 
 use super::claims::user_from_claims;
 use super::jwks::JwksCache;
-use super::{Provider, ProviderContext, ProviderVerdict};
-use crate::auth::header::Scheme;
+use super::remote::Failure;
+use super::{Check, Configured, ProviderContext, ProviderInfo, ProviderVerdict};
 use crate::config::{JwtChecks, JwtProviderConfig};
 
 pub struct JwtValidator {
@@ -63,6 +63,17 @@ impl JwtValidator {
             let _ = jwks.current().await;
         }
         .boxed()
+    }
+
+    /// The last step of a token exchange: validates the access token it gave, if any.
+    pub(super) async fn validate_exchanged(
+        &self,
+        exchanged: Result<String, Failure>,
+    ) -> ProviderVerdict {
+        match exchanged {
+            Ok(access) => self.validate(&access).await,
+            Err(failure) => failure.into(),
+        }
     }
 
     pub async fn validate(&self, token: &str) -> ProviderVerdict {
@@ -165,49 +176,31 @@ fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
     family && declared && for_signing
 }
 
-pub struct JwtProvider {
-    validator: JwtValidator,
-    ttl: Option<Duration>,
-}
+pub type JwtProvider = Configured<JwtValidator>;
 
 impl JwtProvider {
     pub fn new(config: &JwtProviderConfig, ctx: &ProviderContext) -> Self {
-        JwtProvider {
-            validator: JwtValidator::new(
+        let ttl = config.cache_ttl_seconds.map(Duration::from_secs);
+        Configured {
+            info: ProviderInfo::new(&config.name, &config.realm, ttl),
+            check: JwtValidator::new(
                 &config.name,
                 &config.realm,
                 &config.cert_uri,
                 &config.checks,
                 ctx,
             ),
-            ttl: config.cache_ttl_seconds.map(Duration::from_secs),
         }
     }
 }
 
-impl Provider for JwtProvider {
-    fn name(&self) -> &str {
-        &self.validator.name
+impl Check for JwtValidator {
+    async fn verdict(&self, _: &ProviderInfo, token: &str) -> ProviderVerdict {
+        self.validate(token).await
     }
 
-    fn realm(&self) -> &str {
-        &self.validator.realm
-    }
-
-    fn scheme(&self) -> Scheme {
-        Scheme::Bearer
-    }
-
-    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
-        async move { self.validator.validate(&credential).await }.boxed()
-    }
-
-    fn cache_ttl(&self) -> Option<Duration> {
-        self.ttl
-    }
-
-    fn warm_up(self: Arc<Self>) -> Option<BoxFuture<'static, ()>> {
-        Some(self.validator.warm_up())
+    fn warm_up(&self) -> Option<BoxFuture<'static, ()>> {
+        Some(JwtValidator::warm_up(self))
     }
 }
 

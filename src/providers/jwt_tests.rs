@@ -344,6 +344,11 @@ async fn no_key_set_at_all_is_unavailable_not_rejected() {
         "{verdict:?}"
     );
 
+    // Without any set, the next requests do not each wait for another fetch.
+    v.validate(&sign(Algorithm::RS256, Some("rsa-1"), &claims()))
+        .await;
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
     let garbage = jwks_server("<html>").await;
     let verdict = validator(&garbage, JwtChecks::default())
         .validate(&sign(Algorithm::RS256, Some("rsa-1"), &claims()))

@@ -13,10 +13,12 @@ mod remote;
 mod test_support;
 pub mod token_generator;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use futures::FutureExt;
 
 use crate::auth::header::Scheme;
 use crate::auth::user::User;
@@ -52,6 +54,74 @@ pub trait Provider: Send + Sync {
     /// not wait for it.
     fn warm_up(self: Arc<Self>) -> Option<BoxFuture<'static, ()>> {
         None
+    }
+}
+
+/// What every provider is configured with, whatever its type.
+pub struct ProviderInfo {
+    /// The configured `name`.
+    pub name: String,
+    /// The configured `realm`.
+    pub realm: String,
+    /// [`Provider::cache_ttl`].
+    pub ttl: Option<Duration>,
+}
+
+impl ProviderInfo {
+    pub fn new(name: &str, realm: &str, ttl: Option<Duration>) -> Self {
+        ProviderInfo {
+            name: name.to_owned(),
+            realm: realm.to_owned(),
+            ttl,
+        }
+    }
+}
+
+/// What sets one provider type apart; [`Configured`] makes it a [`Provider`].
+pub trait Check: Send + Sync + 'static {
+    /// [`Provider::scheme`].
+    const SCHEME: Scheme = Scheme::Bearer;
+    /// [`Provider::authenticate`], for the provider configured as `info`.
+    fn verdict(
+        &self,
+        info: &ProviderInfo,
+        credential: &str,
+    ) -> impl Future<Output = ProviderVerdict> + Send;
+    /// [`Provider::warm_up`].
+    fn warm_up(&self) -> Option<BoxFuture<'static, ()>> {
+        None
+    }
+}
+
+/// A provider: its [`ProviderInfo`] and its type's [`Check`].
+pub struct Configured<C> {
+    pub info: ProviderInfo,
+    pub check: C,
+}
+
+impl<C: Check> Provider for Configured<C> {
+    fn name(&self) -> &str {
+        &self.info.name
+    }
+
+    fn realm(&self) -> &str {
+        &self.info.realm
+    }
+
+    fn scheme(&self) -> Scheme {
+        C::SCHEME
+    }
+
+    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
+        async move { self.check.verdict(&self.info, &credential).await }.boxed()
+    }
+
+    fn cache_ttl(&self) -> Option<Duration> {
+        self.info.ttl
+    }
+
+    fn warm_up(self: Arc<Self>) -> Option<BoxFuture<'static, ()>> {
+        self.check.warm_up()
     }
 }
 

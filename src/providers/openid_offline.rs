@@ -4,26 +4,23 @@
 //! (not a substring of one) and the status policy of `remote::Caller::Client` applies.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::FutureExt;
 use reqwest::{Client, RequestBuilder, Url};
 use serde_json::{Map, Value};
 
 use super::jwt::JwtValidator;
 use super::remote::{self, Caller, Failure};
-use super::{ttl_or, Provider, ProviderContext, ProviderVerdict};
-use crate::auth::header::Scheme;
+use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo, ProviderVerdict};
 use crate::config::OpenidOfflineConfig;
 use crate::http::IdentityClient;
 
 const INTROSPECTION: &str = "Keycloak token introspection";
 const EXCHANGE: &str = "Keycloak token exchange";
 
-pub struct OpenidOfflineProvider {
-    name: String,
-    realm: String,
+pub type OpenidOfflineProvider = Configured<OpenidOffline>;
+
+pub struct OpenidOffline {
     introspect: Url,
     token: Url,
     public_client_id: String,
@@ -31,7 +28,6 @@ pub struct OpenidOfflineProvider {
     private_client_secret: String,
     http: Arc<IdentityClient>,
     validator: JwtValidator,
-    ttl: Duration,
 }
 
 impl OpenidOfflineProvider {
@@ -43,9 +39,8 @@ impl OpenidOfflineProvider {
             remote::endpoint(&config.iam_url, &segments)
                 .map_err(|e| remote::config_error(&config.name, "iam_url", e))
         };
-        Ok(OpenidOfflineProvider {
-            name: config.name.clone(),
-            realm: config.realm.clone(),
+        let ttl = ttl_or(config.cache_ttl_seconds, 120);
+        let check = OpenidOffline {
             introspect: url(&["token", "introspect"])?,
             token: url(&["token"])?,
             public_client_id: config.public_client_id.clone(),
@@ -59,10 +54,15 @@ impl OpenidOfflineProvider {
                 &config.checks,
                 ctx,
             ),
-            ttl: ttl_or(config.cache_ttl_seconds, 120),
+        };
+        Ok(Configured {
+            info: ProviderInfo::new(&config.name, &config.realm, Some(ttl)),
+            check,
         })
     }
+}
 
+impl OpenidOffline {
     /// A form POST authenticated as the private client.
     fn post(&self, client: &Client, url: &Url, form: &[(&str, &str)]) -> RequestBuilder {
         client
@@ -96,34 +96,13 @@ fn is_active_offline(introspection: &Map<String, Value>) -> bool {
         && scope.is_some_and(|s| s.split_whitespace().any(|s| s == "offline_access"))
 }
 
-impl Provider for OpenidOfflineProvider {
-    fn name(&self) -> &str {
-        &self.name
+impl Check for OpenidOffline {
+    async fn verdict(&self, _: &ProviderInfo, offline: &str) -> ProviderVerdict {
+        let exchanged = self.access_token(offline).await;
+        self.validator.validate_exchanged(exchanged).await
     }
 
-    fn realm(&self) -> &str {
-        &self.realm
-    }
-
-    fn scheme(&self) -> Scheme {
-        Scheme::Bearer
-    }
-
-    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
-        async move {
-            match self.access_token(&credential).await {
-                Ok(access) => self.validator.validate(&access).await,
-                Err(failure) => failure.into(),
-            }
-        }
-        .boxed()
-    }
-
-    fn cache_ttl(&self) -> Option<Duration> {
-        Some(self.ttl)
-    }
-
-    fn warm_up(self: Arc<Self>) -> Option<BoxFuture<'static, ()>> {
+    fn warm_up(&self) -> Option<BoxFuture<'static, ()>> {
         Some(self.validator.warm_up())
     }
 }

@@ -4,8 +4,12 @@ use serde_json::json;
 use wiremock::matchers::{any, basic_auth, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use std::time::Duration;
+
 use super::*;
+use crate::auth::header::Scheme;
 use crate::providers::test_support::*;
+use crate::providers::Provider;
 
 const INTROSPECT: &str = "/realms/test/protocol/openid-connect/token/introspect";
 const TOKEN: &str = "/realms/test/protocol/openid-connect/token";
@@ -73,6 +77,7 @@ async fn active_offline_token_is_exchanged_for_the_access_token() {
     let answer = json_answer(json!({"access_token": "new_access_token"}));
     exchange(&server, "offline-1", answer, 1).await;
     let token = provider(&server)
+        .check
         .access_token("offline-1")
         .await
         .expect("token");
@@ -123,12 +128,7 @@ async fn inactive_or_online_tokens_are_refused_without_exchange() {
 
 #[tokio::test]
 async fn introspection_failures_are_classified() {
-    for (label, answer, definitive) in failures(Caller::Client) {
-        let server = MockServer::start().await;
-        Mock::given(any()).respond_with(answer).mount(&server).await;
-        let verdict = provider(&server).authenticate(TRICKY.into()).await;
-        assert_failure(label, verdict, definitive, &[TRICKY, CLIENT_SECRET]);
-    }
+    assert_failures_classified(Caller::Client, &[TRICKY, CLIENT_SECRET], provider).await;
     let verdict = provider_at(&closed_port_uri(), "http://127.0.0.1:9/certs")
         .authenticate("t".into())
         .await;
@@ -242,11 +242,11 @@ fn endpoints_follow_keycloak_layout() {
         "https://iam.example.com/certs",
     );
     assert_eq!(
-        p.introspect.as_str(),
+        p.check.introspect.as_str(),
         "https://iam.example.com/auth/realms/test/protocol/openid-connect/token/introspect"
     );
     assert_eq!(
-        p.token.as_str(),
+        p.check.token.as_str(),
         "https://iam.example.com/auth/realms/test/protocol/openid-connect/token"
     );
 }

@@ -3,20 +3,18 @@
 use std::sync::Arc;
 
 use base64::Engine;
-use futures::future::BoxFuture;
-use futures::FutureExt;
 
 use super::password::{digest, same_digest, verify_hash, StoredPassword};
-use super::{Provider, ProviderVerdict};
+use super::{Check, Configured, ProviderInfo, ProviderVerdict};
 use crate::auth::header::Scheme;
 use crate::auth::user::User;
 use crate::config::PlainProviderConfig;
 
 const WRONG: &str = "Wrong username or password";
 
-pub struct PlainProvider {
-    name: String,
-    realm: String,
+pub type PlainProvider = Configured<Plain>;
+
+pub struct Plain {
     users: Vec<PlainUser>,
 }
 
@@ -44,15 +42,18 @@ impl PlainProvider {
                 roles: u.roles.clone(),
             })
             .collect();
-        PlainProvider {
-            name: config.name.clone(),
-            realm: config.realm.clone(),
-            users,
+        Configured {
+            info: ProviderInfo::new(&config.name, &config.realm, None),
+            check: Plain { users },
         }
     }
+}
 
-    async fn check(self: Arc<Self>, credential: String) -> ProviderVerdict {
-        let (username, password) = match decode_basic(&credential) {
+impl Check for Plain {
+    const SCHEME: Scheme = Scheme::Basic;
+
+    async fn verdict(&self, info: &ProviderInfo, credential: &str) -> ProviderVerdict {
+        let (username, password) = match decode_basic(credential) {
             Ok(pair) => pair,
             Err(reason) => return ProviderVerdict::Rejected(reason.to_owned()),
         };
@@ -77,7 +78,7 @@ impl PlainProvider {
         }
 
         if let Some(index) = plain_match {
-            return self.accept(index);
+            return self.accept(&info.realm, index);
         }
         if hashed.is_empty() {
             if let Some(decoy) = self.first_hash() {
@@ -88,19 +89,21 @@ impl PlainProvider {
         }
         for (index, hash) in hashed {
             match verify_hash(hash, password.clone()).await {
-                Ok(true) => return self.accept(index),
+                Ok(true) => return self.accept(&info.realm, index),
                 Ok(false) => {}
                 Err(reason) => return ProviderVerdict::Unavailable(reason),
             }
         }
         ProviderVerdict::Rejected(WRONG.to_owned())
     }
+}
 
-    fn accept(&self, index: usize) -> ProviderVerdict {
+impl Plain {
+    fn accept(&self, realm: &str, index: usize) -> ProviderVerdict {
         let user = &self.users[index];
         ProviderVerdict::Accepted(User::new(
             user.username.clone(),
-            self.realm.clone(),
+            realm.to_owned(),
             user.roles.clone(),
         ))
     }
@@ -110,24 +113,6 @@ impl PlainProvider {
             StoredPassword::Hash(hash) => Some(hash.clone()),
             StoredPassword::Plain(_) => None,
         })
-    }
-}
-
-impl Provider for PlainProvider {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn realm(&self) -> &str {
-        &self.realm
-    }
-
-    fn scheme(&self) -> Scheme {
-        Scheme::Basic
-    }
-
-    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
-        self.check(credential).boxed()
     }
 }
 
@@ -149,6 +134,7 @@ fn decode_basic(credential: &str) -> Result<(String, String), &'static str> {
 mod tests {
     use super::*;
     use crate::config::PlainUser as UserConfig;
+    use crate::providers::Provider;
 
     const ARGON2_PW: &str =
         "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$Ppmdan2yDv6l5sdaRM52bjjoXuSF2+ZrIcKRt4sHWoc";

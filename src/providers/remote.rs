@@ -10,6 +10,7 @@ use reqwest::{Client, RequestBuilder, Url};
 use serde_json::{Map, Value};
 
 use super::ProviderVerdict;
+use crate::auth::user::User;
 use crate::http::{send_json, IdentityClient, JsonReply};
 
 /// Whose credential a 4xx answer is about.
@@ -39,6 +40,15 @@ impl From<Failure> for ProviderVerdict {
         match failure {
             Failure::Rejected(reason) => ProviderVerdict::Rejected(reason),
             Failure::Unavailable(reason) => ProviderVerdict::Unavailable(reason),
+        }
+    }
+}
+
+impl From<Result<User, Failure>> for ProviderVerdict {
+    fn from(result: Result<User, Failure>) -> Self {
+        match result {
+            Ok(user) => ProviderVerdict::Accepted(user),
+            Err(failure) => failure.into(),
         }
     }
 }

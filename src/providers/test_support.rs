@@ -8,11 +8,11 @@ use std::time::Duration;
 use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{any, method, path, query_param};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate, Times};
 
 use super::remote::Caller;
-use super::{ProviderContext, ProviderVerdict};
+use super::{Provider, ProviderContext, ProviderVerdict};
 use crate::auth::user::User;
 use crate::config::{HttpSettings, JwtChecks};
 use crate::http::IdentityClient;
@@ -174,5 +174,36 @@ pub fn rejected(verdict: ProviderVerdict) -> String {
     match verdict {
         ProviderVerdict::Rejected(reason) => reason,
         other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+/// Expects one GET of `route` with `token` as its `token` query parameter, and gives `answer`.
+pub async fn expect_token_query(
+    server: &MockServer,
+    route: &str,
+    token: &str,
+    answer: ResponseTemplate,
+) {
+    Mock::given(method("GET"))
+        .and(path(route))
+        .and(query_param("token", token))
+        .respond_with(answer)
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// Each of [`failures`]`(caller)`, given to every request of a provider made by `provider`
+/// for that server, is classified as it says, and none of `secrets` is in the reason.
+pub async fn assert_failures_classified<P: Provider + 'static>(
+    caller: Caller,
+    secrets: &[&str],
+    provider: impl Fn(&MockServer) -> Arc<P>,
+) {
+    for (label, answer, definitive) in failures(caller) {
+        let server = MockServer::start().await;
+        Mock::given(any()).respond_with(answer).mount(&server).await;
+        let verdict = provider(&server).authenticate(TRICKY.into()).await;
+        assert_failure(label, verdict, definitive, secrets);
     }
 }

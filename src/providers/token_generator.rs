@@ -4,33 +4,29 @@
 //! the status policy of `remote::Caller::Client` applies.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::FutureExt;
 use reqwest::Url;
 use serde_json::{json, Value};
 
 use super::jwt::JwtValidator;
 use super::remote::{self, Caller, Failure};
-use super::{ttl_or, Provider, ProviderContext, ProviderVerdict};
-use crate::auth::header::Scheme;
+use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo, ProviderVerdict};
 use crate::config::TokenGeneratorConfig;
 use crate::http::IdentityClient;
 
 const VALIDATION: &str = "ECMWF token generator validation";
 const EXCHANGE: &str = "ECMWF token generator exchange";
 
-pub struct TokenGeneratorProvider {
-    name: String,
-    realm: String,
+pub type TokenGeneratorProvider = Configured<TokenGenerator>;
+
+pub struct TokenGenerator {
     validate: Url,
     refresh: Url,
     client_id: String,
     client_secret: String,
     http: Arc<IdentityClient>,
     validator: JwtValidator,
-    ttl: Duration,
 }
 
 impl TokenGeneratorProvider {
@@ -39,9 +35,8 @@ impl TokenGeneratorProvider {
             remote::endpoint(&config.token_generator_url, segments)
                 .map_err(|e| remote::config_error(&config.name, "token_generator_url", e))
         };
-        Ok(TokenGeneratorProvider {
-            name: config.name.clone(),
-            realm: config.realm.clone(),
+        let ttl = ttl_or(config.cache_ttl_seconds, 240);
+        let check = TokenGenerator {
             validate: url(&["validate-token"])?,
             refresh: url(&["admin", "refresh-access-token"])?,
             client_id: config.client_id.clone(),
@@ -54,10 +49,15 @@ impl TokenGeneratorProvider {
                 &config.checks,
                 ctx,
             ),
-            ttl: ttl_or(config.cache_ttl_seconds, 240),
+        };
+        Ok(Configured {
+            info: ProviderInfo::new(&config.name, &config.realm, Some(ttl)),
+            check,
         })
     }
+}
 
+impl TokenGenerator {
     async fn access_token(&self, offline: &str) -> Result<String, Failure> {
         let client = remote::client(&self.http)?;
         let request = client
@@ -80,34 +80,13 @@ impl TokenGeneratorProvider {
     }
 }
 
-impl Provider for TokenGeneratorProvider {
-    fn name(&self) -> &str {
-        &self.name
+impl Check for TokenGenerator {
+    async fn verdict(&self, _: &ProviderInfo, offline: &str) -> ProviderVerdict {
+        let exchanged = self.access_token(offline).await;
+        self.validator.validate_exchanged(exchanged).await
     }
 
-    fn realm(&self) -> &str {
-        &self.realm
-    }
-
-    fn scheme(&self) -> Scheme {
-        Scheme::Bearer
-    }
-
-    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
-        async move {
-            match self.access_token(&credential).await {
-                Ok(access) => self.validator.validate(&access).await,
-                Err(failure) => failure.into(),
-            }
-        }
-        .boxed()
-    }
-
-    fn cache_ttl(&self) -> Option<Duration> {
-        Some(self.ttl)
-    }
-
-    fn warm_up(self: Arc<Self>) -> Option<BoxFuture<'static, ()>> {
+    fn warm_up(&self) -> Option<BoxFuture<'static, ()>> {
         Some(self.validator.warm_up())
     }
 }

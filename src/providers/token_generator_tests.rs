@@ -1,15 +1,18 @@
 //! Reference §9 G (including upstream's end-to-end scenario), plus the status policy.
 
 use std::path::Path;
+use std::time::Duration;
 
 use jsonwebtoken::{decode, DecodingKey, Validation};
 use serde_json::json;
-use wiremock::matchers::{any, body_json, header, method, path};
+use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
+use crate::auth::header::Scheme;
 use crate::auth::{Authenticator, Start, Verdict};
 use crate::providers::test_support::*;
+use crate::providers::Provider;
 
 const CLIENT_SECRET: &str = "Sekrit-Generator-Secret";
 
@@ -68,7 +71,11 @@ async fn active_token_is_exchanged_for_the_access_token() {
     validate(&server, TRICKY, json_answer(json!({"active": true})), 1).await;
     let answer = json_answer(json!({"access_token": "new_access_token", "expires_in": 300}));
     refresh(&server, TRICKY, answer, 1).await;
-    let token = provider(&server).access_token(TRICKY).await.expect("token");
+    let token = provider(&server)
+        .check
+        .access_token(TRICKY)
+        .await
+        .expect("token");
     assert_eq!(token, "new_access_token");
 }
 
@@ -89,12 +96,7 @@ async fn inactive_tokens_are_refused_without_exchange() {
 
 #[tokio::test]
 async fn validation_failures_are_classified() {
-    for (label, answer, definitive) in failures(Caller::Client) {
-        let server = MockServer::start().await;
-        Mock::given(any()).respond_with(answer).mount(&server).await;
-        let verdict = provider(&server).authenticate(TRICKY.into()).await;
-        assert_failure(label, verdict, definitive, &[TRICKY, CLIENT_SECRET]);
-    }
+    assert_failures_classified(Caller::Client, &[TRICKY, CLIENT_SECRET], provider).await;
     let verdict = provider_at(&closed_port_uri(), "http://127.0.0.1:9/certs")
         .authenticate("t".into())
         .await;
@@ -137,9 +139,9 @@ async fn warm_up_and_metadata() {
     assert_eq!(p.scheme(), Scheme::Bearer);
     assert_eq!((p.name(), p.realm()), ("generator", "ecmwf"));
     let base = server.uri();
-    assert_eq!(p.validate.as_str(), format!("{base}/validate-token"));
+    assert_eq!(p.check.validate.as_str(), format!("{base}/validate-token"));
     assert_eq!(
-        p.refresh.as_str(),
+        p.check.refresh.as_str(),
         format!("{base}/admin/refresh-access-token")
     );
 }
