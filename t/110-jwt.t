@@ -55,16 +55,36 @@ our %T = (
     not_a_jwt => 'this-is-not-a-jwt',
 );
 
-defaults(yaml => <<'YAML', config => <<'CONF');
-auth: { timeout_in_ms: 3000 }
-http: { connect_timeout_ms: 1000, timeout_ms: 2000 }
+# authotron.yaml with the keycloak provider: `top` replaces the auth line above `providers:`,
+# `cert_uri` the JWKS URL, and each line of `more` is one more provider setting.
+sub keycloak_yaml {
+    my (%o) = @_;
+    my $cert_uri = $o{cert_uri} // '%%IDP%%/jwks';
+    return ($o{top} // "auth: { timeout_in_ms: 3000 }\n") . <<"YAML" . join('', map { "    $_\n" } @{ $o{more} // [] });
 providers:
   - type: jwt
     name: keycloak
     realm: ecmwf
-    cert_uri: %%IDP%%/jwks
+    cert_uri: $cert_uri
     iam_realm: ecmwf
 YAML
+}
+
+# One request per token name: GET /api/1, /api/2, ... with that token as the Bearer credential.
+sub bearers { my @names = @_; [map { "GET /api/" . ($_ + 1) . "\nAuthorization: Bearer $T{$names[$_]}" } 0 .. $#names] }
+
+# The JWKS outage blocks: a refresh every second; after_start breaks the JWKS endpoint with
+# @fault once the first key set is in, and check wants the refetch to have met that fault.
+our $OUTAGE_YAML = keycloak_yaml(top => "auth: { timeout_in_ms: 3000 }\nhttp: { connect_timeout_ms: 500, timeout_ms: 1000 }\n",
+    more => ['jwks_refresh_seconds: 1']);
+sub jwks_outage { my @fault = @_; sub { my ($idp) = @_; Time::HiRes::sleep(0.3); $idp->fault(jwks => @fault); Time::HiRes::sleep(2) } }
+sub refetch_hit_fault {
+    my ($message) = @_;
+    sub { my ($run) = @_; cmp_ok($run->{idp_stats}{fault_hits}{jwks} // 0, '>=', 1, $message) };
+}
+
+defaults(yaml => keycloak_yaml(top => "auth: { timeout_in_ms: 3000 }\nhttp: { connect_timeout_ms: 1000, timeout_ms: 2000 }\n"),
+    config => <<'CONF');
 location /api/ { authotron on; proxy_pass http://echo; add_header X-Provider $authotron_provider always; }
 location = /authenticate { authotron_authenticate; }
 location = /whoami { authotron_whoami; }
@@ -124,30 +144,16 @@ WWW-Authenticate: Bearer realm="ecmwf"
 --- response_body_unlike: GET /api/x
 
 === TEST 5: alg none is refused even when the provider lists every algorithm and allows HMAC
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    iam_realm: ecmwf
-    allow_hmac: true
-    algorithms: [RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA, HS256, HS384, HS512]
+--- yaml eval
+keycloak_yaml(more => ['allow_hmac: true', 'algorithms: [RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA, HS256, HS384, HS512]'])
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(none)%%
 --- error_code: 401
 
 === TEST 6: "none" is not an algorithm the configuration accepts
---- yaml
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    iam_realm: ecmwf
-    algorithms: [RS256, none]
+--- yaml eval
+keycloak_yaml(top => '', more => ['algorithms: [RS256, none]'])
 --- must_die
 --- error_log eval
 ['authotron.yaml:%%YAML_LINE:algorithms%%', qr/none/]
@@ -160,26 +166,14 @@ Authorization: Bearer %%T(bad_sig)%%
 
 === TEST 8: HS/RS confusion: HMAC keyed with the RSA public key is refused (default algorithms)
 --- request eval
-["GET /api/1\nAuthorization: Bearer $main::T{hs256_rsa}",
- "GET /api/2\nAuthorization: Bearer $main::T{hs512_rsa}",
- "GET /api/3\nAuthorization: Bearer $main::T{rs_on_ec}"]
+bearers(qw(hs256_rsa hs512_rsa rs_on_ec))
 --- error_code: 401
 
 === TEST 9: HS/RS confusion is refused even with allow_hmac (an RSA key is never an HMAC key)
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    iam_realm: ecmwf
-    allow_hmac: true
-    algorithms: [RS256, HS256, HS512]
+--- yaml eval
+keycloak_yaml(more => ['allow_hmac: true', 'algorithms: [RS256, HS256, HS512]'])
 --- request eval
-["GET /api/1\nAuthorization: Bearer $main::T{hs256_rsa}",
- "GET /api/2\nAuthorization: Bearer $main::T{hs512_rsa}",
- "GET /api/3\nAuthorization: Bearer $main::T{hs512}"]
+bearers(qw(hs256_rsa hs512_rsa hs512))
 --- error_code eval
 [401, 401, 200]
 --- upstream_jwt eval
@@ -192,15 +186,8 @@ Authorization: Bearer %%T(hs512)%%
 --- error_code: 401
 
 === TEST 11: upstream-style HS512 on an oct key works with allow_hmac
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    iam_realm: ecmwf
-    allow_hmac: true
+--- yaml eval
+keycloak_yaml(more => ['allow_hmac: true'])
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(hs512)%%
@@ -208,54 +195,29 @@ Authorization: Bearer %%T(hs512)%%
 {"username": "hs512-user", "scopes": {"keycloak": ["read", "write"]}}
 
 === TEST 12: an algorithm outside the provider's list is refused although its key is known
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    iam_realm: ecmwf
-    algorithms: [ES256]
+--- yaml eval
+keycloak_yaml(more => ['algorithms: [ES256]'])
 --- request eval
-["GET /api/1\nAuthorization: Bearer $main::T{es256}",
- "GET /api/2\nAuthorization: Bearer $main::T{sub_only}",
- "GET /api/3\nAuthorization: Bearer $main::T{eddsa}"]
+bearers(qw(es256 sub_only eddsa))
 --- error_code eval
 [200, 401, 401]
 
 === TEST 13: expired beyond the leeway is refused; without exp is refused
 --- request eval
-["GET /api/1\nAuthorization: Bearer $main::T{expired}",
- "GET /api/2\nAuthorization: Bearer $main::T{no_exp}"]
+bearers(qw(expired no_exp))
 --- error_code: 401
 
 === TEST 14: with leeway_seconds 0 a token expired 5 s ago is refused
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    iam_realm: ecmwf
-    leeway_seconds: 0
+--- yaml eval
+keycloak_yaml(more => ['leeway_seconds: 0'])
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(expired_slightly)%%
 --- error_code: 401
 
 === TEST 15: iss and aud checks: right ones pass (aud as a list too), wrong or missing ones fail
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    iam_realm: ecmwf
-    iss: https://idp.test/realms/ecmwf
-    aud: authotron
+--- yaml eval
+keycloak_yaml(more => ['iss: https://idp.test/realms/ecmwf', 'aud: authotron'])
 --- request eval
 [map { "GET /api/$_\nAuthorization: Bearer $main::T{$_}" } qw(iss_aud iss_aud_list wrong_iss wrong_aud no_iss no_aud)]
 --- error_code eval
@@ -270,14 +232,8 @@ Authorization: Bearer %%T(no_kid)%%
 --- error_code: 401
 
 === TEST 17: kid may be left out when the JWKS holds exactly one key
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks/single
-    iam_realm: ecmwf
+--- yaml eval
+keycloak_yaml(cert_uri => '%%IDP%%/jwks/single')
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(no_kid)%%
@@ -299,9 +255,7 @@ sub {
 
 === TEST 19: an unknown kid makes one refetch; a second unknown kid within 30 s makes none
 --- request eval
-["GET /api/1\nAuthorization: Bearer $main::T{unknown_kid}",
- "GET /api/2\nAuthorization: Bearer $main::T{unknown_kid2}",
- "GET /api/3\nAuthorization: Bearer $main::T{full}"]
+bearers(qw(unknown_kid unknown_kid2 full))
 --- error_code eval
 [401, 401, 200]
 --- mock_calls: {"jwks": 2}
@@ -310,96 +264,58 @@ sub {
 --- after_start eval
 sub { my ($idp) = @_; Time::HiRes::sleep(0.3); $idp->jwks('default', from => 'rotated') }
 --- request eval
-["GET /api/1\nAuthorization: Bearer $main::T{rotated}",
- "GET /api/2\nAuthorization: Bearer $main::T{full}"]
+bearers(qw(rotated full))
 --- upstream_jwt eval
 ['{"username": "rotated-user"}', '{"username": "alice"}']
 --- mock_calls: {"jwks": 2}
 
 === TEST 21: JWKS outage: a failed refresh keeps the last good key set (HTTP 500)
---- yaml
-auth: { timeout_in_ms: 3000 }
-http: { connect_timeout_ms: 500, timeout_ms: 1000 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    iam_realm: ecmwf
-    jwks_refresh_seconds: 1
+--- yaml eval
+$main::OUTAGE_YAML
 --- after_start eval
-sub { my ($idp) = @_; Time::HiRes::sleep(0.3); $idp->fault(jwks => 'status', status => 500); Time::HiRes::sleep(2) }
+jwks_outage('status', status => 500)
 --- before_request eval
 [undef, sub { Time::HiRes::sleep(1.5) }]
 --- request eval
-["GET /api/1\nAuthorization: Bearer $main::T{full}",
- "GET /api/2\nAuthorization: Bearer $main::T{es256}"]
+bearers(qw(full es256))
 --- upstream_jwt eval
 ['{"username": "alice"}', '{"username": "es256-user"}']
 --- check eval
-sub {
-    my ($run) = @_;
-    cmp_ok($run->{idp_stats}{fault_hits}{jwks} // 0, '>=', 1, 'the key set was fetched again after jwks_refresh_seconds, and that failed');
-}
+refetch_hit_fault('the key set was fetched again after jwks_refresh_seconds, and that failed')
 
 === TEST 22: JWKS outage: a refresh answered with garbage keeps the last good key set
---- yaml
-auth: { timeout_in_ms: 3000 }
-http: { connect_timeout_ms: 500, timeout_ms: 1000 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    iam_realm: ecmwf
-    jwks_refresh_seconds: 1
+--- yaml eval
+$main::OUTAGE_YAML
 --- after_start eval
-sub { my ($idp) = @_; Time::HiRes::sleep(0.3); $idp->fault(jwks => 'garbage'); Time::HiRes::sleep(2) }
+jwks_outage('garbage')
 --- before_request eval
 [undef, sub { Time::HiRes::sleep(1.5) }]
 --- request eval
-["GET /api/1\nAuthorization: Bearer $main::T{full}",
- "GET /api/2\nAuthorization: Bearer $main::T{eddsa}"]
+bearers(qw(full eddsa))
 --- upstream_jwt eval
 ['{"username": "alice"}', '{"username": "eddsa-user"}']
 --- check eval
-sub {
-    my ($run) = @_;
-    cmp_ok($run->{idp_stats}{fault_hits}{jwks} // 0, '>=', 1, 'the key set was fetched again, and got garbage');
-}
+refetch_hit_fault('the key set was fetched again, and got garbage')
 
 === TEST 22b: JWKS outage: a refresh whose connection drops keeps the last good key set
---- yaml
-auth: { timeout_in_ms: 3000 }
-http: { connect_timeout_ms: 500, timeout_ms: 1000 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    iam_realm: ecmwf
-    jwks_refresh_seconds: 1
+--- yaml eval
+$main::OUTAGE_YAML
 --- after_start eval
-sub { my ($idp) = @_; Time::HiRes::sleep(0.3); $idp->fault(jwks => 'close'); Time::HiRes::sleep(2) }
+jwks_outage('close')
 --- before_request eval
 [undef, sub { Time::HiRes::sleep(1.5) }]
 --- request eval
-["GET /api/1\nAuthorization: Bearer $main::T{full}",
- "GET /api/2\nAuthorization: Bearer $main::T{es256}"]
+bearers(qw(full es256))
 --- upstream_jwt eval
 ['{"username": "alice"}', '{"username": "es256-user"}']
 --- check eval
-sub {
-    my ($run) = @_;
-    cmp_ok($run->{idp_stats}{fault_hits}{jwks} // 0, '>=', 1, 'the key set was fetched again, and the connection dropped');
-}
+refetch_hit_fault('the key set was fetched again, and the connection dropped')
 
 === TEST 23: an unknown kid while the JWKS is failing: no 200; known keys still work
 --- after_start eval
 sub { my ($idp) = @_; Time::HiRes::sleep(0.3); $idp->fault(jwks => 'status', status => 503) }
 --- request eval
-["GET /api/1\nAuthorization: Bearer $main::T{rotated}",
- "GET /api/2\nAuthorization: Bearer $main::T{full}"]
+bearers(qw(rotated full))
 --- error_code eval
 ['401|503', 200]
 
@@ -416,14 +332,8 @@ Retry-After: 5
 [undef, '^\{"error": "Service unavailable"\}$']
 
 === TEST 25: JWKS unreachable (connection refused): 503 with Retry-After
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%DEAD%%/jwks
-    iam_realm: ecmwf
+--- yaml eval
+keycloak_yaml(cert_uri => '%%DEAD%%/jwks')
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(full)%%
@@ -450,16 +360,9 @@ Authorization: Bearer %%T(not_a_jwt)%%
 --- mock_calls: {"jwks": 1}
 
 === TEST 28: a cached identity never outlives the token's exp
---- yaml
-auth: { timeout_in_ms: 3000 }
-cache: { ttl_seconds: 600, negative_ttl_seconds: 5, capacity: 100 }
-providers:
-  - type: jwt
-    name: keycloak
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    iam_realm: ecmwf
-    leeway_seconds: 0
+--- yaml eval
+keycloak_yaml(top => "auth: { timeout_in_ms: 3000 }\ncache: { ttl_seconds: 600, negative_ttl_seconds: 5, capacity: 100 }\n",
+    more => ['leeway_seconds: 0'])
 --- mock eval
 sub { $main::T{short_lived} = jwt(claims => { sub => 'short', exp => time + 4 }) }
 --- before_request eval

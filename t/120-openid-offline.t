@@ -33,19 +33,27 @@ $idp->register(token => $T{noaccess}, { token_type => 'Bearer', expires_in => 30
 $idp->keycloak_offline($T{badclient});
 $idp->register(token => $T{badclient}, { error => 'invalid_client', error_description => 'Invalid client credentials' }, 400);
 
-defaults(yaml => <<'YAML', config => <<'CONF');
-auth: { timeout_in_ms: 3000 }
-http: { connect_timeout_ms: 1000, timeout_ms: 2000 }
+# authotron.yaml with the openid-offline provider: `top` replaces the auth line above
+# `providers:`, the named settings replace their defaults, and each line of `more` is one more setting.
+sub offline_yaml {
+    my (%o) = (top => "auth: { timeout_in_ms: 3000 }\n", name => 'keycloak-offline', realm => 'ecmwf', cert_uri => '%%IDP%%/jwks',
+        secret => 'private-s3cret', iam_url => '%%IDP%%', more => [], @_);
+    return $o{top} . <<"YAML" . join('', map { "    $_\n" } @{ $o{more} });
 providers:
   - type: openid-offline
-    name: keycloak-offline
-    realm: ecmwf
-    cert_uri: %%IDP%%/realms/ecmwf/protocol/openid-connect/certs
+    name: $o{name}
+    realm: $o{realm}
+    cert_uri: $o{cert_uri}
     public_client_id: authotron-public
     private_client_id: authotron-private
-    private_client_secret: private-s3cret
-    iam_url: %%IDP%%
+    private_client_secret: $o{secret}
+    iam_url: $o{iam_url}
 YAML
+}
+
+defaults(yaml => offline_yaml(top => "auth: { timeout_in_ms: 3000 }\nhttp: { connect_timeout_ms: 1000, timeout_ms: 2000 }\n",
+        cert_uri => '%%IDP%%/realms/ecmwf/protocol/openid-connect/certs'),
+    config => <<'CONF');
 location /api/ { authotron on; proxy_pass http://echo; }
 location = /authenticate { authotron_authenticate; }
 CONF
@@ -102,17 +110,8 @@ Authorization: Bearer %%T(revoked)%%
 --- mock_calls: {"introspect": 1, "token": 1}
 
 === TEST 6: the provider's realm names the Keycloak realm in both URLs; iam_url may have a path
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: openid-offline
-    name: desp
-    realm: desp
-    cert_uri: %%IDP%%/jwks
-    public_client_id: authotron-public
-    private_client_id: authotron-private
-    private_client_secret: private-s3cret
-    iam_url: %%IDP%%/auth
+--- yaml eval
+offline_yaml(name => 'desp', realm => 'desp', iam_url => '%%IDP%%/auth')
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(realm)%%
@@ -127,17 +126,8 @@ sub {
 }
 
 === TEST 7: wrong client credentials: Keycloak answers 401: our client is misconfigured, 503
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: openid-offline
-    name: keycloak-offline
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    public_client_id: authotron-public
-    private_client_id: authotron-private
-    private_client_secret: not-the-secret
-    iam_url: %%IDP%%
+--- yaml eval
+offline_yaml(secret => 'not-the-secret')
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(other)%%
@@ -181,18 +171,8 @@ sub { my ($idp) = @_; $idp->fault(token => 'status', status => 502) }
 [undef, undef, undef, '{"username": "user-recover"}']
 
 === TEST 10: introspection slower than auth.timeout_in_ms: 503 at the timeout, not later
---- yaml
-auth: { timeout_in_ms: 1000 }
-http: { connect_timeout_ms: 1000, timeout_ms: 8000 }
-providers:
-  - type: openid-offline
-    name: keycloak-offline
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    public_client_id: authotron-public
-    private_client_id: authotron-private
-    private_client_secret: private-s3cret
-    iam_url: %%IDP%%
+--- yaml eval
+offline_yaml(top => "auth: { timeout_in_ms: 1000 }\nhttp: { connect_timeout_ms: 1000, timeout_ms: 8000 }\n")
 --- mock eval
 sub { my ($idp) = @_; $idp->delay(introspect => 4000) }
 --- request: GET /api/x
@@ -204,18 +184,8 @@ Retry-After: 5
 --- elapsed_below: 3
 
 === TEST 11: cache_ttl_seconds: after it, the token is introspected and exchanged again
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: openid-offline
-    name: keycloak-offline
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    public_client_id: authotron-public
-    private_client_id: authotron-private
-    private_client_secret: private-s3cret
-    iam_url: %%IDP%%
-    cache_ttl_seconds: 1
+--- yaml eval
+offline_yaml(more => ['cache_ttl_seconds: 1'])
 --- before_request eval
 [undef, undef, sub { Time::HiRes::sleep(2) }]
 --- request eval
@@ -224,18 +194,8 @@ providers:
 --- mock_calls: {"introspect": 2, "token": 2}
 
 === TEST 12: a cached identity never outlives its access token's exp
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: openid-offline
-    name: keycloak-offline
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    public_client_id: authotron-public
-    private_client_id: authotron-private
-    private_client_secret: private-s3cret
-    iam_url: %%IDP%%
-    leeway_seconds: 0
+--- yaml eval
+offline_yaml(more => ['leeway_seconds: 0'])
 --- mock eval
 sub {
     my ($idp) = @_;
@@ -266,18 +226,8 @@ Authorization: Bearer %%T(badclient)%%
 --- error_code: 503
 
 === TEST 13: the JWT checks (aud) apply to the exchanged access token
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: openid-offline
-    name: keycloak-offline
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    public_client_id: authotron-public
-    private_client_id: authotron-private
-    private_client_secret: private-s3cret
-    iam_url: %%IDP%%
-    aud: authotron
+--- yaml eval
+offline_yaml(more => ['aud: authotron'])
 --- request eval
 ["GET /api/1\nAuthorization: Bearer $main::T{aud}"]
 --- error_code: 401

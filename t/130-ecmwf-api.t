@@ -29,15 +29,21 @@ $idp->register(whoami => $T{status429}, { message => 'slow down' }, 429);
 $idp->register(whoami => $T{status408}, '', 408);
 $idp->register(whoami => $T{$_}, { uid => "user-$_" }) for qw(cached ttl fails timeout slowhttp garbage close reset refused recover);
 
-defaults(yaml => <<'YAML', config => <<'CONF');
-auth: { timeout_in_ms: 3000 }
-http: { connect_timeout_ms: 1000, timeout_ms: 2000 }
+# authotron.yaml with the ecmwf-api provider: `top` replaces the auth line above `providers:`,
+# `uri` the who-am-i service, and each line of `more` is one more provider setting.
+sub api_yaml {
+    my (%o) = (top => "auth: { timeout_in_ms: 3000 }\n", uri => '%%IDP%%/v1', more => [], @_);
+    return $o{top} . <<"YAML" . join('', map { "    $_\n" } @{ $o{more} });
 providers:
   - type: ecmwf-api
     name: ecmwf-api
     realm: ecmwf
-    uri: %%IDP%%/v1
+    uri: $o{uri}
 YAML
+}
+
+defaults(yaml => api_yaml(top => "auth: { timeout_in_ms: 3000 }\nhttp: { connect_timeout_ms: 1000, timeout_ms: 2000 }\n"),
+    config => <<'CONF');
 location /api/ { authotron on; proxy_pass http://echo; }
 location = /authenticate { authotron_authenticate; }
 location = /whoami { authotron_whoami; }
@@ -115,14 +121,8 @@ WWW-Authenticate: Bearer realm="ecmwf"
 --- mock_calls: {"whoami": 1}
 
 === TEST 8: cache_ttl_seconds: after it, the key is checked again
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: ecmwf-api
-    name: ecmwf-api
-    realm: ecmwf
-    uri: %%IDP%%/v1
-    cache_ttl_seconds: 1
+--- yaml eval
+api_yaml(more => ['cache_ttl_seconds: 1'])
 --- before_request eval
 [undef, undef, sub { Time::HiRes::sleep(2) }]
 --- request eval
@@ -131,14 +131,8 @@ providers:
 --- mock_calls: {"whoami": 2}
 
 === TEST 9: a rejection is cached for cache.negative_ttl_seconds only
---- yaml
-auth: { timeout_in_ms: 3000 }
-cache: { ttl_seconds: 60, negative_ttl_seconds: 1, capacity: 100 }
-providers:
-  - type: ecmwf-api
-    name: ecmwf-api
-    realm: ecmwf
-    uri: %%IDP%%/v1
+--- yaml eval
+api_yaml(top => "auth: { timeout_in_ms: 3000 }\ncache: { ttl_seconds: 60, negative_ttl_seconds: 1, capacity: 100 }\n")
 --- before_request eval
 [undef, undef, sub { Time::HiRes::sleep(2) }]
 --- request eval
@@ -191,13 +185,8 @@ sub { my ($idp) = @_; $idp->fault(whoami => 'close') }
 Retry-After: 5
 
 === TEST 13: connection refused: 503
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: ecmwf-api
-    name: ecmwf-api
-    realm: ecmwf
-    uri: %%DEAD%%/v1
+--- yaml eval
+api_yaml(uri => '%%DEAD%%/v1')
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(refused)%%
@@ -206,14 +195,8 @@ Authorization: Bearer %%T(refused)%%
 Retry-After: 5
 
 === TEST 14: who-am-i slower than auth.timeout_in_ms: 503 at the timeout
---- yaml
-auth: { timeout_in_ms: 1000 }
-http: { connect_timeout_ms: 1000, timeout_ms: 8000 }
-providers:
-  - type: ecmwf-api
-    name: ecmwf-api
-    realm: ecmwf
-    uri: %%IDP%%/v1
+--- yaml eval
+api_yaml(top => "auth: { timeout_in_ms: 1000 }\nhttp: { connect_timeout_ms: 1000, timeout_ms: 8000 }\n")
 --- mock eval
 sub { my ($idp) = @_; $idp->delay(whoami => 4000) }
 --- request: GET /api/x
@@ -225,14 +208,8 @@ Retry-After: 5
 --- elapsed_below: 3
 
 === TEST 15: who-am-i slower than http.timeout_ms: 503 at the HTTP timeout
---- yaml
-auth: { timeout_in_ms: 8000 }
-http: { connect_timeout_ms: 1000, timeout_ms: 1000 }
-providers:
-  - type: ecmwf-api
-    name: ecmwf-api
-    realm: ecmwf
-    uri: %%IDP%%/v1
+--- yaml eval
+api_yaml(top => "auth: { timeout_in_ms: 8000 }\nhttp: { connect_timeout_ms: 1000, timeout_ms: 1000 }\n")
 --- mock eval
 sub { my ($idp) = @_; $idp->delay(whoami => 4000) }
 --- request: GET /api/x
@@ -242,14 +219,8 @@ Authorization: Bearer %%T(slowhttp)%%
 --- elapsed_below: 3
 
 === TEST 15b: connecting hangs (a full accept queue): 503 at http.connect_timeout_ms
---- yaml
-auth: { timeout_in_ms: 8000 }
-http: { connect_timeout_ms: 500, timeout_ms: 8000 }
-providers:
-  - type: ecmwf-api
-    name: ecmwf-api
-    realm: ecmwf
-    uri: %%BLACKHOLE%%/v1
+--- yaml eval
+api_yaml(top => "auth: { timeout_in_ms: 8000 }\nhttp: { connect_timeout_ms: 500, timeout_ms: 8000 }\n", uri => '%%BLACKHOLE%%/v1')
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(slowhttp)%%

@@ -31,18 +31,24 @@ $idp->token_generator($T{aud}, access_token => access(claims => { preferred_user
 $idp->token_generator($T{emptyexchange});
 $idp->register(refresh => $T{emptyexchange}, { expires_in => 300 });    # 200 without access_token
 
-defaults(yaml => <<'YAML', config => <<'CONF');
-auth: { timeout_in_ms: 3000 }
-http: { connect_timeout_ms: 1000, timeout_ms: 2000 }
+# authotron.yaml with the token generator provider: `top` replaces the auth line above
+# `providers:`, `secret` the client secret, and each line of `more` is one more provider setting.
+sub tokengen_yaml {
+    my (%o) = (top => "auth: { timeout_in_ms: 3000 }\n", secret => 'tokengen-s3cret', more => [], @_);
+    return $o{top} . <<"YAML" . join('', map { "    $_\n" } @{ $o{more} });
 providers:
   - type: ecmwf-token-generator
     name: tokengen
     realm: ecmwf
     cert_uri: %%IDP%%/jwks
     client_id: tokengen-client
-    client_secret: tokengen-s3cret
+    client_secret: $o{secret}
     token_generator_url: %%IDP%%/token-generator
 YAML
+}
+
+defaults(yaml => tokengen_yaml(top => "auth: { timeout_in_ms: 3000 }\nhttp: { connect_timeout_ms: 1000, timeout_ms: 2000 }\n"),
+    config => <<'CONF');
 location /api/ { authotron on; proxy_pass http://echo; }
 location = /authenticate { authotron_authenticate; }
 CONF
@@ -52,17 +58,8 @@ run_tests();
 __DATA__
 
 === TEST 1: upstream's end-to-end case: validate once, exchange once, HS512 access token (allow_hmac)
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: ecmwf-token-generator
-    name: tokengen
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    client_id: tokengen-client
-    client_secret: tokengen-s3cret
-    token_generator_url: %%IDP%%/token-generator
-    allow_hmac: true
+--- yaml eval
+tokengen_yaml(more => ['allow_hmac: true'])
 --- request: GET /authenticate
 --- more_headers
 Authorization: Bearer %%T(upstream)%%
@@ -154,16 +151,8 @@ sub { my ($idp) = @_; $idp->fault(refresh => 'status', status => 500) }
 [503, 503, 200]
 
 === TEST 9: wrong client secret: the exchange answers 401: our client is misconfigured, 503
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: ecmwf-token-generator
-    name: tokengen
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    client_id: tokengen-client
-    client_secret: wrong-tokengen-secret
-    token_generator_url: %%IDP%%/token-generator
+--- yaml eval
+tokengen_yaml(secret => 'wrong-tokengen-secret')
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(cached)%%
@@ -172,17 +161,8 @@ Authorization: Bearer %%T(cached)%%
 wrong-tokengen-secret
 
 === TEST 10: a cached identity never outlives its access token's exp
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: ecmwf-token-generator
-    name: tokengen
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    client_id: tokengen-client
-    client_secret: tokengen-s3cret
-    token_generator_url: %%IDP%%/token-generator
-    leeway_seconds: 0
+--- yaml eval
+tokengen_yaml(more => ['leeway_seconds: 0'])
 --- mock eval
 sub { $_[0]->token_generator($main::T{short}, access_token => main::access(claims => { preferred_username => 'short', exp => time + 3 })) }
 --- before_request eval
@@ -197,17 +177,8 @@ sub { $_[0]->token_generator($main::T{short}, access_token => main::access(claim
 --- mock_calls: {"refresh": 2}
 
 === TEST 11: the JWT checks (aud) apply to the exchanged access token
---- yaml
-auth: { timeout_in_ms: 3000 }
-providers:
-  - type: ecmwf-token-generator
-    name: tokengen
-    realm: ecmwf
-    cert_uri: %%IDP%%/jwks
-    client_id: tokengen-client
-    client_secret: tokengen-s3cret
-    token_generator_url: %%IDP%%/token-generator
-    aud: authotron
+--- yaml eval
+tokengen_yaml(more => ['aud: authotron'])
 --- request: GET /api/x
 --- more_headers
 Authorization: Bearer %%T(aud)%%
