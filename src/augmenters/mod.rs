@@ -1,5 +1,6 @@
 //! Augmenters add roles and attributes to an authenticated user of their realm (reference §4).
 
+pub mod ldap_roles;
 pub mod plain;
 pub mod plain_advanced;
 
