@@ -7,10 +7,12 @@ AUTHOTRON_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # What building the module needs (bindgen reads NGINX headers through libclang; the vendored
 # NGINX build needs the PCRE2, zlib and OpenSSL headers) and what running the suite needs.
 # shellcheck disable=SC2034  # both lists are used by the scripts that source this file
-BUILD_PACKAGES=(gcc make pkg-config libclang-dev libpcre2-dev zlib1g-dev libssl-dev)
+BUILD_PACKAGES=(gcc make pkg-config libclang-dev libpcre2-dev zlib1g-dev libssl-dev libsqlite3-dev)
 # openssl: the suite makes a CA and server certificates for the HTTPS identity-service tests.
+# slapd, ldap-utils: a real directory for the LDAP augmenter tests. postgresql, sqlite3: real
+# token-store databases.
 # shellcheck disable=SC2034
-TEST_PACKAGES=(perl python3 libtest-base-perl libcrypt-jwt-perl openssl)
+TEST_PACKAGES=(perl python3 libtest-base-perl libcrypt-jwt-perl openssl slapd ldap-utils postgresql sqlite3)
 
 # Installs the given Debian packages that are not installed yet; a no-op when all are, so that
 # reruns do not touch apt at all.
