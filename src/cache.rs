@@ -70,6 +70,13 @@ impl<V: Clone + Send + Sync + 'static> TtlCache<V> {
             }
         }
     }
+
+    /// Forgets every entry; `get` no longer sees them from the moment this returns.
+    pub fn clear(&self) {
+        if let Some(entries) = &self.entries {
+            entries.invalidate_all();
+        }
+    }
 }
 
 /// Makes concurrent calls for one key share a single run of the work.

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod config;
 pub mod http;
 pub mod providers;
+pub mod store;
 pub mod token;
 
 #[cfg(not(test))]

@@ -6,10 +6,14 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::user::User;
+use crate::store::api::Answer;
 
 /// A user vouched for by one provider and enriched by the augmenters.
 pub struct Identity {
     pub user: User,
+    /// The user as the provider vouched for it, before augmenters, when that differs from
+    /// `user`; it is what the token store keeps.
+    pub provided: Option<User>,
     /// The `name` of the provider that accepted the credential.
     pub provider: String,
     /// The last token minted for this identity and the second it was issued in. Tokens issued
@@ -24,10 +28,16 @@ impl Identity {
     pub fn new(user: User, provider: impl Into<String>) -> Self {
         Identity {
             user,
+            provided: None,
             provider: provider.into(),
             minted: Mutex::new(None),
             cache_ttl: Duration::ZERO,
         }
+    }
+
+    /// The user before augmenters ran.
+    pub fn provided(&self) -> &User {
+        self.provided.as_ref().unwrap_or(&self.user)
     }
 
     pub fn reusable_for(mut self, ttl: Duration) -> Self {
@@ -70,6 +80,8 @@ pub struct Note {
 pub struct Outcome {
     pub verdict: Verdict,
     pub notes: Vec<Note>,
+    /// The token management API's response, when the request was one.
+    pub answer: Option<Answer>,
 }
 
 impl Outcome {
@@ -77,6 +89,7 @@ impl Outcome {
         Outcome {
             verdict,
             notes: Vec::new(),
+            answer: None,
         }
     }
 

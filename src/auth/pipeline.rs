@@ -2,6 +2,7 @@
 //! of each scheme concurrently with a timeout each, the first acceptance wins; then the
 //! augmenters of the user's realm. Results are cached per worker.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -18,6 +19,8 @@ use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
 use crate::config::Config;
 use crate::http::IdentityClient;
 use crate::providers::{self, Provider, ProviderContext, ProviderVerdict};
+use crate::store::api::{self, ApiRequest, Route};
+use crate::store::{Store, Unavailable};
 use crate::token::Minter;
 
 /// Everything one loaded config needs to authenticate requests. Immutable apart from its caches.
@@ -31,6 +34,10 @@ pub struct Authenticator {
     challenges: Challenges,
     verdicts: TtlCache<Verdict>,
     in_flight: SingleFlight<CacheKey, Outcome>,
+    store: Option<Arc<Store>>,
+    /// Counts revocations made through this worker; a validation that overlapped one is not
+    /// cached, so a revoked token cannot slip back into the cache.
+    revocations: AtomicU64,
     /// `include_legacy_headers`, the default of `authotron_legacy_headers`.
     pub legacy_headers: bool,
 }
@@ -62,9 +69,26 @@ impl Authenticator {
         let augmenters = config
             .augmenters
             .iter()
-            .map(augmenters::build)
+            .map(|a| augmenters::build(a, config))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::assemble(config, providers, augmenters))
+        let store = match &config.store {
+            Some(settings) => Store::new(settings)?.map(Arc::new),
+            None => None,
+        };
+        Ok(Self::assemble(config, providers, augmenters).with_store(store))
+    }
+
+    /// Adds the token store and its pseudo-provider, after the configured providers and
+    /// outside the challenges (it has no realm of its own), as upstream does.
+    pub fn with_store(mut self, store: Option<Arc<Store>>) -> Self {
+        if let Some(store) = &store {
+            self.providers
+                .push(Arc::new(providers::token_store::TokenStoreProvider::new(
+                    store.clone(),
+                )));
+        }
+        self.store = store;
+        self
     }
 
     /// Builds from ready providers and augmenters; the settings still come from `config`.
@@ -83,6 +107,8 @@ impl Authenticator {
             negative_ttl: Duration::from_secs(config.cache.negative_ttl_seconds),
             verdicts: TtlCache::new(config.cache.capacity),
             in_flight: SingleFlight::default(),
+            store: None,
+            revocations: AtomicU64::new(0),
             legacy_headers: config.include_legacy_headers,
         }
     }
@@ -143,13 +169,79 @@ impl Authenticator {
         let key = job.key;
         self.in_flight
             .run(key, move || async move {
+                let revocations = this.revocations.load(Ordering::Acquire);
                 let outcome = this
                     .authenticate(&job.credentials, job.realm.as_deref())
                     .await;
-                this.remember(job.key, &outcome.verdict);
+                if revocations == this.revocations.load(Ordering::Acquire) {
+                    this.remember(job.key, &outcome.verdict);
+                }
                 outcome
             })
             .await
+    }
+
+    /// Whether `authotron_tokens` can work: the store is enabled.
+    pub fn has_store(&self) -> bool {
+        self.store.is_some()
+    }
+
+    /// The token management API (`authotron_tokens`): authenticates as `first` says, checks
+    /// the location's roles, then carries out `request`. The answer travels in the outcome.
+    pub async fn manage(
+        self: Arc<Self>,
+        first: Start,
+        request: ApiRequest,
+        roles: Vec<String>,
+    ) -> Outcome {
+        let mut outcome = match first {
+            Start::Done(outcome) => outcome,
+            Start::Validate(job) => self.clone().validate(job).await,
+        };
+        let (Verdict::Authenticated(identity), Some(store)) = (&outcome.verdict, &self.store)
+        else {
+            return outcome;
+        };
+        if !self.authorize(identity, &roles) {
+            return outcome;
+        }
+        let route = api::route(
+            &request.method,
+            &request.path,
+            &request.query,
+            store.max_expiry,
+        );
+        let answer = match route {
+            Ok(route) => {
+                let revoking = matches!(route, Route::Revoke(_));
+                match api::perform(store, identity, route, unix_now()).await {
+                    Ok(answer) => {
+                        if revoking && answer.status == 204 {
+                            self.forget_store_tokens();
+                        }
+                        answer
+                    }
+                    Err(Unavailable(reason)) => {
+                        outcome.notes.push(super::Note {
+                            level: NoteLevel::Warn,
+                            text: format!("token store unavailable: {reason}"),
+                        });
+                        api::unavailable()
+                    }
+                }
+            }
+            Err(answer) => answer,
+        };
+        outcome.answer = Some(answer);
+        outcome
+    }
+
+    /// A revocation takes effect at once in this worker: cached store-token identities go.
+    /// Revocations are rare, so dropping the whole cache is simpler than tracking which
+    /// entries came from which token, and only costs some revalidation.
+    fn forget_store_tokens(&self) {
+        self.revocations.fetch_add(1, Ordering::AcqRel);
+        self.verdicts.clear();
     }
 
     /// Whether the user may enter a location requiring one of `roles` (none means anyone).
@@ -180,7 +272,7 @@ impl Authenticator {
                 .providers
                 .iter()
                 .filter(|p| p.scheme() == credential.scheme)
-                .filter(|p| realm.is_none_or(|r| p.realm() == r))
+                .filter(|p| realm.is_none_or(|r| p.any_realm() || p.realm() == r))
                 .cloned()
                 .collect();
             if candidates.is_empty() {
@@ -191,6 +283,18 @@ impl Authenticator {
             notes.extend(attempt_notes);
             undecided |= attempt_undecided;
             if let Some((provider, user)) = accepted {
+                if realm.is_some_and(|r| r != user.realm) {
+                    // Only the token store serves every realm; its user must still be of the
+                    // realm asked for.
+                    notes.push(super::Note {
+                        level: NoteLevel::Info,
+                        text: format!(
+                            "provider \"{}\" accepted a user of another realm than requested",
+                            provider.name
+                        ),
+                    });
+                    continue;
+                }
                 let mut outcome = self.enrich(user, provider).await;
                 notes.append(&mut outcome.notes);
                 outcome.notes = notes;
@@ -247,16 +351,26 @@ impl Authenticator {
                 };
                 *slot = None;
                 let provider = &candidates[index];
-                let (name, realm) = (provider.name(), provider.realm());
+                let name = provider.name();
+                let of_realm = match provider.realm() {
+                    "" => String::new(),
+                    realm => format!(" of realm \"{realm}\""),
+                };
                 let ttl = provider.cache_ttl().unwrap_or(self.ttl);
                 match verdict {
                     ProviderVerdict::Accepted(user) => {
-                        return Poll::Ready(Some((Source { name: name.to_owned(), ttl }, user)));
+                        return Poll::Ready(Some((
+                            Source {
+                                name: name.to_owned(),
+                                ttl,
+                            },
+                            user,
+                        )));
                     }
                     ProviderVerdict::Rejected(reason) => notes.push(super::Note {
                         level: NoteLevel::Info,
                         text: format!(
-                            "provider \"{name}\" of realm \"{realm}\" rejected the credential: {reason}"
+                            "provider \"{name}\"{of_realm} rejected the credential: {reason}"
                         ),
                     }),
                     ProviderVerdict::Unavailable(reason) => {
@@ -264,7 +378,7 @@ impl Authenticator {
                         notes.push(super::Note {
                             level: NoteLevel::Warn,
                             text: format!(
-                                "provider \"{name}\" of realm \"{realm}\" could not decide: {reason}"
+                                "provider \"{name}\"{of_realm} could not decide: {reason}"
                             ),
                         });
                     }
@@ -288,6 +402,7 @@ impl Authenticator {
             .iter()
             .filter(|a| a.realm() == user.realm)
             .collect();
+        let provided = (!mine.is_empty()).then(|| user.clone());
 
         let concurrent = mine.iter().filter(|a| a.stage() == Stage::Concurrent);
         let results = future::join_all(concurrent.map(|a| {
@@ -309,7 +424,8 @@ impl Authenticator {
         }
 
         let mut outcome = if user.is_header_safe() {
-            let identity = Identity::new(user, provider).reusable_for(source.ttl);
+            let mut identity = Identity::new(user, provider).reusable_for(source.ttl);
+            identity.provided = provided;
             Outcome::new(Verdict::Authenticated(Arc::new(identity)))
         } else {
             Outcome::new(Verdict::Rejected).note(
@@ -371,7 +487,7 @@ fn augmenter_failed(name: &str, reason: &str) -> super::Note {
     }
 }
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

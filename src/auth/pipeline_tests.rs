@@ -386,7 +386,7 @@ augmenters:
   - { type: plain_advanced, name: derive, realm: r1, match: { role: [base] }, augment: { roles: [derived] } }
 "#,
     );
-    let advanced = crate::augmenters::build(&cfg.augmenters[0]).unwrap();
+    let advanced = crate::augmenters::build(&cfg.augmenters[0], &cfg).unwrap();
     let (_, providers) = scripted(vec![Scripted::new("p", Scheme::Bearer, "t")]);
     let a = Arc::new(Authenticator::assemble(
         &cfg,

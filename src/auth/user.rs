@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Field order matches upstream's `/whoami` output.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Deserialized only from our own token store, which writes every field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub version: i32,
     pub username: String,

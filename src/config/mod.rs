@@ -21,6 +21,7 @@ mod providers;
 mod redact;
 mod remote;
 mod settings;
+mod store;
 mod support;
 mod validate;
 
@@ -43,8 +44,9 @@ pub use providers::{
 pub use remote::{HttpSettings, JwtChecks, DEFAULT_ALGORITHMS, HMAC_ALGORITHMS};
 pub use settings::{
     AuthSettings, CacheSettings, JwtSettings, LoggingSettings, MetricsSettings, SchemaVersion,
-    ServerSettings, ServiceEntry, StoreSettings,
+    ServerSettings, ServiceEntry,
 };
+pub use store::{StoreBackend, StoreSettings};
 
 use decode::{Ctx, Decoded, Finding, Node};
 use env::EnvOverrides;
@@ -138,6 +140,7 @@ pub(crate) fn load_with(
     match decoded {
         Ok(mut config) => {
             resolve_ca_file(&mut config.http, path);
+            store::resolve_paths(&mut config.store, path);
             let mut placed: Vec<ConfigError> = cx
                 .warnings
                 .iter()
@@ -228,7 +231,7 @@ fn decode_config(root: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Config> {
         None => None,
     };
     let store = match f.optional("store") {
-        Some(node) => Some(settings::decode_store(&node, cx)?),
+        Some(node) => Some(store::decode_store(&node, cx)?),
         None => None,
     };
     let services = match f.optional("services") {

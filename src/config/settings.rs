@@ -3,8 +3,7 @@
 use std::fmt;
 
 use super::decode::{Ctx, Decoded, Finding, Node};
-use super::redact::{self, REDACTED};
-use super::support::{self, Kind};
+use super::redact::REDACTED;
 
 /// The `version` of the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,30 +79,6 @@ pub struct LoggingSettings {
     pub service_name: Option<String>,
     pub service_version: Option<String>,
 }
-
-/// `store`: the token store. Only `enabled: false` can run in this build.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StoreSettings {
-    pub enabled: bool,
-    pub r#type: Option<String>,
-    /// A connection string; may hold credentials, so `Debug` hides it.
-    pub uri: Option<String>,
-    pub database: Option<String>,
-}
-
-impl fmt::Debug for StoreSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreSettings")
-            .field("enabled", &self.enabled)
-            .field("type", &self.r#type)
-            .field("uri", &redact::optional(&self.uri))
-            .field("database", &self.database)
-            .finish()
-    }
-}
-
-/// Store backends upstream knows.
-const STORE_TYPES: &[&str] = &["mongo"];
 
 /// One `services` entry. Declared upstream, used by nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,42 +220,6 @@ pub(crate) fn decode_logging(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Loggi
     };
     f.finish(cx);
     Ok(settings)
-}
-
-pub(crate) fn decode_store(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<StoreSettings> {
-    let mut f = node.mapping()?;
-    let enabled = f.required("enabled")?.boolean()?;
-    let (r#type, uri, database) = match f.optional("type") {
-        Some(type_node) => {
-            let tag = type_node.string(cx)?;
-            if !STORE_TYPES.contains(&tag.as_str()) {
-                return Err(type_node.error(format!(
-                    "unknown store type `{tag}`; expected one of: {}",
-                    STORE_TYPES.join(", ")
-                )));
-            }
-            let uri = f.required_string(cx, "uri")?;
-            let database = f.required_string(cx, "database")?;
-            (Some(tag), Some(uri), Some(database))
-        }
-        None => (None, None, None),
-    };
-    f.finish(cx);
-    if enabled {
-        let Some(tag) = &r#type else {
-            return Err(node.error("`enabled` is true but no store `type` is set"));
-        };
-        if cx.check_support {
-            support::check(Kind::Store, tag)
-                .map_err(|m| node.error(format!("{m}; set `store.enabled: false`")))?;
-        }
-    }
-    Ok(StoreSettings {
-        enabled,
-        r#type,
-        uri,
-        database,
-    })
 }
 
 pub(crate) fn decode_services(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Vec<ServiceEntry>> {

@@ -2,6 +2,8 @@
 //! cache or starts a validation and suspends; the wake-up re-runs the phases, and the second
 //! pass applies the outcome.
 
+use futures::future::BoxFuture;
+use futures::FutureExt;
 use ngx::ffi::{
     ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
     ngx_http_request_t, ngx_int_t, NGX_AGAIN, NGX_DECLINED, NGX_ERROR, NGX_HTTP_FORBIDDEN,
@@ -68,30 +70,34 @@ unsafe fn access(r: *mut ngx_http_request_t) -> ngx_int_t {
         crate::auth::header::parse_realm_selector(headers::first_in(r, headers::REALM_SELECTOR))
     });
     let log = (*(*r).connection).log;
-    match authenticator.start(headers::authorization(r), realm.as_deref()) {
+    let first = authenticator.start(headers::authorization(r), realm.as_deref());
+    let work: BoxFuture<'static, Outcome> = match first {
+        // The management API always needs the store, so it always suspends.
+        first if loc.endpoint == Endpoint::Tokens => authenticator
+            .clone()
+            .manage(
+                first,
+                headers::api_request(r),
+                loc.required_roles().to_vec(),
+            )
+            .boxed(),
         Start::Done(outcome) => {
             ngx_log_debug_mask!(
                 DebugMask::Http,
                 log,
                 "authotron: answered without validation"
             );
-            apply(r, loc, &authenticator, ctx, outcome)
+            return apply(r, loc, &authenticator, ctx, outcome);
         }
-        Start::Validate(job) => {
-            ngx_log_debug_mask!(DebugMask::Http, log, "authotron: validation started");
-            let work = authenticator.clone().validate(job);
-            if bridge::start(ctx, work, authenticator.worst_case()) {
-                NGX_AGAIN as ngx_int_t
-            } else {
-                ngx_log_error!(
-                    NGX_LOG_WARN,
-                    (*(*r).connection).log,
-                    "authotron: no runtime in this process"
-                );
-                ctx.decision.set(Decision::Unavailable);
-                answer(loc, Decision::Unavailable)
-            }
-        }
+        Start::Validate(job) => authenticator.clone().validate(job).boxed(),
+    };
+    ngx_log_debug_mask!(DebugMask::Http, log, "authotron: validation started");
+    if bridge::start(ctx, work, authenticator.worst_case()) {
+        NGX_AGAIN as ngx_int_t
+    } else {
+        ngx_log_error!(NGX_LOG_WARN, log, "authotron: no runtime in this process");
+        ctx.decision.set(Decision::Unavailable);
+        answer(loc, Decision::Unavailable)
     }
 }
 
@@ -113,6 +119,7 @@ unsafe fn apply(
         ngx_log_error!(level, log, "authotron: {}", note.text);
     }
 
+    *ctx.answer.borrow_mut() = outcome.answer;
     let decision = match outcome.verdict {
         Verdict::Authenticated(identity) => {
             if !authenticator.authorize(&identity, loc.required_roles()) {

@@ -38,6 +38,7 @@ pub enum Endpoint {
     None,
     Authenticate,
     Whoami,
+    Tokens,
 }
 
 /// A directive value and where it was written, for errors found after parsing.
@@ -148,6 +149,15 @@ pub unsafe fn merge_loc_conf(
         );
         return NGX_CONF_ERROR;
     };
+    if conf.endpoint == Endpoint::Tokens && !authenticator.has_store() {
+        let origin = conf.origin.as_deref().unwrap_or("the configuration");
+        ngx_log_error!(
+            NGX_LOG_EMERG,
+            (*cf).log,
+            "\"authotron_tokens\" needs \"store: {{enabled: true}}\" in the authotron_config file in {origin}"
+        );
+        return NGX_CONF_ERROR;
+    }
     if let Some(realm) = &conf.realm {
         if !authenticator.has_realm(&realm.value) {
             ngx_log_error!(
@@ -381,6 +391,7 @@ unsafe fn set_endpoint(cf: *mut ngx_conf_t, conf: *mut c_void, endpoint: Endpoin
     };
     core.handler = Some(match endpoint {
         Endpoint::Whoami => handlers::whoami,
+        Endpoint::Tokens => handlers::tokens,
         _ => handlers::authenticate,
     });
     loc.endpoint = endpoint;
@@ -408,6 +419,15 @@ extern "C" fn set_whoami(
     guard_conf(|| unsafe { set_endpoint(cf, conf, Endpoint::Whoami) })
 }
 
+extern "C" fn set_tokens(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: NGINX calls this with our loc conf during parsing.
+    guard_conf(|| unsafe { set_endpoint(cf, conf, Endpoint::Tokens) })
+}
+
 const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 
 const fn command(
@@ -427,7 +447,7 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 9] = [
+pub static mut COMMANDS: [ngx_command_t; 10] = [
     command(
         ngx_string!("authotron_config"),
         NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
@@ -481,6 +501,13 @@ pub static mut COMMANDS: [ngx_command_t; 9] = [
         ngx_string!("authotron_whoami"),
         NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
         set_whoami,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        0,
+    ),
+    command(
+        ngx_string!("authotron_tokens"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_tokens,
         NGX_HTTP_LOC_CONF_OFFSET,
         0,
     ),

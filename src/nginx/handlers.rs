@@ -1,5 +1,6 @@
-//! `authotron_authenticate` and `authotron_whoami`: upstream's `/authenticate` and `/whoami`
-//! contracts. The access phase already decided; these only write the response.
+//! `authotron_authenticate`, `authotron_whoami` and `authotron_tokens`: upstream's
+//! `/authenticate`, `/whoami` and token routes. The access phase already decided (and for the
+//! token routes, already did the work); these only write the response.
 
 use ngx::ffi::{
     ngx_alloc_chain_link, ngx_buf_t, ngx_http_discard_request_body, ngx_http_output_filter,
@@ -15,6 +16,7 @@ use super::module::Module;
 use super::panic_guard::guard_status;
 use super::request_ctx::{Decision, RequestCtx};
 use crate::auth::RETRY_AFTER_SECONDS;
+use crate::store::api::Answer;
 
 const JSON: &str = "application/json";
 
@@ -24,6 +26,10 @@ pub unsafe extern "C" fn authenticate(r: *mut ngx_http_request_t) -> ngx_int_t {
 
 pub unsafe extern "C" fn whoami(r: *mut ngx_http_request_t) -> ngx_int_t {
     guard_status(|| respond(r, Endpoint::Whoami))
+}
+
+pub unsafe extern "C" fn tokens(r: *mut ngx_http_request_t) -> ngx_int_t {
+    guard_status(|| respond(r, Endpoint::Tokens))
 }
 
 /// A response we write ourselves, so the body is exactly upstream's.
@@ -45,9 +51,28 @@ impl Reply {
     }
 }
 
+impl From<Answer> for Reply {
+    fn from(answer: Answer) -> Reply {
+        let mut headers = vec![("Cache-Control", "no-store".to_owned())];
+        if let Some(allow) = answer.allow {
+            headers.push(("Allow", allow.to_owned()));
+        }
+        if answer.status == 503 {
+            headers.push(("Retry-After", RETRY_AFTER_SECONDS.to_string()));
+        }
+        Reply {
+            status: u32::from(answer.status),
+            content_type: (!answer.body.is_empty()).then_some(JSON),
+            headers,
+            body: answer.body,
+        }
+    }
+}
+
 unsafe fn respond(r: *mut ngx_http_request_t, endpoint: Endpoint) -> ngx_int_t {
     let method = (*r).method as u32;
-    if method != NGX_HTTP_GET && method != NGX_HTTP_HEAD {
+    // The token routes check methods themselves, after authentication.
+    if endpoint != Endpoint::Tokens && method != NGX_HTTP_GET && method != NGX_HTTP_HEAD {
         return NGX_HTTP_NOT_ALLOWED as ngx_int_t;
     }
     let rc = ngx_http_discard_request_body(r);
@@ -89,6 +114,7 @@ unsafe fn reply(r: *mut ngx_http_request_t, ctx: &RequestCtx, endpoint: Endpoint
                     headers: vec![("Cache-Control", "no-store".to_owned())],
                     body: serde_json::to_vec(&identity.user).ok()?,
                 },
+                Endpoint::Tokens => Reply::from(ctx.answer.borrow_mut().take()?),
             }
         }
         Decision::Unauthorized => {

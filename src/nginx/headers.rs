@@ -11,6 +11,7 @@ use ngx::ffi::{
 
 use super::directives::LocConf;
 use crate::auth::{Identity, RETRY_AFTER_SECONDS};
+use crate::store::api::ApiRequest;
 
 pub const AUTHORIZATION: &str = "Authorization";
 pub const REALM_SELECTOR: &str = "X-Auth-Realm";
@@ -41,13 +42,29 @@ pub unsafe fn first_in<'a>(r: *mut ngx_http_request_t, name: &str) -> Option<&'a
             found = Some(h.value);
         }
     });
-    found.map(|v| {
-        if v.len == 0 {
-            &[][..]
-        } else {
-            std::slice::from_raw_parts(v.data, v.len)
-        }
-    })
+    found.map(|v| bytes(&v))
+}
+
+/// What the token management API routes on: method, decoded path, raw query string.
+///
+/// # Safety
+/// As for `authorization`.
+pub unsafe fn api_request(r: *mut ngx_http_request_t) -> ApiRequest {
+    let text = |s: &ngx_str_t| String::from_utf8_lossy(bytes(s)).into_owned();
+    ApiRequest {
+        method: text(&(*r).method_name),
+        path: text(&(*r).uri),
+        query: text(&(*r).args),
+    }
+}
+
+/// The bytes of an NGINX string; empty strings may have a null `data`.
+unsafe fn bytes<'a>(s: &ngx_str_t) -> &'a [u8] {
+    if s.len == 0 || s.data.is_null() {
+        &[]
+    } else {
+        std::slice::from_raw_parts(s.data, s.len)
+    }
 }
 
 /// Gives the upstream our view of the caller: the token in the configured header, the legacy

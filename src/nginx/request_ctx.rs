@@ -16,6 +16,7 @@ use super::bridge;
 use super::module::Module;
 use super::panic_guard::guard;
 use crate::auth::{Identity, Outcome};
+use crate::store::api::Answer;
 
 /// How the access phase decided; content handlers answer from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +37,8 @@ pub struct RequestCtx {
     pub outcome: RefCell<Option<Outcome>>,
     /// The identity and its token once allowed, for variables and content handlers.
     pub identity: RefCell<Option<(Arc<Identity>, Arc<str>)>>,
+    /// The token management API's response, for `authotron_tokens`.
+    pub answer: RefCell<Option<Answer>>,
     /// Registered in the bridge while a validation runs.
     pub registered: Cell<bool>,
     pub task: RefCell<Option<AbortHandle>>,
@@ -65,6 +68,7 @@ impl RequestCtx {
                 decision: Cell::new(Decision::Pending),
                 outcome: RefCell::new(None),
                 identity: RefCell::new(None),
+                answer: RefCell::new(None),
                 registered: Cell::new(false),
                 task: RefCell::new(None),
                 backstop: UnsafeCell::new(mem::zeroed()),

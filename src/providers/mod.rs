@@ -12,6 +12,7 @@ mod remote;
 #[cfg(test)]
 mod test_support;
 pub mod token_generator;
+pub mod token_store;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -40,6 +41,11 @@ pub trait Provider: Send + Sync {
     fn name(&self) -> &str;
     /// The realm used for `X-Auth-Realm` selection and the challenge.
     fn realm(&self) -> &str;
+    /// Whether the provider serves users of every realm (the token store), so a requested
+    /// realm is checked against the user it finds rather than against `realm`.
+    fn any_realm(&self) -> bool {
+        false
+    }
     /// The `Authorization` scheme this provider understands.
     fn scheme(&self) -> Scheme;
     /// Validates one credential. The future owns what it needs: it runs on the worker's tokio

@@ -78,8 +78,13 @@ fn full_v2_parses_every_type() {
     assert_eq!(config.jwt.aud.as_deref(), Some("backend"));
     let store = config.store.expect("store");
     assert!(!store.enabled);
-    assert_eq!(store.r#type.as_deref(), Some("mongo"));
-    assert_eq!(store.database.as_deref(), Some("auth_o_tron"));
+    assert_eq!(
+        store.backend,
+        Some(StoreBackend::Mongo {
+            uri: "mongodb://db.example.com:27017".into(),
+            database: "auth_o_tron".into()
+        })
+    );
     assert_eq!(config.services[0].name, "polytope");
     assert_eq!(config.services[0].scopes, ["read", "write"]);
     assert_eq!(
@@ -203,7 +208,8 @@ fn full_v2_parses_every_type() {
             assert_eq!(ldap.uri, "ldaps://ldap.example.com");
             assert_eq!(ldap.search_base, "dc=example,dc=com");
             assert_eq!(ldap.ldap_password, "ldap-bind-password");
-            assert_eq!(ldap.bind_dn.as_deref(), Some("cn=reader,dc=example,dc=com"));
+            assert_eq!(ldap.bind_dn, "cn=reader,dc=example,dc=com");
+            assert_eq!(ldap.cache_ttl_seconds, None);
             assert_eq!(ldap.filter, None);
             assert_eq!(
                 ldap.filters.as_deref(),
@@ -215,13 +221,42 @@ fn full_v2_parses_every_type() {
 }
 
 #[test]
-fn full_v2_is_refused_only_for_the_unsupported_types() {
-    let err = try_load(&full()).expect_err("ldap is not supported yet");
-    assert_eq!(
-        err.message(),
-        "augmenter type `ldap` is not supported by this build yet"
+fn full_v2_loads_with_every_augmenter_type() {
+    let loaded = try_load(&full()).unwrap_or_else(|err| panic!("{err}"));
+    let tags: Vec<_> = loaded
+        .config
+        .augmenters
+        .iter()
+        .map(|a| a.type_tag())
+        .collect();
+    assert_eq!(tags, ["plain", "plain_advanced", "ldap"]);
+}
+
+#[test]
+fn ldap_single_filter_and_cache_lifetime() {
+    let text = format!(
+        "{MINIMAL}augmenters:
+  - type: ldap
+    name: directory
+    realm: internal
+    uri: ldap://127.0.0.1:389
+    search_base: dc=example,dc=com
+    bind_dn: cn=reader,dc=example,dc=com
+    ldap_password: pw
+    filter: TeamA
+    cache_ttl_seconds: 30
+"
     );
-    assert_eq!(err.key_path(), Some("augmenters[2]"));
+    let loaded = load_ok(&text);
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    match &loaded.config.augmenters[0] {
+        AugmenterConfig::Ldap(ldap) => {
+            assert_eq!(ldap.filter.as_deref(), Some("TeamA"));
+            assert_eq!(ldap.filters, None);
+            assert_eq!(ldap.cache_ttl_seconds, Some(30));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
 }
 
 #[test]
@@ -345,7 +380,7 @@ fn optional_sections_take_their_upstream_defaults() {
     assert_eq!(config.metrics, Some(MetricsSettings::default()));
     assert_eq!(config.auth.timeout_in_ms, 5000);
     let store = config.store.expect("store");
-    assert!(!store.enabled && store.r#type.is_none() && store.uri.is_none());
+    assert!(!store.enabled && store.backend.is_none());
     assert_eq!(config.cache.ttl_seconds, 0);
     assert_eq!(config.cache.capacity, 10_000);
 }
@@ -385,4 +420,42 @@ fn load_file_reads_the_file() {
     let loaded = load_file(&path);
     std::fs::remove_file(&path).ok();
     assert_eq!(loaded.expect("loads").config.providers.len(), 1);
+}
+
+#[test]
+fn store_backends_and_limits() {
+    let text = format!(
+        "{MINIMAL}store:\n  enabled: true\n  type: sqlite\n  path: tokens.db\n  cache_ttl_seconds: 0\n"
+    );
+    let store = load_ok(&text).config.store.expect("store");
+    // Relative to the YAML file, like `http.ca_file`.
+    let expected = Path::new(FILE).parent().unwrap().join("tokens.db");
+    assert_eq!(
+        store.backend,
+        Some(StoreBackend::Sqlite {
+            path: expected.to_string_lossy().into_owned()
+        })
+    );
+    assert_eq!(
+        (store.default_expiry_seconds, store.max_expiry_seconds),
+        (30 * 24 * 3600, 365 * 24 * 3600)
+    );
+    assert_eq!((store.cache_ttl_seconds, store.timeout_ms), (0, 2000));
+
+    let text = format!(
+        "{MINIMAL}store:\n  enabled: true\n  type: postgres\n  uri: postgresql://aot:pw@db:5432/aot\n  pool_size: 8\n  default_expiry_seconds: 60\n  max_expiry_seconds: 60\n"
+    );
+    let store = load_ok(&text).config.store.expect("store");
+    assert_eq!(
+        store.backend,
+        Some(StoreBackend::Postgres {
+            uri: "postgresql://aot:pw@db:5432/aot".into(),
+            pool_size: 8
+        })
+    );
+    assert_eq!(
+        (store.default_expiry_seconds, store.max_expiry_seconds),
+        (60, 60)
+    );
+    assert!(!format!("{store:?}").contains("pw@"));
 }

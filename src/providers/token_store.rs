@@ -1,0 +1,70 @@
+//! The token-store pseudo-provider (reference §3.7): a Bearer credential in our token format
+//! is looked up in the store; anything else is refused without a database call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use super::{Provider, ProviderVerdict};
+use crate::auth::header::Scheme;
+use crate::auth::pipeline::unix_now;
+use crate::store::api::TOKEN_STORE;
+use crate::store::{restore, token, Store};
+
+pub struct TokenStoreProvider {
+    store: Arc<Store>,
+}
+
+impl TokenStoreProvider {
+    pub fn new(store: Arc<Store>) -> Self {
+        TokenStoreProvider { store }
+    }
+}
+
+impl Provider for TokenStoreProvider {
+    fn name(&self) -> &str {
+        TOKEN_STORE
+    }
+
+    /// Tokens belong to users of any realm; the pipeline checks the owner's realm against a
+    /// requested one after the lookup.
+    fn realm(&self) -> &str {
+        ""
+    }
+
+    fn any_realm(&self) -> bool {
+        true
+    }
+
+    fn scheme(&self) -> Scheme {
+        Scheme::Bearer
+    }
+
+    fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
+        async move {
+            if !token::is_well_formed(&credential) {
+                return ProviderVerdict::Rejected("not a store token".to_owned());
+            }
+            match self.store.find(&credential, unix_now()).await {
+                Ok(Some(found)) => match restore(&found) {
+                    Ok(user) => ProviderVerdict::Accepted(user),
+                    Err(e) => ProviderVerdict::Unavailable(e),
+                },
+                Ok(None) => ProviderVerdict::Rejected("unknown, expired or revoked".to_owned()),
+                Err(e) => ProviderVerdict::Unavailable(e.0),
+            }
+        }
+        .boxed()
+    }
+
+    /// The bound on how late this worker notices a revocation made elsewhere.
+    fn cache_ttl(&self) -> Option<Duration> {
+        Some(self.store.cache_ttl)
+    }
+
+    fn warm_up(self: Arc<Self>) -> Option<BoxFuture<'static, ()>> {
+        Some(async move { drop(self.store.prepare().await) }.boxed())
+    }
+}

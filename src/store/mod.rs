@@ -1,0 +1,179 @@
+//! The token store: long-lived opaque tokens, stored hashed, with an owner and an expiry
+//! (reference §7, with upstream's bugs fixed). Backends run their queries off the NGINX event
+//! loop; every operation has a deadline, and the schema is created on first use.
+
+pub mod api;
+mod postgres;
+mod schema;
+mod sqlite;
+pub mod token;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::Serialize;
+
+use crate::auth::user::User;
+use crate::config::{StoreBackend, StoreSettings};
+
+/// A token as stored, without its secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub description: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// The owner of a token: upstream keys users by (username, realm).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub realm: String,
+    pub username: String,
+}
+
+/// A new row: the token's hash, its public fields, and the owner's snapshot as JSON.
+pub struct NewRow {
+    pub hash: String,
+    pub info: TokenInfo,
+    pub owner: Owner,
+    pub snapshot: String,
+}
+
+/// What a successful lookup finds.
+pub struct Found {
+    pub snapshot: String,
+    pub expires_at: i64,
+}
+
+/// How a revocation names its token.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Which {
+    Hash(String),
+    Id(String),
+}
+
+/// One database. Every method must return promptly or be bounded by the caller's deadline.
+trait Backend: Send + Sync {
+    /// Creates or upgrades the schema; idempotent, safe with several workers at once.
+    fn migrate(&self) -> BoxFuture<'static, Result<(), String>>;
+    fn insert(&self, row: NewRow) -> BoxFuture<'static, Result<(), String>>;
+    /// The unexpired token with this hash, marking it used at `now`.
+    fn find(&self, hash: String, now: i64) -> BoxFuture<'static, Result<Option<Found>, String>>;
+    /// The owner's unexpired tokens, oldest first.
+    fn list(&self, owner: Owner, now: i64) -> BoxFuture<'static, Result<Vec<TokenInfo>, String>>;
+    /// Deletes the owner's token; false when the owner has no such token.
+    fn revoke(&self, owner: Owner, which: Which) -> BoxFuture<'static, Result<bool, String>>;
+}
+
+pub struct Store {
+    backend: Arc<dyn Backend>,
+    /// Set once the schema is known to be in place in this worker.
+    ready: tokio::sync::OnceCell<()>,
+    deadline: Duration,
+    pub default_expiry: i64,
+    pub max_expiry: i64,
+    pub cache_ttl: Duration,
+}
+
+/// The database could not be used; always a 503, never a verdict about a token.
+#[derive(Debug)]
+pub struct Unavailable(pub String);
+
+impl Store {
+    /// `None` when the store is disabled.
+    pub fn new(settings: &StoreSettings) -> Result<Option<Store>, String> {
+        if !settings.enabled {
+            return Ok(None);
+        }
+        let deadline = Duration::from_millis(settings.timeout_ms);
+        let backend: Arc<dyn Backend> = match &settings.backend {
+            Some(StoreBackend::Sqlite { path }) => Arc::new(sqlite::Sqlite::new(path, deadline)),
+            Some(StoreBackend::Postgres { uri, pool_size }) => {
+                Arc::new(postgres::Postgres::new(uri, *pool_size, deadline)?)
+            }
+            Some(other) => return Err(format!("store type `{}` cannot run", other.type_tag())),
+            None => return Err("the store has no type".to_owned()),
+        };
+        Ok(Some(Store {
+            backend,
+            ready: tokio::sync::OnceCell::new(),
+            deadline,
+            default_expiry: clamp_i64(settings.default_expiry_seconds),
+            max_expiry: clamp_i64(settings.max_expiry_seconds),
+            cache_ttl: Duration::from_secs(settings.cache_ttl_seconds),
+        }))
+    }
+
+    /// Creates the schema; run when a worker starts, and again by the first operation after
+    /// a failure (a database that was down at start-up is picked up when it comes back).
+    pub async fn prepare(&self) -> Result<(), Unavailable> {
+        self.ready
+            .get_or_try_init(|| self.bounded(self.backend.migrate()))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn insert(&self, row: NewRow) -> Result<(), Unavailable> {
+        self.prepare().await?;
+        self.bounded(self.backend.insert(row)).await
+    }
+
+    /// The user a token stands for, if it exists and has not expired.
+    pub async fn find(&self, secret: &str, now: i64) -> Result<Option<Found>, Unavailable> {
+        self.prepare().await?;
+        self.bounded(self.backend.find(token::hash(secret), now))
+            .await
+    }
+
+    pub async fn list(&self, owner: Owner, now: i64) -> Result<Vec<TokenInfo>, Unavailable> {
+        self.prepare().await?;
+        self.bounded(self.backend.list(owner, now)).await
+    }
+
+    pub async fn revoke(&self, owner: Owner, which: Which) -> Result<bool, Unavailable> {
+        self.prepare().await?;
+        self.bounded(self.backend.revoke(owner, which)).await
+    }
+
+    async fn bounded<T>(
+        &self,
+        work: BoxFuture<'static, Result<T, String>>,
+    ) -> Result<T, Unavailable> {
+        match tokio::time::timeout(self.deadline, work).await {
+            Ok(result) => result.map_err(Unavailable),
+            Err(_) => Err(Unavailable(format!(
+                "the token store did not answer within {} ms",
+                self.deadline.as_millis()
+            ))),
+        }
+    }
+}
+
+/// The snapshot a token keeps of its owner: the user as its provider vouched for it, before
+/// augmenters (they run again on every use, so a role taken away is taken from tokens too),
+/// and without a stale `exp` (the token's own expiry replaces it).
+pub fn snapshot(user: &User) -> Result<String, String> {
+    let mut user = user.clone();
+    user.attributes.remove("exp");
+    serde_json::to_string(&user).map_err(|e| e.to_string())
+}
+
+/// The owner a stored snapshot describes, with `exp` set to the token's expiry so that neither
+/// the cached identity nor the JWT minted from it outlives the token.
+pub fn restore(found: &Found) -> Result<User, String> {
+    let mut user: User = serde_json::from_str(&found.snapshot)
+        .map_err(|e| format!("unreadable user snapshot: {e}"))?;
+    user.attributes
+        .insert("exp".to_owned(), found.expires_at.to_string());
+    Ok(user)
+}
+
+fn clamp_i64(seconds: u64) -> i64 {
+    i64::try_from(seconds).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests;

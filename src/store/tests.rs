@@ -1,0 +1,189 @@
+//! The store against a real SQLite file: every operation the API and the provider use.
+//! PostgreSQL runs the same statements; the t/ suite covers it against a real server.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::*;
+use crate::auth::Identity;
+use crate::config::{StoreBackend, StoreSettings};
+use crate::store::api::{self, Route};
+
+struct TempDb(PathBuf);
+
+impl TempDb {
+    fn new(name: &str) -> TempDb {
+        let dir = std::env::temp_dir().join(format!(
+            "authotron-store-{name}-{}-{}",
+            std::process::id(),
+            token::generate().unwrap().id
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDb(dir)
+    }
+
+    fn settings(&self) -> StoreSettings {
+        StoreSettings {
+            enabled: true,
+            backend: Some(StoreBackend::Sqlite {
+                path: self.0.join("tokens.db").to_string_lossy().into_owned(),
+            }),
+            max_expiry_seconds: 1000,
+            default_expiry_seconds: 100,
+            ..StoreSettings::default()
+        }
+    }
+
+    fn store(&self) -> Store {
+        Store::new(&self.settings()).unwrap().expect("enabled")
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn alice() -> Identity {
+    let mut user = User::new("alice", "ecmwf", vec!["user".into()]);
+    user.attributes.insert("exp".into(), "1".into());
+    Identity::new(user, "local")
+}
+
+fn bob() -> Identity {
+    Identity::new(User::new("bob", "ecmwf", vec![]), "local")
+}
+
+async fn run(store: &Store, who: &Identity, route: Route, now: i64) -> api::Answer {
+    api::perform(store, who, route, now)
+        .await
+        .expect("store up")
+}
+
+fn create() -> Route {
+    Route::Create {
+        status: 201,
+        expires_in: None,
+        description: Some("job".into()),
+    }
+}
+
+fn json(answer: &api::Answer) -> serde_json::Value {
+    serde_json::from_slice(&answer.body).unwrap()
+}
+
+#[tokio::test]
+async fn lifecycle_ownership_and_expiry() {
+    let db = TempDb::new("lifecycle");
+    let store = db.store();
+    let now = 1_000_000;
+
+    let created = run(&store, &alice(), create(), now).await;
+    assert_eq!(created.status, 201);
+    let created = json(&created);
+    let secret = created["token"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["expires_at"], now + 100);
+    assert_eq!(created["description"], "job");
+
+    // The token stands for alice, with the token's expiry instead of the stale `exp`.
+    let found = store.find(&secret, now + 5).await.unwrap().expect("found");
+    let user = restore(&found).unwrap();
+    assert_eq!(
+        (user.username.as_str(), user.realm.as_str()),
+        ("alice", "ecmwf")
+    );
+    assert_eq!(user.roles, ["user"]);
+    assert_eq!(user.attributes["exp"], (now + 100).to_string());
+
+    // Listing shows the last use and never the secret.
+    let listed = run(&store, &alice(), Route::List, now + 6).await;
+    let listed_text = String::from_utf8(listed.body.clone()).unwrap();
+    assert!(!listed_text.contains(&secret[token::PREFIX.len()..]));
+    let listed = json(&listed);
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["last_used_at"], now + 5);
+    assert_eq!(
+        json(&run(&store, &bob(), Route::List, now).await),
+        serde_json::json!([])
+    );
+
+    // Bob can neither see nor revoke it: 404, as for a token that does not exist.
+    let by_bob = Route::Revoke(Which::Hash(token::hash(&secret)));
+    assert_eq!(run(&store, &bob(), by_bob, now).await.status, 404);
+    assert!(store.find(&secret, now).await.unwrap().is_some());
+
+    // Expired tokens are not found and not listed.
+    assert!(store.find(&secret, now + 100).await.unwrap().is_none());
+    assert_eq!(
+        json(&run(&store, &alice(), Route::List, now + 100).await),
+        serde_json::json!([])
+    );
+
+    // Alice revokes by id; the token is gone.
+    let revoke = Route::Revoke(Which::Id(id));
+    assert_eq!(run(&store, &alice(), revoke, now).await.status, 204);
+    assert!(store.find(&secret, now).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn only_the_hash_is_stored() {
+    let db = TempDb::new("hash");
+    let store = db.store();
+    let created = json(&run(&store, &alice(), create(), 10).await);
+    let secret = created["token"].as_str().unwrap();
+    let bytes = std::fs::read(db.0.join("tokens.db")).unwrap();
+    let wal = std::fs::read(db.0.join("tokens.db-wal")).unwrap_or_default();
+    let body = &secret.as_bytes()[token::PREFIX.len()..];
+    for file in [&bytes, &wal] {
+        assert!(!file.windows(body.len()).any(|w| w == body));
+    }
+    assert!(bytes
+        .windows(64)
+        .chain(wal.windows(64))
+        .any(|w| w == token::hash(secret).as_bytes()));
+}
+
+#[tokio::test]
+async fn store_tokens_cannot_manage_tokens() {
+    let db = TempDb::new("renew");
+    let store = db.store();
+    let via_store = Identity::new(User::new("alice", "ecmwf", vec![]), api::TOKEN_STORE);
+    for route in [create(), Route::List] {
+        assert_eq!(run(&store, &via_store, route, 10).await.status, 403);
+    }
+}
+
+#[tokio::test]
+async fn workers_share_one_file_and_migrate_once() {
+    let db = TempDb::new("workers");
+    let (one, two) = (Arc::new(db.store()), Arc::new(db.store()));
+    let (a, b) = tokio::join!(one.prepare(), two.prepare());
+    a.unwrap();
+    b.unwrap();
+    let created = json(&run(&one, &alice(), create(), 10).await);
+    let secret = created["token"].as_str().unwrap();
+    assert!(two.find(secret, 11).await.unwrap().is_some());
+    // A third start finds the schema in place.
+    db.store().prepare().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unusable_database_is_unavailable_not_a_verdict() {
+    let db = TempDb::new("down");
+    let mut settings = db.settings();
+    settings.backend = Some(StoreBackend::Sqlite {
+        path: db
+            .0
+            .join("missing-dir/tokens.db")
+            .to_string_lossy()
+            .into_owned(),
+    });
+    let store = Store::new(&settings).unwrap().unwrap();
+    let secret = token::generate().unwrap().secret;
+    assert!(store.find(&secret, 1).await.is_err());
+    assert!(api::perform(&store, &alice(), Route::List, 1)
+        .await
+        .is_err());
+}
