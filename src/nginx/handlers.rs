@@ -90,7 +90,7 @@ unsafe fn respond(r: *mut ngx_http_request_t, endpoint: Endpoint) -> ngx_int_t {
 }
 
 unsafe fn reply(r: *mut ngx_http_request_t, ctx: &RequestCtx, endpoint: Endpoint) -> Option<Reply> {
-    let reply = match ctx.decision.get() {
+    let mut reply = match ctx.decision.get() {
         Decision::Allowed => {
             let allowed = ctx.identity.borrow();
             let (identity, token) = allowed.as_ref()?;
@@ -137,6 +137,10 @@ unsafe fn reply(r: *mut ngx_http_request_t, ctx: &RequestCtx, endpoint: Endpoint
         }
         Decision::Pending | Decision::Failed => return None,
     };
+    // Every answer of the token API is about one caller's secrets; none may be cached.
+    if endpoint == Endpoint::Tokens && !reply.headers.iter().any(|(n, _)| *n == "Cache-Control") {
+        reply.headers.push(("Cache-Control", "no-store".to_owned()));
+    }
     Some(reply)
 }
 

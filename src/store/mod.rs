@@ -90,7 +90,7 @@ impl Store {
         }
         let deadline = Duration::from_millis(settings.timeout_ms);
         let backend: Arc<dyn Backend> = match &settings.backend {
-            Some(StoreBackend::Sqlite { path }) => Arc::new(sqlite::Sqlite::new(path, deadline)),
+            Some(StoreBackend::Sqlite { path }) => Arc::new(sqlite::Sqlite::new(path, deadline)?),
             Some(StoreBackend::Postgres { uri, pool_size }) => {
                 Arc::new(postgres::Postgres::new(uri, *pool_size, deadline)?)
             }

@@ -2,6 +2,7 @@
 //! uses it from tokio's blocking threads, never from the NGINX event loop. WAL mode lets
 //! lookups in one worker run while another writes.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,14 +27,23 @@ struct Shared {
 }
 
 impl Sqlite {
-    pub fn new(path: &str, busy_timeout: Duration) -> Self {
-        Sqlite {
+    /// Checks what can be checked before the workers start: the file's directory exists (the
+    /// worker user must also be able to write there, which only the workers can find out).
+    pub fn new(path: &str, busy_timeout: Duration) -> Result<Self, String> {
+        let dir = Path::new(path).parent().unwrap_or(Path::new("."));
+        if !dir.as_os_str().is_empty() && !dir.is_dir() {
+            return Err(format!(
+                "store.path: the directory \"{}\" does not exist",
+                dir.display()
+            ));
+        }
+        Ok(Sqlite {
             shared: Arc::new(Shared {
                 path: path.to_owned(),
                 busy_timeout,
                 connection: Mutex::new(None),
             }),
-        }
+        })
     }
 
     /// Runs `work` on a blocking thread with this worker's connection.

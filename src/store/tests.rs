@@ -180,10 +180,13 @@ async fn an_unusable_database_is_unavailable_not_a_verdict() {
             .to_string_lossy()
             .into_owned(),
     });
-    let store = Store::new(&settings).unwrap().unwrap();
+    let err = Store::new(&settings).err().expect("refused at load");
+    assert!(err.contains("missing-dir\" does not exist"), "{err}");
+
+    // A file that is not a database: every operation is an outage, never a verdict.
+    std::fs::write(db.0.join("tokens.db"), b"not a database, not at all, no").unwrap();
+    let store = db.store();
     let secret = token::generate().unwrap().secret;
     assert!(store.find(&secret, 1).await.is_err());
-    assert!(api::perform(&store, &alice(), Route::List, 1)
-        .await
-        .is_err());
+    assert!(api::perform(&store, &alice(), Route::List, 1).await.is_err());
 }

@@ -312,8 +312,32 @@ fn identity_service_addresses_must_be_http_urls_at_their_line() {
     }
 }
 
+/// An LDAP augmenter entry, complete; tests remove or change one line of it.
+fn ldap_entry() -> String {
+    format!(
+        "{MINIMAL}augmenters:
+  - type: ldap
+    name: directory
+    realm: internal
+    uri: ldap://ldap.example.com
+    search_base: dc=example,dc=com
+    bind_dn: cn=reader,dc=example,dc=com
+    ldap_password: pw
+    filters:
+      - OU=TeamA
+      - OU=TeamA,OU=TeamB
+"
+    )
+}
+
 #[test]
-fn unsupported_types_are_still_fully_parsed() {
+fn ldap_augmenter_loads() {
+    let loaded = load_ok(&ldap_entry());
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+#[test]
+fn ldap_entries_report_missing_fields() {
     let text = format!(
         "{MINIMAL}augmenters:\n  - {{ type: ldap, name: d, realm: r, uri: ldap://ldap, ldap_password: pw, filter: OU=A }}\n"
     );
@@ -323,40 +347,59 @@ fn unsupported_types_are_still_fully_parsed() {
 }
 
 #[test]
-fn ldap_augmenter_is_refused_precisely() {
-    let text = format!(
-        "{MINIMAL}augmenters:
-  - type: ldap
-    name: directory
-    realm: internal
-    uri: ldap://ldap
-    search_base: dc=example
-    ldap_password: pw
-    filter: OU=TeamA
-"
-    );
-    load_schema_only(&text).unwrap_or_else(|err| panic!("{err}"));
+fn ldap_without_bind_dn_is_refused_at_its_entry() {
+    // Upstream starts, then fails every lookup with "No bind DN provided".
+    let text = ldap_entry().replace("    bind_dn: cn=reader,dc=example,dc=com\n", "");
     let err = load_err(&text);
-    assert_eq!(
-        err.message(),
-        "augmenter type `ldap` is not supported by this build yet"
+    assert!(
+        err.message().starts_with("missing field `bind_dn`"),
+        "{}",
+        err.message()
     );
     assert_eq!(err.key_path(), Some("augmenters[0]"));
     assert_at(&err, &text, "type: ldap");
 }
 
 #[test]
-fn enabled_store_is_refused() {
+fn an_ldap_filter_without_key_value_is_refused_at_its_line() {
+    // Reference §9 H: a filter list containing `Invalid` is rejected (upstream: at run time).
+    for bad in ["Invalid", "''", "=x"] {
+        let text = ldap_entry().replace("      - OU=TeamA\n", &format!("      - {bad}\n"));
+        let err = load_err(&text);
+        assert_eq!(err.key_path(), Some("augmenters[0].filters[0]"), "{bad}");
+        assert!(err.message().contains("`key=value`"), "{}", err.message());
+        let item = format!("      - {bad}");
+        assert_eq!(err.line(), Some(line_of(&text, &item)), "{bad}");
+    }
+}
+
+#[test]
+fn ldap_uri_must_be_an_ldap_url_at_its_line() {
+    for uri in ["http://ldap.example.com", "ldap.example.com", "ldap://"] {
+        let text = ldap_entry().replace("ldap://ldap.example.com", uri);
+        let err = load_err(&text);
+        assert_eq!(err.key_path(), Some("augmenters[0].uri"), "{uri}");
+        assert_after(&err, &text, "    uri: ");
+    }
+    for uri in [
+        "ldaps://ldap.example.com:636",
+        "ldapi://%2Frun%2Fslapd%2Fldapi",
+    ] {
+        load_ok(&ldap_entry().replace("ldap://ldap.example.com", uri));
+    }
+}
+
+#[test]
+fn mongo_store_is_refused_with_advice() {
     let text = format!(
         "{MINIMAL}store:\n  enabled: true\n  type: mongo\n  uri: mongodb://db\n  database: aot\n"
     );
     load_schema_only(&text).unwrap_or_else(|err| panic!("{err}"));
     let err = load_err(&text);
-    assert_eq!(err.key_path(), Some("store"));
-    assert!(err
-        .message()
-        .starts_with("store type `mongo` is not supported by this build yet"));
-    assert_at(&err, &text, "enabled: true");
+    assert_eq!(err.key_path(), Some("store.type"));
+    assert!(err.message().contains("use `type: sqlite`"), "{err}");
+    assert!(err.message().contains("`type: postgres`"), "{err}");
+    assert_at(&err, &text, "mongo");
 
     let text = format!("{MINIMAL}store:\n  enabled: true\n");
     let err = load_err(&text);
@@ -367,6 +410,46 @@ fn enabled_store_is_refused() {
 
     let text = format!("{MINIMAL}store:\n  enabled: false\n  type: mongo\n");
     assert_eq!(load_err(&text).message(), "missing field `uri`");
+}
+
+#[test]
+fn store_settings_are_checked_where_they_are_written() {
+    let cases = [
+        ("type: sqlite\n  path: \"\"", "path", "must not be empty"),
+        ("type: sqlite", "enabled", "missing"),
+        (
+            "type: postgres\n  uri: \"host=/x port=notanumber\"",
+            "uri",
+            "not a PostgreSQL",
+        ),
+        (
+            "type: postgres\n  uri: postgresql://db/aot?sslmode=require",
+            "uri",
+            "sslmode=require",
+        ),
+        (
+            "type: postgres\n  uri: postgresql://db/aot\n  pool_size: 0",
+            "pool_size",
+            "greater than 0",
+        ),
+        ("type: redis", "redis", "unknown store type"),
+        (
+            "type: sqlite\n  path: t.db\n  default_expiry_seconds: 100\n  max_expiry_seconds: 10",
+            "max_expiry_seconds",
+            "longer than",
+        ),
+        (
+            "type: sqlite\n  path: t.db\n  timeout_ms: 0",
+            "timeout_ms",
+            "greater than 0",
+        ),
+    ];
+    for (body, at, message) in cases {
+        let text = format!("{MINIMAL}store:\n  enabled: true\n  {body}\n");
+        let err = load_err(&text);
+        assert!(err.message().contains(message), "{body}: {err}");
+        assert_eq!(err.line(), Some(line_of(&text, at)), "{body}: {err}");
+    }
 }
 
 #[test]

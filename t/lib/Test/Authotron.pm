@@ -37,7 +37,16 @@ package Test::Authotron;
 #   elapsed_below   seconds: the request (from connect to its last byte) must take less
 #   secret          strings (credentials) that must appear nowhere past the module: not in what
 #                   the upstream received, the minted JWT, the response, the access log, or the
-#                   error log (except NGINX's own debug dump of the client's request headers)
+#                   error log (except NGINX's own debug dump of the client's request headers);
+#                   placeholders are expanded when the checks run, so %%T(name)%% can name a
+#                   token a hook created
+#   before_start eval  code run with ($idp, $run) before the block's files are written, for
+#                   state that must be fresh per block (a new database); it may set
+#                   $main::T{name} for %%T(name)%% in the YAML and NGINX config
+# Shared scenario lists: run_tests(blocks => $text) runs the blocks in $text (Test::Base
+# format) before the file's own __DATA__ blocks, if any.
+# Fleet tests: $run->sibling starts one more NGINX for the block (its own prefix and port, the
+# same sections; %%T(name)%% is read again); it is stopped and its logs checked with the block's.
 # Remote identity services (scripts/mock-idp, see Test::Authotron::IdP), for files that call
 # idp() before run_tests():
 #   mock eval       code run with ($idp, $run) before NGINX starts; the IdP has just been reset
@@ -57,6 +66,9 @@ package Test::Authotron;
 # %%IDPS_WRONG_NAME%% (HTTPS, certificate for another name), %%CA_FILE%%, %%ROGUE_CA_FILE%%;
 # %%DEAD%% is a loopback URL where nothing listens; %%BLACKHOLE%% one whose accept queue is full,
 # so that connecting hangs (for connect timeouts).
+# A real directory (scripts/slapd, see Test::Authotron::Slapd), for files that call
+# slapd(tls => 0|1) before run_tests(): it is up and answering at the start of every block;
+# placeholders %%LDAP%%, %%LDAPS%%, %%LDAP_CA_FILE%%, %%LDAP_ROGUE_CA_FILE%%, %%LDAP_BLACKHOLE%%.
 # defaults(section => text, ...) sets sections for every block of a file that lacks them.
 #
 # Environment: TEST_NGINX_BINARY, TEST_NGINX_MODULE (default: see scripts/lib.sh; "none" runs
@@ -81,7 +93,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use Crypt::JWT qw(decode_jwt);
 
-our @EXPORT = qw(run_tests defaults idp);
+our @EXPORT = qw(run_tests defaults idp slapd);
 
 my $ROOT = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -111,7 +123,7 @@ my %SECTIONS = map { $_ => 1 } qw(
   upstream_headers upstream_jwt response_jwt
   error_log no_error_log access_log_like
   must_die config_ok
-  elapsed_below secret mock after_start before_request mock_calls check
+  elapsed_below secret mock after_start before_request mock_calls check before_start
 );
 
 # Log lines that mean the module or NGINX misbehaved. Plain "signal" cannot be used: NGINX
@@ -123,6 +135,7 @@ my $JWT_RE = qr/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/;
 my %DEFAULTS;
 my $VERBOSE = $ENV{TEST_NGINX_VERBOSE};
 my $IDP;
+my $SLAPD;
 
 # The file's mock identity services, started on first use (options: https => 1).
 sub idp {
@@ -133,6 +146,15 @@ sub idp {
     return $IDP;
 }
 
+# The file's directory server, started on first use (options: tls => 1).
+sub slapd {
+    my (%opt) = @_;
+    require Test::Authotron::Slapd;
+    $SLAPD //= Test::Authotron::Slapd->launch(%opt);
+    die "slapd() was first called without tls => 1\n" if $opt{tls} && !$SLAPD->{pki};
+    return $SLAPD;
+}
+
 # Sections used by every block of a .t file that does not give its own.
 sub defaults {
     my %d = @_;
@@ -140,6 +162,7 @@ sub defaults {
 }
 
 sub run_tests {
+    my (%opt) = @_;
     my $nginx = locate('nginx_binary');
     my $module = locate('module_path');
     BAIL_OUT("NGINX binary not found or not executable: $nginx") unless -x $nginx;
@@ -147,6 +170,12 @@ sub run_tests {
       unless $module eq 'none' || -f $module;
 
     my $parser = Test::Authotron::Blocks->new;
+    if (defined $opt{blocks}) {
+        require Scalar::Util;
+        my $own = '';
+        if (Scalar::Util::openhandle(\*main::DATA)) { local $/; $own = <main::DATA> }
+        $parser->_spec_string("$opt{blocks}\n$own");    # spec_string() needs Test::Base imported
+    }
     my @blocks = @{ $parser->block_list };
     BAIL_OUT("no blocks found after __DATA__") unless @blocks;
     $_->run_filters for grep { !$_->is_filtered } @blocks;
@@ -163,6 +192,7 @@ sub run_tests {
     }
     $backend->stop;
     $IDP->stop if $IDP;
+    $SLAPD->stop if $SLAPD;
     done_testing();
 }
 
@@ -298,6 +328,8 @@ sub execute {
         $idp->reset;
         $self->hook('mock')->($idp, $self);
     }
+    $SLAPD->reset if $SLAPD;
+    $self->hook('before_start')->($self->{idp}, $self);
     $self->write_files;
     if (defined $self->get('must_die') || defined $self->get('config_ok')) {
         return $self->config_test;
@@ -312,12 +344,20 @@ sub execute {
     $self->check_response($_, $responses[$_], scalar @responses) for 0 .. $#responses;
     $self->check_logs(slurp("$self->{prefix}/error.log") . slurp("$self->{prefix}/stderr.log"));
     $self->check_worker_starts;
+    for my $sibling (@{ $self->{siblings} // [] }) {
+        $sibling->stop_nginx;
+        $sibling->check_logs(slurp("$sibling->{prefix}/error.log") . slurp("$sibling->{prefix}/stderr.log"));
+        $sibling->check_worker_starts;
+        for my $secret ($self->secrets) {
+            unlike(slurp("$sibling->{prefix}/access.log"), qr/\Q$secret\E/, "$sibling->{name}: the access log never shows the secret");
+        }
+    }
     if (defined(my $like = $self->get('access_log_like'))) {
         my $log = slurp("$self->{prefix}/access.log");
         $like = $self->expand($like, 1);
         like($log, qr/$like/m, "$self->{name}: access log");
     }
-    for my $secret (list_of($self->get('secret'))) {
+    for my $secret ($self->secrets) {
         unlike(slurp("$self->{prefix}/access.log"), qr/\Q$secret\E/, "$self->{name}: the access log never shows the secret");
     }
     $self->hook('check')->($self, \@responses, $self->{idp});
@@ -345,6 +385,23 @@ sub check_idp {
     for my $route (sort keys %$want) {
         is($stats->{calls}{$route} // 0, $want->{$route}, "$self->{name}: the identity service got $want->{$route} $route call(s)");
     }
+}
+
+# The block's secrets, placeholders expanded (hooks may have minted them).
+sub secrets {
+    my ($self) = @_;
+    return map { $self->expand($_) } list_of($self->get('secret'));
+}
+
+# For fleet tests: another NGINX running this block's sections, started now.
+sub sibling {
+    my ($self) = @_;
+    my $s = (ref $self)->new($self->{block}, @$self{qw(nginx module echo_port)});
+    push @{ $self->{siblings} }, $s;
+    $s->{name} = "$self->{name} (NGINX " . (1 + @{ $self->{siblings} }) . ")";
+    $s->write_files;
+    $s->start_nginx or die "$s->{name} did not start\n";
+    return $s;
 }
 
 # For hooks: one more request, sent and answered now.
@@ -429,6 +486,7 @@ sub expand {
         $text =~ s/%%CA_FILE%%/$q->($idp->ca_file)/ge;
         $text =~ s/%%ROGUE_CA_FILE%%/$q->($idp->rogue_ca_file)/ge;
     }
+    $text = $SLAPD->expand($text, $q, $self) if $SLAPD;
     return $text;
 }
 
@@ -717,7 +775,7 @@ sub check_response {
     if (defined(my $limit = $want->('elapsed_below'))) {
         cmp_ok($res->{elapsed}, '<', $limit, "$label: answered in under $limit s") or diag(sprintf 'took %.3f s', $res->{elapsed});
     }
-    for my $secret (list_of($self->get('secret'))) {
+    for my $secret ($self->secrets) {
         my @where = grep { index($_->[1], $secret) >= 0 } (['response', $res->{raw}],
             map { ['a JWT the upstream received', decode_payload($_)] } $res->{body} =~ /($JWT_RE)/g);
         ok(!@where, "$label: the secret is nowhere in the response, the upstream request or a JWT")
@@ -908,7 +966,7 @@ sub check_logs {
         ok(!defined $hit, "$self->{name}: $where lacks " . (ref $pat ? "$pat" : "'$pat'")) or diag("found: $hit");
     }
     # NGINX's own debug log dumps the client's request headers; any other line is ours.
-    for my $secret (list_of($self->get('secret'))) {
+    for my $secret ($self->secrets) {
         my ($hit) = grep { index($_, $secret) >= 0 && !/\[debug\] \d+#\d+: \*\d+ http header: "/ } split /\n/, $log;
         ok(!defined $hit, "$self->{name}: the $where never shows the secret") or diag("found: $hit");
     }
@@ -948,6 +1006,7 @@ sub report_failure {
         diag("---- identity service calls: " . $json->encode($stats->{calls}) . "; most in flight: " . $json->encode($stats->{inflight_max}));
         diag("---- identity service violations:\n" . join("\n", @{ $stats->{violations} })) if @{ $stats->{violations} };
     }
+    $_->report_failure for @{ $self->{siblings} // [] };
     if ($VERBOSE) {
         diag("---- nginx.conf:\n$self->{conf_text}");
         diag("---- authotron.yaml:\n$self->{yaml}") if defined $self->{yaml};
@@ -957,6 +1016,7 @@ sub report_failure {
 
 sub cleanup {
     my ($self) = @_;
+    $_->cleanup for @{ delete $self->{siblings} // [] };
     close $_ for grep { defined } @{ delete $self->{blackhole} // [] };
     if (my $pid = delete $self->{pid}) { kill 'KILL', $pid; waitpid $pid, 0 }
 }
