@@ -91,7 +91,7 @@ providers:
 --- error_log eval
 ['authotron.yaml:%%YAML_LINE:username: nopass%%', qr/password/]
 
-=== TEST 7: types that are not implemented yet are refused, not ignored
+=== TEST 7: an LDAP DN filter without key=value is refused at its line (upstream: every lookup fails)
 --- yaml eval
 $main::PROVIDERS . <<'YAML'
 augmenters:
@@ -100,12 +100,15 @@ augmenters:
     realm: ecmwf
     uri: ldap://127.0.0.1:1
     search_base: dc=example
+    bind_dn: cn=reader,dc=example
     ldap_password: pw
-    filter: OU=TeamA
+    filters:
+      - OU=TeamA
+      - TeamB
 YAML
 --- must_die
 --- error_log eval
-['authotron.yaml:%%YAML_LINE:type: ldap%%', qr/ldap/, qr/not supported\b.*\byet/]
+['authotron.yaml:%%YAML_LINE:- TeamB%%:', 'augmenters[0].filters[1]', '`key=value`']
 
 === TEST 8: authotron takes on or off
 --- yaml eval

@@ -1,6 +1,6 @@
 //! The pure half of the `ldap` augmenter (reference §4.3): turning the `memberOf` DNs of a
 //! user into roles, and escaping the username for the search filter (RFC 4515), which upstream
-//! does not do. The directory client that uses these is not written yet (issue 4).
+//! does not do. The directory client that uses these is `ldap.rs`.
 
 /// How roles are derived from a group DN.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,10 +53,14 @@ impl RoleRule {
     }
 }
 
-/// The value of the first component whose key is literally `CN` (upstream's rule: no
-/// trimming, no other spelling).
+/// The value of the first `CN` component, untrimmed as upstream. Upstream only knows the
+/// spelling `CN=`, which Active Directory uses; OpenLDAP writes every DN it returns as `cn=`,
+/// and attribute types are case-insensitive (RFC 4514), so any case is accepted here.
 pub fn first_cn(dn: &str) -> Option<&str> {
-    dn.split(',').find_map(|part| part.strip_prefix("CN="))
+    dn.split(',').find_map(|part| {
+        let (key, value) = part.split_at_checked(3)?;
+        key.eq_ignore_ascii_case("cn=").then_some(value)
+    })
 }
 
 /// `key=value` pairs of a DN or filter, trimmed, empty and key-less parts dropped.
@@ -123,7 +127,7 @@ mod tests {
     }
 
     #[test]
-    fn the_first_uppercase_cn_is_the_role() {
+    fn the_first_cn_is_the_role() {
         // Reference §9 H (LDAP).
         assert_eq!(
             first_cn("CN=SomeRole,OU=SomeOU,DC=example"),
@@ -131,7 +135,24 @@ mod tests {
         );
         assert_eq!(first_cn("OU=SomeOU,DC=example"), None);
         assert_eq!(first_cn("CN=First,CN=Second"), Some("First"));
-        assert_eq!(first_cn("cn=lower,OU=x"), None);
+    }
+
+    #[test]
+    fn the_cn_key_is_case_insensitive() {
+        // What OpenLDAP's memberof overlay returns; upstream would find no role in it.
+        assert_eq!(
+            first_cn("cn=SomeRole,ou=TeamB,ou=TeamA,dc=example,dc=com"),
+            Some("SomeRole")
+        );
+        assert_eq!(first_cn("ou=x,Cn=Mixed"), Some("Mixed"));
+        assert_eq!(first_cn(" CN=Spaced"), None, "no trimming, as upstream");
+        assert_eq!(first_cn("CNAME=x,é=y"), None);
+        assert_eq!(
+            RoleRule::paths(&["OU=TeamA".into()])
+                .unwrap()
+                .roles("cn=R,ou=TeamA,dc=x"),
+            ["/TeamA/R"]
+        );
     }
 
     #[test]

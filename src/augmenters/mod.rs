@@ -1,5 +1,6 @@
 //! Augmenters add roles and attributes to an authenticated user of their realm (reference §4).
 
+pub mod ldap;
 pub mod ldap_roles;
 pub mod plain;
 pub mod plain_advanced;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::auth::user::User;
-use crate::config::AugmenterConfig;
+use crate::config::{AugmenterConfig, Config};
 
 /// When an augmenter runs: upstream runs every ordinary augmenter concurrently first, then the
 /// `plain_advanced` ones one by one in config order, so they can match roles added earlier.
@@ -51,15 +52,14 @@ pub trait Augmenter: Send + Sync {
     fn augment(self: Arc<Self>, user: &User) -> BoxFuture<'static, Result<Augmentation, String>>;
 }
 
-pub fn build(config: &AugmenterConfig) -> Result<Arc<dyn Augmenter>, String> {
-    match config {
-        AugmenterConfig::Plain(c) => Ok(Arc::new(plain::PlainAugmenter::new(c))),
+/// Builds one augmenter. `settings` is the whole loaded config, for what augmenters share with
+/// the rest of the module (outbound timeouts and CAs, cache capacity).
+pub fn build(config: &AugmenterConfig, settings: &Config) -> Result<Arc<dyn Augmenter>, String> {
+    Ok(match config {
+        AugmenterConfig::Plain(c) => Arc::new(plain::PlainAugmenter::new(c)),
         AugmenterConfig::PlainAdvanced(c) => {
-            Ok(Arc::new(plain_advanced::PlainAdvancedAugmenter::new(c)))
+            Arc::new(plain_advanced::PlainAdvancedAugmenter::new(c))
         }
-        other => Err(format!(
-            "augmenter type `{}` is not supported by this build yet",
-            other.type_tag()
-        )),
-    }
+        AugmenterConfig::Ldap(c) => Arc::new(ldap::LdapAugmenter::new(c, settings)?),
+    })
 }

@@ -12,7 +12,7 @@ use futures::FutureExt;
 
 use super::challenge::Challenges;
 use super::header::{self, Credential};
-use super::outcome::{Identity, NoteLevel, Outcome, Verdict};
+use super::outcome::{Identity, NoteLevel, Outcome, Verdict, RETRY_AFTER_SECONDS};
 use super::user::User;
 use crate::augmenters::{self, Augmenter, Stage};
 use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
@@ -424,7 +424,13 @@ impl Authenticator {
         }
 
         let mut outcome = if user.is_header_safe() {
-            let mut identity = Identity::new(user, provider).reusable_for(source.ttl);
+            // An identity missing an augmenter's roles (a directory outage) is not kept for
+            // long: the roles come back soon after the directory does.
+            let ttl = match notes.is_empty() {
+                true => source.ttl,
+                false => source.ttl.min(DEGRADED_TTL),
+            };
+            let mut identity = Identity::new(user, provider).reusable_for(ttl);
             identity.provided = provided;
             Outcome::new(Verdict::Authenticated(Arc::new(identity)))
         } else {
@@ -473,6 +479,9 @@ fn positive_ttl(identity: &Identity) -> Duration {
     let left = u64::try_from(exp.saturating_sub(unix_now())).unwrap_or(0);
     identity.cache_ttl.min(Duration::from_secs(left))
 }
+
+/// How long an identity is reused when an augmenter failed for it.
+const DEGRADED_TTL: Duration = Duration::from_secs(RETRY_AFTER_SECONDS as u64);
 
 /// The provider that accepted a credential, and how long its answer may be reused.
 struct Source {

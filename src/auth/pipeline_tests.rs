@@ -376,6 +376,49 @@ impl Augmenter for SlowRoles {
     }
 }
 
+/// An augmenter whose directory is down.
+struct DownRoles;
+
+impl Augmenter for DownRoles {
+    fn name(&self) -> &str {
+        "down"
+    }
+    fn realm(&self) -> &str {
+        "r1"
+    }
+    fn stage(&self) -> Stage {
+        Stage::Concurrent
+    }
+    fn augment(self: Arc<Self>, _: &User) -> BoxFuture<'static, Result<Augmentation, String>> {
+        async { Err("connection refused".to_owned()) }.boxed()
+    }
+}
+
+#[tokio::test]
+async fn an_identity_missing_augmenter_roles_is_reused_only_briefly() {
+    let cfg = config("providers: []\ncache: { ttl_seconds: 600 }\n");
+    let (_, providers) = scripted(vec![Scripted::new("p", Scheme::Bearer, "t")]);
+    let assemble = |augmenters: Vec<Arc<dyn Augmenter>>| {
+        Arc::new(Authenticator::assemble(
+            &cfg,
+            vec![providers[0].clone()],
+            augmenters,
+        ))
+    };
+    let ttl_of = |outcome: &Outcome| match &outcome.verdict {
+        Verdict::Authenticated(identity) => identity.cache_ttl,
+        _ => panic!("not authenticated"),
+    };
+    let healthy = run(&assemble(vec![Arc::new(SlowRoles)]), "Bearer t", None).await;
+    let degraded = run(&assemble(vec![Arc::new(DownRoles)]), "Bearer t", None).await;
+    assert_eq!(ttl_of(&degraded), Duration::from_secs(5));
+    assert!(ttl_of(&healthy) > Duration::from_secs(5));
+    assert!(degraded
+        .notes
+        .iter()
+        .any(|n| n.text.contains("\"down\" failed")));
+}
+
 #[tokio::test]
 async fn sequential_augmenters_see_roles_from_slow_concurrent_ones() {
     // Reference §9 A.10.

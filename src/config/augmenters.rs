@@ -4,7 +4,9 @@ use std::fmt;
 
 use super::decode::{Ctx, Decoded, Fields, Finding, Node};
 use super::redact::REDACTED;
+use super::remote::decode_cache_ttl;
 use super::support::{self, Kind};
+use crate::augmenters::ldap_roles;
 
 /// One step that adds roles or attributes to an authenticated user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,12 +85,19 @@ pub struct AugmentRule {
 pub struct LdapAugmenterConfig {
     pub name: String,
     pub realm: String,
+    /// `ldap://`, `ldaps://` or `ldapi://`, checked at load.
     pub uri: String,
     pub search_base: String,
     pub ldap_password: String,
+    /// Upstream's single `filter`: a substring the group DN must contain.
     pub filter: Option<String>,
+    /// Upstream's `filters`, each checked at load to hold `key=value` components.
     pub filters: Option<Vec<String>>,
-    pub bind_dn: Option<String>,
+    /// Optional upstream, where every lookup without it fails ("No bind DN provided"); we
+    /// require it at load instead.
+    pub bind_dn: String,
+    /// Ours: how long a user's roles are reused (default 120, upstream's).
+    pub cache_ttl_seconds: Option<u64>,
 }
 
 impl fmt::Debug for LdapAugmenterConfig {
@@ -102,6 +111,7 @@ impl fmt::Debug for LdapAugmenterConfig {
             .field("filter", &self.filter)
             .field("filters", &self.filters)
             .field("bind_dn", &self.bind_dn)
+            .field("cache_ttl_seconds", &self.cache_ttl_seconds)
             .finish()
     }
 }
@@ -152,19 +162,7 @@ fn decode(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<AugmenterConfig> {
             }
             AugmenterConfig::PlainAdvanced(config)
         }
-        "ldap" => AugmenterConfig::Ldap(LdapAugmenterConfig {
-            name,
-            realm,
-            uri: f.required_string(cx, "uri")?,
-            search_base: f.required_string(cx, "search_base")?,
-            ldap_password: f.required_string(cx, "ldap_password")?,
-            filter: f.optional_string(cx, "filter")?,
-            filters: f
-                .optional("filters")
-                .map(|n| n.string_list(cx))
-                .transpose()?,
-            bind_dn: f.optional_string(cx, "bind_dn")?,
-        }),
+        "ldap" => AugmenterConfig::Ldap(decode_ldap(node, &mut f, cx, name, realm)?),
         _ => {
             return Err(type_node.error(format!(
                 "unknown augmenter type `{tag}`; expected one of: {}",
@@ -177,6 +175,90 @@ fn decode(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<AugmenterConfig> {
         support::check(Kind::Augmenter, augmenter.type_tag()).map_err(|m| node.error(m))?;
     }
     Ok(augmenter)
+}
+
+fn decode_ldap(
+    node: &Node<'_>,
+    f: &mut Fields<'_>,
+    cx: &mut Ctx<'_>,
+    name: String,
+    realm: String,
+) -> Decoded<LdapAugmenterConfig> {
+    let uri_node = f.required("uri")?;
+    let uri = uri_node.string(cx)?;
+    ldap_url(&uri).map_err(|message| uri_node.error(message))?;
+    let search_base = f.required_string(cx, "search_base")?;
+    let ldap_password = f.required_string(cx, "ldap_password")?;
+    let bind_dn = f.optional_string(cx, "bind_dn")?.ok_or_else(|| {
+        node.error(
+            "missing field `bind_dn`: the augmenter binds with `bind_dn` and `ldap_password` \
+             (upstream Auth-O-Tron fails every lookup without it)",
+        )
+    })?;
+    let filter = f.optional_string(cx, "filter")?;
+    let filters = match f.optional("filters") {
+        Some(list) => Some(decode_dn_filters(&list, cx)?),
+        None => None,
+    };
+    if filter.is_some() && filters.is_some() {
+        cx.warn(Finding::at_key(
+            &node.path().key("filter"),
+            format!("`{}.filter` is ignored: `filters` is set", node.path()),
+        ));
+    }
+    Ok(LdapAugmenterConfig {
+        name,
+        realm,
+        uri,
+        search_base,
+        ldap_password,
+        filter,
+        filters,
+        bind_dn,
+        cache_ttl_seconds: decode_cache_ttl(f)?,
+    })
+}
+
+/// Upstream fails every lookup at run time when one of the `filters` has no `key=value`
+/// component; here the file does not load, and the error points at that filter.
+fn decode_dn_filters(list: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Vec<String>> {
+    let items = list.sequence()?;
+    if items.is_empty() {
+        cx.warn(Finding::at(
+            list.path(),
+            format!(
+                "`{}` is empty: this augmenter never adds a role",
+                list.path()
+            ),
+        ));
+    }
+    items
+        .iter()
+        .map(|item| {
+            let filter = item.string(cx)?;
+            if ldap_roles::components(&filter).is_empty() {
+                return Err(item.error(
+                    "an LDAP DN filter needs `key=value` components, such as `OU=TeamA` or \
+                     `OU=TeamA,OU=TeamB`",
+                ));
+            }
+            Ok(filter)
+        })
+        .collect()
+}
+
+/// The directory address, as the LDAP client accepts it: `ldap://` or `ldaps://` with a host,
+/// or `ldapi://` with a socket path. Checked now, so that a typo fails `nginx -t` instead of
+/// every lookup.
+fn ldap_url(text: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("is not a usable URL ({e})"))?;
+    match url.scheme() {
+        "ldap" | "ldaps" | "ldapi" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+        "ldap" | "ldaps" | "ldapi" => Err("the LDAP URL names no host".to_owned()),
+        other => Err(format!(
+            "must be an ldap, ldaps or ldapi URL, not `{other}:`"
+        )),
+    }
 }
 
 fn decode_role_map(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Vec<(String, Vec<String>)>> {

@@ -21,7 +21,7 @@ impl Kind {
 }
 
 /// Types that are parsed and validated but cannot run in this build yet.
-const NOT_YET_SUPPORTED: &[(Kind, &str)] = &[(Kind::Augmenter, "ldap"), (Kind::Store, "mongo")];
+const NOT_YET_SUPPORTED: &[(Kind, &str)] = &[(Kind::Store, "mongo")];
 
 /// `Err(message)` when `tag` is a type this build cannot run yet.
 pub(crate) fn check(kind: Kind, tag: &str) -> Result<(), String> {

@@ -102,19 +102,19 @@ fn create(status: u16, query: &str, max_expiry: i64) -> Result<Route, Answer> {
     let mut description = None;
     for (name, value) in query_pairs(query) {
         match name.as_str() {
-            "expires_in" => {
-                match value.parse::<i64>() {
-                    Ok(seconds) if seconds > 0 && seconds <= max_expiry => {
-                        expires_in = Some(seconds);
-                    }
-                    _ => return Err(Answer::error(
+            "expires_in" => match value.parse::<i64>() {
+                Ok(seconds) if seconds > 0 && seconds <= max_expiry => {
+                    expires_in = Some(seconds);
+                }
+                _ => {
+                    return Err(Answer::error(
                         400,
                         &format!(
                             "expires_in must be a whole number of seconds from 1 to {max_expiry}"
                         ),
-                    )),
+                    ))
                 }
-            }
+            },
             "description" => {
                 if value.chars().count() > MAX_DESCRIPTION_CHARS
                     || value.chars().any(char::is_control)

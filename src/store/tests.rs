@@ -188,5 +188,7 @@ async fn an_unusable_database_is_unavailable_not_a_verdict() {
     let store = db.store();
     let secret = token::generate().unwrap().secret;
     assert!(store.find(&secret, 1).await.is_err());
-    assert!(api::perform(&store, &alice(), Route::List, 1).await.is_err());
+    assert!(api::perform(&store, &alice(), Route::List, 1)
+        .await
+        .is_err());
 }

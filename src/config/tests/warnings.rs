@@ -153,3 +153,33 @@ fn risky_but_valid_settings_are_warned_about() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("`augmenters[0].match` is empty"));
 }
+
+#[test]
+fn ldap_filter_beside_filters_and_empty_filters_are_reported() {
+    let text = format!(
+        "{MINIMAL}augmenters:
+  - type: ldap
+    name: directory
+    realm: internal
+    uri: ldap://ldap.example.com
+    search_base: dc=example,dc=com
+    bind_dn: cn=reader,dc=example,dc=com
+    ldap_password: pw
+    filter: TeamA
+    filters: []
+"
+    );
+    assert_eq!(
+        load_ok(&text).warnings,
+        [
+            format!(
+                "{FILE}:{}:5: `augmenters[0].filter` is ignored: `filters` is set",
+                line_of(&text, "filter: TeamA")
+            ),
+            format!(
+                "{FILE}:{}:14: `augmenters[0].filters` is empty: this augmenter never adds a role",
+                line_of(&text, "filters: []")
+            ),
+        ]
+    );
+}
