@@ -5,7 +5,6 @@ use std::fmt;
 use super::decode::{Ctx, Decoded, Fields, Finding, Node};
 use super::redact::REDACTED;
 use super::remote::decode_cache_ttl;
-use super::support::{self, Kind};
 use crate::augmenters::ldap_roles;
 
 /// One step that adds roles or attributes to an authenticated user.
@@ -171,9 +170,6 @@ fn decode(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<AugmenterConfig> {
         }
     };
     f.finish(cx);
-    if cx.check_support {
-        support::check(Kind::Augmenter, augmenter.type_tag()).map_err(|m| node.error(m))?;
-    }
     Ok(augmenter)
 }
 

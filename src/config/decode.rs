@@ -50,7 +50,7 @@ pub(crate) type Decoded<T> = Result<T, Finding>;
 pub(crate) struct Ctx<'a> {
     pub(crate) env: &'a EnvOverrides,
     pub(crate) warnings: Vec<Finding>,
-    /// Off only in tests that check the schema of types this build cannot run yet.
+    /// Off only in schema tests: then an enabled `mongo` store is accepted.
     pub(crate) check_support: bool,
 }
 

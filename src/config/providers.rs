@@ -5,7 +5,6 @@ use std::fmt;
 use super::decode::{Ctx, Decoded, Finding, Node};
 use super::redact::{self, REDACTED};
 use super::remote::{self, JwtChecks};
-use super::support::{self, Kind};
 use super::validate;
 
 /// One credential validator.
@@ -265,9 +264,6 @@ fn decode(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<ProviderConfig> {
         }
     };
     f.finish(cx);
-    if cx.check_support {
-        support::check(Kind::Provider, provider.type_tag()).map_err(|m| node.error(m))?;
-    }
     Ok(provider)
 }
 
