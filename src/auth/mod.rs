@@ -2,6 +2,7 @@
 
 pub mod challenge;
 pub mod header;
+pub mod listing;
 pub mod outcome;
 pub mod pipeline;
 pub mod user;

@@ -12,6 +12,7 @@ use futures::FutureExt;
 
 use super::challenge::Challenges;
 use super::header::{self, Credential};
+use super::listing::Listing;
 use super::outcome::{Identity, NoteLevel, Outcome, Verdict, RETRY_AFTER_SECONDS};
 use super::user::User;
 use crate::augmenters::{self, Augmenter, Stage};
@@ -38,6 +39,7 @@ pub struct Authenticator {
     /// Counts revocations made through this worker; a validation that overlapped one is not
     /// cached, so a revoked token cannot slip back into the cache.
     revocations: AtomicU64,
+    listing: Listing,
     /// `include_legacy_headers`, the default of `authotron_legacy_headers`.
     pub legacy_headers: bool,
 }
@@ -99,6 +101,7 @@ impl Authenticator {
     ) -> Self {
         Authenticator {
             challenges: Challenges::new(&providers),
+            listing: Listing::new(config),
             providers,
             augmenters,
             minter: Minter::new(&config.jwt),
@@ -127,6 +130,16 @@ impl Authenticator {
             .filter_map(|p| p.clone().warm_up())
             .collect();
         future::join_all(work).map(|_| ())
+    }
+
+    /// Upstream's `/providers` and `/augmenters` documents.
+    pub fn listing(&self) -> &Listing {
+        &self.listing
+    }
+
+    /// The public keys backends use to verify minted tokens, as a JWK set.
+    pub fn jwks(&self) -> Vec<u8> {
+        self.minter.jwks()
     }
 
     pub fn challenge(&self, realm: Option<&str>) -> &str {

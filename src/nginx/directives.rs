@@ -20,6 +20,7 @@ use ngx::{ngx_conf_log_error, ngx_log_error, ngx_string};
 
 use super::handlers;
 use super::module::Module;
+use super::published::{self, Document};
 use super::panic_guard::guard_conf;
 use crate::auth::Authenticator;
 use crate::config;
@@ -49,6 +50,8 @@ pub struct Located<T> {
 }
 
 pub struct LocConf {
+    /// A document served without authentication (`authotron_providers`, …), if any.
+    pub document: Option<Document>,
     pub gate: ngx_flag_t,
     pub legacy_headers: ngx_flag_t,
     pub endpoint: Endpoint,
@@ -62,6 +65,7 @@ pub struct LocConf {
 impl Default for LocConf {
     fn default() -> Self {
         LocConf {
+            document: None,
             gate: NGX_CONF_UNSET,
             legacy_headers: NGX_CONF_UNSET,
             endpoint: Endpoint::None,
@@ -137,7 +141,7 @@ pub unsafe fn merge_loc_conf(
     if conf.gate == NGX_CONF_UNSET {
         conf.gate = 0;
     }
-    if !conf.is_active() {
+    if !conf.is_active() && conf.document.is_none() {
         return ptr::null_mut();
     }
     let Some(authenticator) = authenticator else {
@@ -428,6 +432,40 @@ extern "C" fn set_tokens(
     guard_conf(|| unsafe { set_endpoint(cf, conf, Endpoint::Tokens) })
 }
 
+unsafe fn set_document(cf: *mut ngx_conf_t, conf: *mut c_void, document: Document) -> *mut c_char {
+    let loc = &mut *(conf as *mut LocConf);
+    if loc.document.is_some() || loc.endpoint != Endpoint::None {
+        return IS_DUPLICATE;
+    }
+    let Some(core) = NgxHttpCoreModule::location_conf_mut(&*cf) else {
+        return NGX_CONF_ERROR;
+    };
+    core.handler = Some(published::handler(document));
+    loc.document = Some(document);
+    if loc.origin.is_none() {
+        loc.origin = Some(origin(cf));
+    }
+    ptr::null_mut()
+}
+
+macro_rules! document_directive {
+    ($name:ident, $document:expr) => {
+        extern "C" fn $name(
+            cf: *mut ngx_conf_t,
+            _: *mut ngx_command_t,
+            conf: *mut c_void,
+        ) -> *mut c_char {
+            // SAFETY: NGINX calls this with our loc conf during parsing.
+            guard_conf(|| unsafe { set_document(cf, conf, $document) })
+        }
+    };
+}
+
+document_directive!(set_providers, Document::Providers);
+document_directive!(set_augmenters, Document::Augmenters);
+document_directive!(set_jwks, Document::Jwks);
+document_directive!(set_metrics, Document::Metrics);
+
 const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 
 const fn command(
@@ -447,7 +485,7 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 10] = [
+pub static mut COMMANDS: [ngx_command_t; 14] = [
     command(
         ngx_string!("authotron_config"),
         NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
@@ -508,6 +546,34 @@ pub static mut COMMANDS: [ngx_command_t; 10] = [
         ngx_string!("authotron_tokens"),
         NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
         set_tokens,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        0,
+    ),
+    command(
+        ngx_string!("authotron_providers"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_providers,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        0,
+    ),
+    command(
+        ngx_string!("authotron_augmenters"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_augmenters,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        0,
+    ),
+    command(
+        ngx_string!("authotron_jwks"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_jwks,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        0,
+    ),
+    command(
+        ngx_string!("authotron_metrics"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_metrics,
         NGX_HTTP_LOC_CONF_OFFSET,
         0,
     ),

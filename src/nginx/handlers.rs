@@ -33,11 +33,11 @@ pub unsafe extern "C" fn tokens(r: *mut ngx_http_request_t) -> ngx_int_t {
 }
 
 /// A response we write ourselves, so the body is exactly upstream's.
-struct Reply {
-    status: u32,
-    content_type: Option<&'static str>,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
+pub(super) struct Reply {
+    pub status: u32,
+    pub content_type: Option<&'static str>,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Reply {
@@ -144,7 +144,7 @@ unsafe fn reply(r: *mut ngx_http_request_t, ctx: &RequestCtx, endpoint: Endpoint
     Some(reply)
 }
 
-unsafe fn send(r: *mut ngx_http_request_t, reply: Reply) -> Result<ngx_int_t, NoMemory> {
+pub(super) unsafe fn send(r: *mut ngx_http_request_t, reply: Reply) -> Result<ngx_int_t, NoMemory> {
     let pool = (*r).pool;
     (*r).headers_out.status = reply.status as _;
     (*r).headers_out.content_length_n = reply.body.len() as _;
