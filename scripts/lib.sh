@@ -10,9 +10,9 @@ AUTHOTRON_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_PACKAGES=(gcc make pkg-config libclang-dev libpcre2-dev zlib1g-dev libssl-dev libsqlite3-dev)
 # openssl: the suite makes a CA and server certificates for the HTTPS identity-service tests.
 # slapd, ldap-utils: a real directory for the LDAP augmenter tests. postgresql, sqlite3: real
-# token-store databases.
+# token-store databases. wrk: the sustained load that t/260-reload-under-load.t reloads under.
 # shellcheck disable=SC2034
-TEST_PACKAGES=(perl python3 libtest-base-perl libcrypt-jwt-perl openssl slapd ldap-utils postgresql sqlite3)
+TEST_PACKAGES=(perl python3 libtest-base-perl libcrypt-jwt-perl openssl slapd ldap-utils postgresql sqlite3 wrk)
 
 # Installs the given Debian packages that are not installed yet; a no-op when all are, so that
 # reruns do not touch apt at all.

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod http;
+pub mod metrics;
 pub mod providers;
 pub mod store;
 pub mod token;

@@ -5,6 +5,7 @@ pub mod header;
 pub mod listing;
 pub mod outcome;
 pub mod pipeline;
+pub mod throttle;
 pub mod user;
 
 pub use outcome::{Identity, Note, NoteLevel, Outcome, Verdict, RETRY_AFTER_SECONDS};

@@ -7,6 +7,7 @@ use parking_lot::Mutex;
 
 use super::user::User;
 use crate::store::api::Answer;
+use crate::token::Minted;
 
 /// A user vouched for by one provider and enriched by the augmenters.
 pub struct Identity {
@@ -16,10 +17,10 @@ pub struct Identity {
     pub provided: Option<User>,
     /// The `name` of the provider that accepted the credential.
     pub provider: String,
-    /// The last token minted for this identity and the second it was issued in. Tokens issued
-    /// within one second are identical (claims have second resolution), so reusing it changes
-    /// nothing a backend can see and keeps signing off the hot path.
-    pub(crate) minted: Mutex<Option<(i64, Arc<str>)>>,
+    /// The last token minted for this identity. It is handed out again, unchanged (its own
+    /// `iat` and `exp`), while more than half of its lifetime is left, so that a signature
+    /// (about a millisecond for RS256) is not paid per request.
+    pub(crate) minted: Mutex<Option<Minted>>,
     /// How long this identity may be answered from the cache (before its own `exp` cap).
     pub cache_ttl: Duration,
 }

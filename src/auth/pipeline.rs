@@ -2,10 +2,10 @@
 //! of each scheme concurrently with a timeout each, the first acceptance wins; then the
 //! augmenters of the user's realm. Results are cached per worker.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::future::{self, BoxFuture};
 use futures::FutureExt;
@@ -13,12 +13,14 @@ use futures::FutureExt;
 use super::challenge::Challenges;
 use super::header::{self, Credential};
 use super::listing::Listing;
-use super::outcome::{Identity, NoteLevel, Outcome, Verdict, RETRY_AFTER_SECONDS};
+use super::outcome::{Identity, Note, NoteLevel, Outcome, Verdict, RETRY_AFTER_SECONDS};
+use super::throttle::LogThrottle;
 use super::user::User;
 use crate::augmenters::{self, Augmenter, Stage};
 use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
 use crate::config::Config;
 use crate::http::IdentityClient;
+use crate::metrics::{Catalogue, Meters, ProviderEntry};
 use crate::providers::{self, Provider, ProviderContext, ProviderVerdict};
 use crate::store::api::{self, ApiRequest, Route};
 use crate::store::{Store, Unavailable};
@@ -40,6 +42,10 @@ pub struct Authenticator {
     /// cached, so a revoked token cannot slip back into the cache.
     revocations: AtomicU64,
     listing: Listing,
+    /// Counters and histograms; NGINX moves them into shared memory (see `crate::metrics`).
+    metrics: Arc<Meters>,
+    /// Outages are logged at most once per provider (augmenter) per 30 s.
+    log_throttle: LogThrottle,
     /// `include_legacy_headers`, the default of `authotron_legacy_headers`.
     pub legacy_headers: bool,
 }
@@ -57,6 +63,8 @@ pub struct Job {
     key: CacheKey,
     credentials: Vec<Credential>,
     realm: Option<String>,
+    /// When the request arrived, for `authotron_auth_duration_seconds`.
+    started: Instant,
 }
 
 impl Authenticator {
@@ -88,6 +96,10 @@ impl Authenticator {
                 .push(Arc::new(providers::token_store::TokenStoreProvider::new(
                     store.clone(),
                 )));
+            if let Some(added) = self.providers.last() {
+                let entry = ProviderEntry::of(added.as_ref(), None);
+                self.metrics = Arc::new(self.metrics.with_provider(entry));
+            }
         }
         self.store = store;
         self
@@ -102,6 +114,7 @@ impl Authenticator {
         Authenticator {
             challenges: Challenges::new(&providers),
             listing: Listing::new(config),
+            metrics: Arc::new(Meters::new(Catalogue::new(config, &providers, &augmenters))),
             providers,
             augmenters,
             minter: Minter::new(&config.jwt),
@@ -112,6 +125,7 @@ impl Authenticator {
             in_flight: SingleFlight::default(),
             store: None,
             revocations: AtomicU64::new(0),
+            log_throttle: LogThrottle::default(),
             legacy_headers: config.include_legacy_headers,
         }
     }
@@ -127,9 +141,16 @@ impl Authenticator {
         let work: Vec<_> = self
             .providers
             .iter()
-            .filter_map(|p| p.clone().warm_up())
+            .filter_map(|p| {
+                let meter = self.metrics.provider(p.name());
+                Some(meter.within(p.clone().warm_up()?))
+            })
             .collect();
         future::join_all(work).map(|_| ())
+    }
+
+    pub fn metrics(&self) -> &Meters {
+        &self.metrics
     }
 
     /// Upstream's `/providers` and `/augmenters` documents.
@@ -156,13 +177,16 @@ impl Authenticator {
         let key = cache_key(realm, authorization.unwrap_or_default());
         // Only well-formed headers are ever cached, so a hit needs no parsing.
         if let Some(verdict) = self.verdicts.get(&key) {
+            self.metrics.answered_from_cache(&verdict);
             return Start::Done(Outcome::new(verdict));
         }
+        let started = Instant::now();
         match header::parse_authorization(authorization) {
             Ok(credentials) => Start::Validate(Job {
                 key,
                 credentials,
                 realm: realm.map(str::to_owned),
+                started,
             }),
             Err(e) => {
                 // A missing header is the normal first step of a challenge, not news.
@@ -170,6 +194,8 @@ impl Authenticator {
                     header::HeaderError::Missing => NoteLevel::Debug,
                     _ => NoteLevel::Info,
                 };
+                let missing = matches!(e, header::HeaderError::Missing);
+                self.metrics.refused_header(missing, started.elapsed());
                 Start::Done(Outcome::new(Verdict::Rejected).note(level, e.reason()))
             }
         }
@@ -180,18 +206,35 @@ impl Authenticator {
     pub async fn validate(self: Arc<Self>, job: Job) -> Outcome {
         let this = self.clone();
         let key = job.key;
-        self.in_flight
+        let started = job.started;
+        let led = AtomicBool::new(false);
+        let led_here = &led;
+        let mut outcome = self
+            .in_flight
             .run(key, move || async move {
+                led_here.store(true, Ordering::Relaxed);
+                let _running = this.metrics.validation_running();
                 let revocations = this.revocations.load(Ordering::Acquire);
                 let outcome = this
                     .authenticate(&job.credentials, job.realm.as_deref())
                     .await;
+                // Signed here, off the event loop: the request and the cache hits after it
+                // reuse the token.
+                if let Verdict::Authenticated(identity) = &outcome.verdict {
+                    let _ = this.token(identity);
+                }
                 if revocations == this.revocations.load(Ordering::Acquire) {
                     this.remember(job.key, &outcome.verdict);
                 }
                 outcome
             })
-            .await
+            .await;
+        // The request that ran the validation logs it; those that shared it add nothing.
+        if !led.load(Ordering::Relaxed) {
+            outcome.notes.clear();
+        }
+        self.metrics.validated(&outcome.verdict, started.elapsed());
+        outcome
     }
 
     /// Whether `authotron_tokens` can work: the store is enabled.
@@ -235,10 +278,13 @@ impl Authenticator {
                         answer
                     }
                     Err(Unavailable(reason)) => {
-                        outcome.notes.push(super::Note {
-                            level: NoteLevel::Warn,
-                            text: format!("token store unavailable: {reason}"),
-                        });
+                        let line = || format!("token store unavailable: {reason}");
+                        if let Some(text) = self.log_throttle.line("store", line) {
+                            outcome.notes.push(Note {
+                                level: NoteLevel::Warn,
+                                text,
+                            });
+                        }
                         api::unavailable()
                     }
                 }
@@ -263,17 +309,20 @@ impl Authenticator {
         roles.is_empty() || identity.user.has_any_role(roles)
     }
 
-    /// The signed JWT for `identity`, reused within the second it was issued in.
+    /// The signed JWT for `identity`: the last one minted for it while it is reusable (see
+    /// `Minted::reusable_at`), else a new one.
     pub fn token(&self, identity: &Identity) -> Result<Arc<str>, String> {
-        let now = unix_now();
+        self.token_at(identity, unix_now())
+    }
+
+    pub(crate) fn token_at(&self, identity: &Identity, now: i64) -> Result<Arc<str>, String> {
         let mut minted = identity.minted.lock();
-        if let Some((issued, token)) = minted.as_ref() {
-            if *issued == now {
-                return Ok(token.clone());
-            }
+        if let Some(m) = minted.as_ref().filter(|m| m.reusable_at(now)) {
+            return Ok(m.token.clone());
         }
-        let token: Arc<str> = self.minter.mint(&identity.user, now)?.into();
-        *minted = Some((now, token.clone()));
+        let fresh = self.minter.mint(&identity.user, now)?;
+        let token = fresh.token.clone();
+        *minted = Some(fresh);
         Ok(token)
     }
 
@@ -310,6 +359,9 @@ impl Authenticator {
                 }
                 let mut outcome = self.enrich(user, provider).await;
                 notes.append(&mut outcome.notes);
+                if let Verdict::Authenticated(identity) = &outcome.verdict {
+                    notes.push(authenticated(identity));
+                }
                 outcome.notes = notes;
                 return outcome;
             }
@@ -336,16 +388,15 @@ impl Authenticator {
             .iter()
             .map(|p| {
                 let attempt = p.clone().authenticate(secret.to_owned());
+                let meter = self.metrics.provider(p.name());
                 Some(
                     async move {
-                        tokio::time::timeout(timeout, attempt)
-                            .await
-                            .unwrap_or_else(|_| {
-                                ProviderVerdict::Unavailable(format!(
-                                    "no answer within {} ms",
-                                    timeout.as_millis()
-                                ))
-                            })
+                        meter.attempt(timeout, attempt).await.unwrap_or_else(|_| {
+                            ProviderVerdict::Unavailable(format!(
+                                "no answer within {} ms",
+                                timeout.as_millis()
+                            ))
+                        })
                     }
                     .boxed(),
                 )
@@ -388,12 +439,15 @@ impl Authenticator {
                     }),
                     ProviderVerdict::Unavailable(reason) => {
                         undecided = true;
-                        notes.push(super::Note {
-                            level: NoteLevel::Warn,
-                            text: format!(
-                                "provider \"{name}\"{of_realm} could not decide: {reason}"
-                            ),
-                        });
+                        let key = format!("provider {name} {}", provider.realm());
+                        let line =
+                            || format!("provider \"{name}\"{of_realm} could not decide: {reason}");
+                        if let Some(text) = self.log_throttle.line(&key, line) {
+                            notes.push(Note {
+                                level: NoteLevel::Warn,
+                                text,
+                            });
+                        }
                     }
                 }
             }
@@ -416,30 +470,43 @@ impl Authenticator {
             .filter(|a| a.realm() == user.realm)
             .collect();
         let provided = (!mine.is_empty()).then(|| user.clone());
+        // Failure lines may be throttled away; the cache must know of every failure.
+        let mut failed = 0;
 
         let concurrent = mine.iter().filter(|a| a.stage() == Stage::Concurrent);
         let results = future::join_all(concurrent.map(|a| {
-            let run = self.bounded((*a).clone().augment(&user));
+            let meter = self.metrics.augmenter(a.name());
+            let run = meter.observe(self.bounded((*a).clone().augment(&user)));
             run.map(move |r| (a.name(), r))
         }))
         .await;
         for (name, result) in results {
             match result {
                 Ok(augmentation) => augmentation.apply(&mut user),
-                Err(reason) => notes.push(augmenter_failed(name, &reason)),
+                Err(reason) => {
+                    failed += 1;
+                    notes.extend(self.augmenter_failed(name, &user.realm, &reason));
+                }
             }
         }
         for a in mine.iter().filter(|a| a.stage() == Stage::Sequential) {
-            match self.bounded((*a).clone().augment(&user)).await {
+            let meter = self.metrics.augmenter(a.name());
+            match meter
+                .observe(self.bounded((*a).clone().augment(&user)))
+                .await
+            {
                 Ok(augmentation) => augmentation.apply(&mut user),
-                Err(reason) => notes.push(augmenter_failed(a.name(), &reason)),
+                Err(reason) => {
+                    failed += 1;
+                    notes.extend(self.augmenter_failed(a.name(), &user.realm, &reason));
+                }
             }
         }
 
         let mut outcome = if user.is_header_safe() {
             // An identity missing an augmenter's roles (a directory outage) is not kept for
             // long: the roles come back soon after the directory does.
-            let ttl = match notes.is_empty() {
+            let ttl = match failed == 0 {
                 true => source.ttl,
                 false => source.ttl.min(DEGRADED_TTL),
             };
@@ -466,6 +533,17 @@ impl Authenticator {
         tokio::time::timeout(self.provider_timeout, run)
             .await
             .unwrap_or_else(|_| Err("timed out".to_owned()))
+    }
+
+    fn augmenter_failed(&self, name: &str, realm: &str, reason: &str) -> Option<Note> {
+        let line = || format!("augmenter \"{name}\" failed: {reason}");
+        let text = self
+            .log_throttle
+            .line(&format!("augmenter {name} {realm}"), line)?;
+        Some(Note {
+            level: NoteLevel::Warn,
+            text,
+        })
     }
 
     fn remember(&self, key: CacheKey, verdict: &Verdict) {
@@ -502,10 +580,14 @@ struct Source {
     ttl: Duration,
 }
 
-fn augmenter_failed(name: &str, reason: &str) -> super::Note {
-    super::Note {
-        level: NoteLevel::Warn,
-        text: format!("augmenter \"{name}\" failed: {reason}"),
+/// The line of a successful validation. Answers from the cache log nothing at this level.
+fn authenticated(identity: &Identity) -> Note {
+    Note {
+        level: NoteLevel::Info,
+        text: format!(
+            "user \"{}\" of realm \"{}\" authenticated by provider \"{}\"",
+            identity.user.username, identity.user.realm, identity.provider
+        ),
     }
 }
 

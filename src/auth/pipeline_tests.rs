@@ -453,18 +453,63 @@ async fn authorization_is_a_separate_check() {
 }
 
 #[tokio::test]
-async fn tokens_are_reused_within_their_second() {
+async fn tokens_are_reused_while_more_than_half_their_lifetime_is_left() {
     let a = from_yaml(AUGMENTED);
     let bob = run(&a, &basic("bob", "pw"), Some("r1")).await;
     let Verdict::Authenticated(identity) = &bob.verdict else {
         panic!()
     };
-    let first = a.token(identity).unwrap();
-    let second = a.token(identity).unwrap();
-    let (issued, _) = identity.minted.lock().clone().unwrap();
-    if issued == unix_now() {
-        assert!(Arc::ptr_eq(&first, &second));
-    }
+    // The validation already signed one, off the event loop.
+    let premade = identity.minted.lock().clone().expect("minted by validate");
+    let t = premade.issued_at;
+    let lifetime = premade.expires_at - t;
+    assert!(lifetime > 2);
+    let first = a.token_at(identity, t).unwrap();
+    assert!(Arc::ptr_eq(&first, &premade.token));
+    let late = a.token_at(identity, t + lifetime / 2 - 1).unwrap();
+    assert!(Arc::ptr_eq(&first, &late), "still reusable");
+    // At the reuse point a new token is signed, with its own iat and exp.
+    let renewed = a.token_at(identity, t + lifetime / 2).unwrap();
+    assert!(!Arc::ptr_eq(&first, &renewed));
+    let current = identity.minted.lock().clone().unwrap();
+    assert_eq!(current.issued_at, t + lifetime / 2);
+    assert_eq!(current.expires_at, t + lifetime / 2 + lifetime);
+    assert!(Arc::ptr_eq(&renewed, &current.token));
+    assert!(Arc::ptr_eq(
+        &renewed,
+        &a.token_at(identity, t + lifetime / 2 + 1).unwrap()
+    ));
+}
+
+#[tokio::test]
+async fn a_token_capped_by_an_exp_attribute_is_reused_for_half_its_own_lifetime() {
+    let a = from_yaml(AUGMENTED);
+    let bob = run(&a, &basic("bob", "pw"), Some("r1")).await;
+    let Verdict::Authenticated(identity) = &bob.verdict else {
+        panic!()
+    };
+    let t = unix_now() + 10;
+    let mut capped = Identity::new(identity.user.clone(), "p");
+    capped
+        .user
+        .attributes
+        .insert("exp".into(), (t + 40).to_string());
+    let first = a.token_at(&capped, t).unwrap();
+    assert_eq!(capped.minted.lock().clone().unwrap().expires_at, t + 40);
+    assert!(Arc::ptr_eq(&first, &a.token_at(&capped, t + 19).unwrap()));
+    assert!(!Arc::ptr_eq(&first, &a.token_at(&capped, t + 20).unwrap()));
+}
+
+#[tokio::test]
+async fn a_token_is_never_served_before_its_iat() {
+    let a = from_yaml(AUGMENTED);
+    let bob = run(&a, &basic("bob", "pw"), Some("r1")).await;
+    let Verdict::Authenticated(identity) = &bob.verdict else {
+        panic!()
+    };
+    let t = identity.minted.lock().clone().unwrap().issued_at;
+    a.token_at(identity, t - 5).unwrap();
+    assert_eq!(identity.minted.lock().clone().unwrap().issued_at, t - 5);
 }
 
 #[tokio::test]
@@ -485,4 +530,93 @@ async fn malformed_headers_are_answered_without_providers() {
     }
     assert!(matches!(a.start(None, None), Start::Done(_)));
     assert_eq!(providers[0].calls.load(Ordering::SeqCst), 0);
+}
+
+fn texts(outcome: &Outcome, level: NoteLevel) -> Vec<&str> {
+    let notes = outcome.notes.iter().filter(|n| n.level == level);
+    notes.map(|n| n.text.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_validation_logs_who_at_info_and_a_cache_hit_logs_nothing() {
+    let (a, _) = scripted(vec![
+        Scripted::new("no", Scheme::Bearer, "other"),
+        Scripted::new("p", Scheme::Bearer, "s3cr3t-token"),
+    ]);
+    let first = run(&a, "Bearer s3cr3t-token", None).await;
+    user_of(&first);
+    assert_eq!(
+        texts(&first, NoteLevel::Info).last(),
+        Some(&"user \"p\" of realm \"r1\" authenticated by provider \"p\"")
+    );
+    let refused = run(&a, "Bearer wrong-s3cr3t", None).await;
+    for note in first.notes.iter().chain(&refused.notes) {
+        assert!(!note.text.contains("s3cr3t"), "{note:?}");
+    }
+    match a.start(Some(b"Bearer s3cr3t-token"), None) {
+        Start::Done(hit) => assert!(hit.notes.is_empty(), "{:?}", hit.notes),
+        Start::Validate(_) => panic!("not cached"),
+    }
+}
+
+#[tokio::test]
+async fn outage_warnings_are_throttled_per_provider() {
+    let mut hung = Scripted::new("hung", Scheme::Bearer, "t");
+    hung.hangs = true;
+    let mut also = Scripted::new("also", Scheme::Basic, "b");
+    also.hangs = true;
+    let (a, _) = scripted(vec![hung, also]);
+    let first = run(&a, "Bearer t", None).await;
+    assert!(is_unavailable(&first));
+    assert_eq!(
+        texts(&first, NoteLevel::Warn),
+        ["provider \"hung\" of realm \"r1\" could not decide: no answer within 200 ms"]
+    );
+    // Within 30 s of it, the same provider's outage is not logged again; another's is.
+    let second = run(&a, "Bearer t", None).await;
+    assert!(is_unavailable(&second));
+    assert!(texts(&second, NoteLevel::Warn).is_empty());
+    let other = run(&a, "Basic b", None).await;
+    assert_eq!(texts(&other, NoteLevel::Warn).len(), 1);
+}
+
+#[tokio::test]
+async fn a_throttled_augmenter_failure_still_shortens_the_reuse() {
+    let cfg = config("providers: []\ncache: { ttl_seconds: 600 }\n");
+    let p: Arc<dyn Provider> = Arc::new(Scripted::new("p", Scheme::Bearer, "t"));
+    let a = Arc::new(Authenticator::assemble(
+        &cfg,
+        vec![p],
+        vec![Arc::new(DownRoles)],
+    ));
+    let first = run(&a, "Bearer t", None).await;
+    assert_eq!(texts(&first, NoteLevel::Warn).len(), 1);
+    a.verdicts.clear();
+    let second = run(&a, "Bearer t", None).await;
+    assert!(texts(&second, NoteLevel::Warn).is_empty());
+    match &second.verdict {
+        Verdict::Authenticated(identity) => {
+            assert_eq!(identity.cache_ttl, Duration::from_secs(5))
+        }
+        _ => panic!("not authenticated"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_sharing_a_validation_log_it_once() {
+    let mut p = Scripted::new("p", Scheme::Bearer, "good");
+    p.delay = Duration::from_millis(50);
+    let (a, _) = scripted(vec![Scripted::new("no", Scheme::Bearer, "x"), p]);
+    let calls = (0..16).map(|_| {
+        let a = a.clone();
+        tokio::spawn(async move { run(&a, "Bearer good", None).await })
+    });
+    let outcomes: Vec<Outcome> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let lines: usize = outcomes.iter().map(|o| o.notes.len()).sum();
+    // One refusal by "no" and one success, from the request that ran the validation.
+    assert_eq!(lines, 2);
 }

@@ -6,6 +6,8 @@
 //! keys nobody read. Messages quote no value, only key names, types and (elsewhere) type tags,
 //! so nothing said here can leak a secret.
 
+use std::path::Path;
+
 use serde_yaml::{Mapping, Value};
 
 use super::env::EnvOverrides;
@@ -52,6 +54,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) warnings: Vec<Finding>,
     /// Off only in schema tests: then an enabled `mongo` store is accepted.
     pub(crate) check_support: bool,
+    /// The directory of the YAML file: relative key file paths are relative to it.
+    pub(crate) dir: Option<&'a Path>,
 }
 
 impl<'a> Ctx<'a> {
@@ -60,7 +64,13 @@ impl<'a> Ctx<'a> {
             env,
             warnings: Vec::new(),
             check_support,
+            dir: None,
         }
+    }
+
+    pub(crate) fn relative_to(mut self, dir: Option<&'a Path>) -> Self {
+        self.dir = dir;
+        self
     }
 
     pub(crate) fn warn(&mut self, finding: Finding) {

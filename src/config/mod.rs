@@ -43,7 +43,7 @@ pub use providers::{
 pub use remote::{HttpSettings, JwtChecks, DEFAULT_ALGORITHMS, HMAC_ALGORITHMS};
 pub use settings::{
     AuthSettings, CacheSettings, JwtSettings, LoggingSettings, MetricsSettings, SchemaVersion,
-    ServerSettings, ServiceEntry,
+    ServerSettings, ServiceEntry, VerificationKey,
 };
 pub use store::{StoreBackend, StoreSettings};
 
@@ -127,7 +127,7 @@ pub(crate) fn load_with(
             .with_env_var(Some(&err.var))
     })?;
 
-    let mut cx = Ctx::new(&overrides, check_support);
+    let mut cx = Ctx::new(&overrides, check_support).relative_to(path.parent());
     let decoded = decode_config(&Node::new(&root, KeyPath::root()), &mut cx);
     let place = |finding: &Finding| {
         let var = overrides.origin(&finding.path);

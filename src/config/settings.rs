@@ -1,9 +1,10 @@
 //! The top-level sections other than `providers` and `augmenters`.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use super::decode::{Ctx, Decoded, Finding, Node};
-use super::redact::REDACTED;
+use crate::token::keys::{PublicKey, SigningAlgorithm, SigningKey};
 
 /// The `version` of the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,13 +52,30 @@ impl Default for AuthSettings {
     }
 }
 
-/// `jwt`: the token handed to the upstream. `aud` is parsed but, as upstream, not emitted.
+/// `jwt`: the token handed to the upstream. Key files are read and checked while the
+/// configuration loads, so `nginx -t` reports a bad one.
 #[derive(Clone, PartialEq, Eq)]
 pub struct JwtSettings {
     pub iss: String,
     pub exp: i64,
-    pub secret: String,
+    /// The HS256 key; required with HS256, unused otherwise.
+    pub secret: Option<String>,
     pub aud: Option<String>,
+    pub algorithm: SigningAlgorithm,
+    /// The `kid` header of minted tokens: `jwt.kid`, else for a private key its RFC 7638
+    /// thumbprint; `None` (upstream's header) for HS256 without `jwt.kid`.
+    pub kid: Option<String>,
+    /// `jwt.private_key`, parsed; present exactly when the algorithm is asymmetric.
+    pub private_key: Option<SigningKey>,
+    /// `jwt.verification_keys`: published in the JWKS, never used to sign.
+    pub verification_keys: Vec<VerificationKey>,
+}
+
+/// One `jwt.verification_keys` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationKey {
+    pub kid: String,
+    pub key: PublicKey,
 }
 
 impl fmt::Debug for JwtSettings {
@@ -65,8 +83,12 @@ impl fmt::Debug for JwtSettings {
         f.debug_struct("JwtSettings")
             .field("iss", &self.iss)
             .field("exp", &self.exp)
-            .field("secret", &REDACTED)
+            .field("secret", &super::redact::optional(&self.secret))
             .field("aud", &self.aud)
+            .field("algorithm", &self.algorithm)
+            .field("kid", &self.kid)
+            .field("private_key", &self.private_key)
+            .field("verification_keys", &self.verification_keys)
             .finish()
     }
 }
@@ -186,20 +208,59 @@ pub(crate) fn decode_jwt(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<JwtSettin
     if exp <= 0 {
         return Err(exp_node.error("must be greater than 0 (seconds)"));
     }
-    let secret_node = f.required("secret")?;
-    let secret = secret_node.string(cx)?;
-    if secret.is_empty() {
-        return Err(secret_node.error("must not be empty"));
-    }
-    if secret.len() < MIN_SECRET_BYTES {
-        cx.warn(Finding::at(
-            secret_node.path(),
-            format!(
-                "`{}` is shorter than {MIN_SECRET_BYTES} bytes; HS256 needs at least {MIN_SECRET_BYTES} random bytes to be safe",
-                secret_node.path()
-            ),
-        ));
-    }
+    let algorithm = match f.optional("algorithm") {
+        Some(node) => {
+            let name = node.string(cx)?;
+            SigningAlgorithm::parse(&name).ok_or_else(|| {
+                node.error(format!(
+                    "unsupported algorithm `{name}`; expected {}",
+                    SigningAlgorithm::NAMES
+                ))
+            })?
+        }
+        None => SigningAlgorithm::HS256,
+    };
+    let secret = if algorithm.is_asymmetric() {
+        if let Some(node) = f.optional("secret") {
+            cx.warn(Finding::at(
+                node.path(),
+                format!(
+                    "`{}` is not used: jwt.algorithm {algorithm} signs with jwt.private_key",
+                    node.path()
+                ),
+            ));
+        }
+        None
+    } else {
+        Some(decode_secret(&f.required("secret")?, cx)?)
+    };
+    let private_key = match f.optional("private_key") {
+        Some(node) if !algorithm.is_asymmetric() => {
+            return Err(node.error(format!(
+                "needs jwt.algorithm RS256, ES256 or EdDSA; jwt.algorithm is {algorithm}"
+            )))
+        }
+        Some(node) => {
+            let (shown, pem) = read_key_file(&node, cx)?;
+            let key = SigningKey::from_pem(algorithm, &pem)
+                .map_err(|m| node.error(format!("{shown}: {m}")))?;
+            Some(key)
+        }
+        None if algorithm.is_asymmetric() => {
+            return Err(f.error(format!(
+                "missing field `private_key` (jwt.algorithm {algorithm} signs with a private key)"
+            )))
+        }
+        None => None,
+    };
+    let kid = match f.optional("kid") {
+        Some(node) => Some(decode_kid(&node, cx)?),
+        None => private_key.as_ref().map(|k| k.public_key().thumbprint()),
+    };
+    let verification_keys = match f.optional("verification_keys") {
+        Some(node) => decode_verification_keys(&node, cx, kid.as_deref(), private_key.as_ref())?,
+        None => Vec::new(),
+    };
     let aud = f.optional_string(cx, "aud")?;
     f.finish(cx);
     Ok(JwtSettings {
@@ -207,7 +268,97 @@ pub(crate) fn decode_jwt(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<JwtSettin
         exp,
         secret,
         aud,
+        algorithm,
+        kid,
+        private_key,
+        verification_keys,
     })
+}
+
+fn decode_secret(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<String> {
+    let secret = node.string(cx)?;
+    if secret.is_empty() {
+        return Err(node.error("must not be empty"));
+    }
+    if secret.len() < MIN_SECRET_BYTES {
+        cx.warn(Finding::at(
+            node.path(),
+            format!(
+                "`{}` is shorter than {MIN_SECRET_BYTES} bytes; HS256 needs at least {MIN_SECRET_BYTES} random bytes to be safe",
+                node.path()
+            ),
+        ));
+    }
+    Ok(secret)
+}
+
+/// A key id: published, so any text, but not empty and without control characters.
+fn decode_kid(node: &Node<'_>, cx: &Ctx<'_>) -> Decoded<String> {
+    let kid = node.string(cx)?;
+    if kid.is_empty() || kid.chars().any(char::is_control) {
+        return Err(node.error("must be non-empty text without control characters"));
+    }
+    Ok(kid)
+}
+
+/// The path a key file option names (relative to the YAML file) and the file's bytes.
+fn read_key_file(node: &Node<'_>, cx: &Ctx<'_>) -> Decoded<(String, Vec<u8>)> {
+    let mut path = PathBuf::from(node.string(cx)?);
+    if path.is_relative() {
+        if let Some(dir) = cx.dir {
+            path = dir.join(path);
+        }
+    }
+    let shown = path.display().to_string();
+    let bytes =
+        std::fs::read(&path).map_err(|e| node.error(format!("cannot read {shown}: {e}")))?;
+    Ok((shown, bytes))
+}
+
+/// `jwt.verification_keys`: `[{ public_key: FILE, kid: ID }]`. Every kid in the published set
+/// must be unique, and no key may be listed twice.
+fn decode_verification_keys(
+    node: &Node<'_>,
+    cx: &mut Ctx<'_>,
+    signing_kid: Option<&str>,
+    signing_key: Option<&SigningKey>,
+) -> Decoded<Vec<VerificationKey>> {
+    let mut keys: Vec<VerificationKey> = Vec::new();
+    for entry in node.sequence()?.iter() {
+        let mut f = entry.mapping()?;
+        let key_node = f.required("public_key")?;
+        let (shown, pem) = read_key_file(&key_node, cx)?;
+        let key = PublicKey::from_pem(&pem).map_err(|m| key_node.error(format!("{shown}: {m}")))?;
+        if signing_key.is_some_and(|s| s.public_key() == &key) {
+            return Err(key_node.error(
+                "is the public key of jwt.private_key, which is published anyway; remove this entry",
+            ));
+        }
+        if let Some(i) = keys.iter().position(|k| k.key == key) {
+            return Err(key_node.error(format!("the same key as jwt.verification_keys[{i}]")));
+        }
+        let kid_node = f.optional("kid");
+        let kid = match &kid_node {
+            Some(kid_node) => decode_kid(kid_node, cx)?,
+            None => key.thumbprint(),
+        };
+        let taken = if signing_kid == Some(kid.as_str()) {
+            Some("the signing key (jwt.private_key)".to_owned())
+        } else {
+            keys.iter()
+                .position(|k| k.kid == kid)
+                .map(|i| format!("jwt.verification_keys[{i}]"))
+        };
+        if let Some(owner) = taken {
+            let at = kid_node.as_ref().unwrap_or(entry);
+            return Err(at.error(format!(
+                "kid `{kid}` is already the kid of {owner}; every published key needs its own"
+            )));
+        }
+        f.finish(cx);
+        keys.push(VerificationKey { kid, key });
+    }
+    Ok(keys)
 }
 
 pub(crate) fn decode_logging(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<LoggingSettings> {

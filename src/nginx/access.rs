@@ -82,11 +82,23 @@ unsafe fn access(r: *mut ngx_http_request_t) -> ngx_int_t {
             )
             .boxed(),
         Start::Done(outcome) => {
-            ngx_log_debug_mask!(
-                DebugMask::Http,
-                log,
-                "authotron: answered without validation"
-            );
+            // The cached hot path: formatted only when debug logging is on.
+            if let Verdict::Authenticated(identity) = &outcome.verdict {
+                ngx_log_debug_mask!(
+                    DebugMask::Http,
+                    log,
+                    "authotron: answered without validation: user \"{}\" of realm \"{}\" (provider \"{}\") from the cache",
+                    identity.user.username,
+                    identity.user.realm,
+                    identity.provider
+                );
+            } else {
+                ngx_log_debug_mask!(
+                    DebugMask::Http,
+                    log,
+                    "authotron: answered without validation"
+                );
+            }
             return apply(r, loc, &authenticator, ctx, outcome);
         }
         Start::Validate(job) => authenticator.clone().validate(job).boxed(),
@@ -97,6 +109,7 @@ unsafe fn access(r: *mut ngx_http_request_t) -> ngx_int_t {
     } else {
         ngx_log_error!(NGX_LOG_WARN, log, "authotron: no runtime in this process");
         ctx.decision.set(Decision::Unavailable);
+        authenticator.metrics().answered_unavailable();
         answer(loc, Decision::Unavailable)
     }
 }
@@ -155,6 +168,9 @@ unsafe fn apply(
         Verdict::Failed => Decision::Failed,
     };
     ctx.decision.set(decision);
+    if decision == Decision::Unavailable {
+        authenticator.metrics().answered_unavailable();
+    }
     if loc.endpoint == Endpoint::None && explain(r, authenticator, loc, decision).is_err() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }

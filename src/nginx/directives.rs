@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use ngx::core::NGX_CONF_ERROR;
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_full_name, ngx_conf_set_flag_slot, ngx_conf_t, ngx_flag_t, ngx_str_t,
-    NGX_CONF_1MORE, NGX_CONF_FLAG, NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_HTTP_LOC_CONF,
-    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF,
-    NGX_LOG_EMERG, NGX_LOG_WARN, NGX_OK,
+    ngx_command_t, ngx_conf_full_name, ngx_conf_set_flag_slot, ngx_conf_t, ngx_flag_t,
+    ngx_parse_size, ngx_str_t, NGX_CONF_1MORE, NGX_CONF_FLAG, NGX_CONF_NOARGS, NGX_CONF_TAKE1,
+    NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET,
+    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG, NGX_LOG_WARN, NGX_OK,
 };
 use ngx::http::{
     HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError, NgxHttpCoreModule,
@@ -19,9 +19,10 @@ use ngx::http::{
 use ngx::{ngx_conf_log_error, ngx_log_error, ngx_string};
 
 use super::handlers;
+use super::metrics;
 use super::module::Module;
-use super::published::{self, Document};
 use super::panic_guard::guard_conf;
+use super::published::{self, Document};
 use crate::auth::Authenticator;
 use crate::config;
 
@@ -31,6 +32,8 @@ const IS_DUPLICATE: *mut c_char = c"is duplicate".as_ptr().cast_mut();
 #[derive(Default)]
 pub struct MainConf {
     pub authenticator: Option<Arc<Authenticator>>,
+    /// `authotron_metrics_zone`: the size of the shared metrics zone, if not the default.
+    pub metrics_zone: Option<usize>,
 }
 
 /// Which content handler, if any, a location runs.
@@ -466,6 +469,35 @@ document_directive!(set_augmenters, Document::Augmenters);
 document_directive!(set_jwks, Document::Jwks);
 document_directive!(set_metrics, Document::Metrics);
 
+extern "C" fn set_metrics_zone(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: NGINX calls this with our main conf during parsing.
+    guard_conf(|| unsafe {
+        let main = &mut *(conf as *mut MainConf);
+        if main.metrics_zone.is_some() {
+            return IS_DUPLICATE;
+        }
+        let mut value = arguments(cf)[0];
+        let size = ngx_parse_size(&mut value);
+        match usize::try_from(size) {
+            Ok(size) if size >= metrics::MIN_ZONE_SIZE => main.metrics_zone = Some(size),
+            _ => {
+                ngx_conf_log_error!(
+                    NGX_LOG_EMERG,
+                    cf,
+                    "invalid size in \"authotron_metrics_zone\": at least {}k",
+                    metrics::MIN_ZONE_SIZE / 1024
+                );
+                return NGX_CONF_ERROR;
+            }
+        }
+        ptr::null_mut()
+    })
+}
+
 const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 
 const fn command(
@@ -485,7 +517,7 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 14] = [
+pub static mut COMMANDS: [ngx_command_t; 15] = [
     command(
         ngx_string!("authotron_config"),
         NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
@@ -575,6 +607,13 @@ pub static mut COMMANDS: [ngx_command_t; 14] = [
         NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
         set_metrics,
         NGX_HTTP_LOC_CONF_OFFSET,
+        0,
+    ),
+    command(
+        ngx_string!("authotron_metrics_zone"),
+        NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+        set_metrics_zone,
+        NGX_HTTP_MAIN_CONF_OFFSET,
         0,
     ),
     ngx_command_t::empty(),

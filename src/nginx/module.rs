@@ -4,12 +4,12 @@ use std::ffi::c_char;
 use std::ffi::c_void;
 use std::ptr::{addr_of, addr_of_mut};
 
-use ngx::ffi::{ngx_conf_t, ngx_http_module_t, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE};
+use ngx::ffi::{ngx_conf_t, ngx_http_module_t, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE, NGX_OK};
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf};
 
 use super::directives::{self, LocConf, MainConf};
 use super::panic_guard::{guard_conf, guard_rc};
-use super::{access, bridge, variables};
+use super::{access, bridge, metrics, variables};
 
 pub struct Module;
 
@@ -24,7 +24,10 @@ impl HttpModule for Module {
     }
 
     unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-        guard_rc(|| access::register(cf))
+        guard_rc(|| match access::register(cf) {
+            rc if rc == NGX_OK as ngx_int_t => metrics::add_zone(cf),
+            rc => rc,
+        })
     }
 
     unsafe extern "C" fn merge_loc_conf(

@@ -122,7 +122,10 @@ impl JwksCache {
     }
 
     async fn fetch_and_store(&self) -> Result<KeySet, String> {
+        let timer = crate::metrics::outbound_call();
         let fetched = self.fetch().await;
+        timer.finish();
+        crate::metrics::jwks_refreshed(fetched.is_ok());
         let mut state = self.state.lock();
         match fetched {
             Ok(keys) => {

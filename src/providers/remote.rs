@@ -87,7 +87,10 @@ pub(super) fn client(http: &IdentityClient) -> Result<&Client, Failure> {
 
 /// Sends `request` to `service` (a label for logs) and classifies the answer.
 pub(super) async fn call(service: &str, caller: Caller, request: RequestBuilder) -> Answer {
-    match send_json(request).await {
+    let timer = crate::metrics::outbound_call();
+    let sent = send_json(request).await;
+    timer.finish();
+    match sent {
         Ok(reply) => classify(service, caller, reply),
         Err(transport) => Err(Failure::Unavailable(format!("{service}: {transport}"))),
     }

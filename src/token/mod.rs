@@ -1,20 +1,37 @@
-//! Minting the short-lived JWT backends trust (reference §5): HS256 over `jwt.secret`, with
-//! upstream's claims, plus `aud` when configured (upstream parses it but never emits it).
+//! Minting the short-lived JWT backends trust (reference §5): upstream's claims, plus `aud`
+//! when configured (upstream parses it but never emits it). HS256 over `jwt.secret` as
+//! upstream, or RS256 / ES256 / EdDSA with `jwt.private_key`, whose public key (and any
+//! `jwt.verification_keys`) the JWK set publishes.
+
+mod der;
+pub mod keys;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ring::hmac;
 use serde::Serialize;
 
 use crate::auth::user::User;
 use crate::config::JwtSettings;
+use keys::SigningKey;
 
 pub struct Minter {
     issuer: String,
     lifetime_secs: i64,
     audience: Option<String>,
-    key: EncodingKey,
-    header: Header,
+    signer: Signer,
+    /// The Base64url JOSE header, the same for every token.
+    header: String,
+    /// The JWK set, rendered once.
+    jwks: Vec<u8>,
+}
+
+enum Signer {
+    Hmac(hmac::Key),
+    Key(SigningKey),
 }
 
 /// Serialisation order is upstream's.
@@ -33,30 +50,77 @@ struct Claims<'a> {
     aud: Option<&'a str>,
 }
 
+/// The JOSE header, in the member order of upstream's library (`typ`, `alg`, `kid`).
+#[derive(Serialize)]
+struct JoseHeader<'a> {
+    typ: &'static str,
+    alg: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<&'a str>,
+}
+
+/// A signed token and its validity, for deciding how long it may be handed out again.
+#[derive(Clone, Debug)]
+pub struct Minted {
+    pub token: Arc<str>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+impl Minted {
+    /// Whether the token may still be handed out at `now`: while more than half of its
+    /// lifetime (`exp - iat`, so an `exp` cap counts) is left, and always within the second it
+    /// was issued in (a new one would carry the same claims). Never once `now` is before its
+    /// `iat` (the clock went back) or past the reuse point.
+    pub fn reusable_at(&self, now: i64) -> bool {
+        now >= self.issued_at && now < self.reuse_until()
+    }
+
+    /// The first second in which the token is no longer handed out.
+    pub fn reuse_until(&self) -> i64 {
+        let lifetime = self.expires_at.saturating_sub(self.issued_at);
+        self.issued_at.saturating_add((lifetime / 2).max(1))
+    }
+}
+
 impl Minter {
     pub fn new(settings: &JwtSettings) -> Self {
+        let signer = match &settings.private_key {
+            Some(key) => Signer::Key(key.clone()),
+            None => Signer::Hmac(hmac::Key::new(
+                hmac::HMAC_SHA256,
+                settings.secret.as_deref().unwrap_or_default().as_bytes(),
+            )),
+        };
+        let header = JoseHeader {
+            typ: "JWT",
+            alg: settings.algorithm.name(),
+            kid: settings.kid.as_deref(),
+        };
         Minter {
             issuer: settings.iss.clone(),
             lifetime_secs: settings.exp,
             audience: settings.aud.clone(),
-            key: EncodingKey::from_secret(settings.secret.as_bytes()),
-            header: Header::new(Algorithm::HS256),
+            signer,
+            header: URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap_or_default()),
+            jwks: render_jwks(settings),
         }
     }
 
-    /// The JWK set of the public keys backends verify minted tokens with. An HS256 secret is
-    /// shared, never published, so with it the set is empty.
+    /// The JWK set of the public keys backends verify minted tokens with: the signing key's
+    /// first, then the verification keys. An HS256 secret is shared, never published.
     pub fn jwks(&self) -> Vec<u8> {
-        br#"{"keys":[]}"#.to_vec()
+        self.jwks.clone()
     }
 
     /// Signs a token for `user` issued at `now` (Unix seconds). An `exp` attribute (for example
     /// copied from an upstream token) caps the lifetime, so ours never outlives the source.
-    pub fn mint(&self, user: &User, now: i64) -> Result<String, String> {
+    pub fn mint(&self, user: &User, now: i64) -> Result<Minted, String> {
+        let expires_at = self.expiry(user, now);
         let claims = Claims {
             sub: format!("{}-{}", user.realm, user.username),
             iss: &self.issuer,
-            exp: self.expiry(user, now),
+            exp: expires_at,
             iat: now,
             roles: &user.roles,
             username: &user.username,
@@ -65,7 +129,24 @@ impl Minter {
             attributes: &user.attributes,
             aud: self.audience.as_deref(),
         };
-        encode(&self.header, &claims, &self.key).map_err(|e| format!("cannot sign JWT: {e}"))
+        let payload = serde_json::to_vec(&claims).map_err(|e| format!("cannot sign JWT: {e}"))?;
+        let mut token = String::with_capacity(self.header.len() + payload.len() * 4 / 3 + 360);
+        token.push_str(&self.header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let signature = match &self.signer {
+            Signer::Hmac(key) => hmac::sign(key, token.as_bytes()).as_ref().to_vec(),
+            Signer::Key(key) => key
+                .sign(token.as_bytes())
+                .map_err(|e| format!("cannot sign JWT: {e}"))?,
+        };
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
+        Ok(Minted {
+            token: token.into(),
+            issued_at: now,
+            expires_at,
+        })
     }
 
     pub fn expiry(&self, user: &User, now: i64) -> i64 {
@@ -81,18 +162,56 @@ impl Minter {
     }
 }
 
+fn render_jwks(settings: &JwtSettings) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Set<'a> {
+        keys: Vec<keys::Jwk<'a>>,
+    }
+    let signing = settings
+        .private_key
+        .as_ref()
+        .zip(settings.kid.as_deref())
+        .map(|(key, kid)| key.public_key().jwk(kid));
+    let set = Set {
+        keys: signing
+            .into_iter()
+            .chain(settings.verification_keys.iter().map(|v| v.key.jwk(&v.kid)))
+            .collect(),
+    };
+    serde_json::to_vec(&set).unwrap_or_else(|_| br#"{"keys":[]}"#.to_vec())
+}
+
 #[cfg(test)]
 mod tests {
+    use super::keys::{tests::signing, PublicKey, SigningAlgorithm};
     use super::*;
-    use jsonwebtoken::{decode, DecodingKey, Validation};
+    use crate::config::VerificationKey;
+    use jsonwebtoken::jwk::JwkSet;
+    use jsonwebtoken::{decode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
     use serde_json::Value;
+
+    const SECRET: &str = "a-secret-long-enough-for-hs256-tests";
 
     fn settings(aud: Option<&str>) -> JwtSettings {
         JwtSettings {
             iss: "authotron-test".into(),
             exp: 3600,
-            secret: "a-secret-long-enough-for-hs256-tests".into(),
+            secret: Some(SECRET.into()),
             aud: aud.map(str::to_owned),
+            algorithm: SigningAlgorithm::HS256,
+            kid: None,
+            private_key: None,
+            verification_keys: Vec::new(),
+        }
+    }
+
+    fn keyed(algorithm: SigningAlgorithm, file: &str, kid: &str) -> JwtSettings {
+        JwtSettings {
+            secret: None,
+            algorithm,
+            kid: Some(kid.into()),
+            private_key: Some(signing(algorithm, file)),
+            ..settings(None)
         }
     }
 
@@ -111,7 +230,7 @@ mod tests {
         }
         decode::<Value>(
             token,
-            &DecodingKey::from_secret(b"a-secret-long-enough-for-hs256-tests"),
+            &DecodingKey::from_secret(SECRET.as_bytes()),
             &validation,
         )
         .unwrap()
@@ -124,10 +243,32 @@ mod tests {
         u
     }
 
+    fn mint(settings: &JwtSettings, user: &User, t: i64) -> String {
+        Minter::new(settings)
+            .mint(user, t)
+            .unwrap()
+            .token
+            .to_string()
+    }
+
+    /// Verifies `token` as a backend would: the key named by its `kid` in the published set.
+    fn verify_with_jwks(minter: &Minter, token: &str) -> Value {
+        let set: JwkSet = serde_json::from_slice(&minter.jwks()).unwrap();
+        let header = jsonwebtoken::decode_header(token).unwrap();
+        let jwk = set
+            .find(header.kid.as_deref().unwrap())
+            .expect("kid in the JWKS");
+        let mut validation = Validation::new(header.alg);
+        validation.validate_aud = false;
+        decode::<Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
+            .unwrap()
+            .claims
+    }
+
     #[test]
     fn round_trips_with_upstream_claims() {
         let t = now();
-        let token = Minter::new(&settings(None)).mint(&alice(), t).unwrap();
+        let token = mint(&settings(None), &alice(), t);
         let claims = decoded(&token, None);
         assert_eq!(claims["iss"], "authotron-test");
         assert_eq!(claims["username"], "alice");
@@ -145,10 +286,37 @@ mod tests {
 
     #[test]
     fn header_is_plain_hs256() {
-        let token = Minter::new(&settings(None)).mint(&alice(), now()).unwrap();
+        let token = mint(&settings(None), &alice(), now());
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.alg, Algorithm::HS256);
         assert!(header.kid.is_none());
+    }
+
+    /// The same bytes as upstream's library (jsonwebtoken's default header, serde's claims).
+    #[test]
+    fn hs256_tokens_are_byte_for_byte_upstreams() {
+        let t = now();
+        let user = alice();
+        let minter = Minter::new(&settings(None));
+        let claims = Claims {
+            sub: "internal-alice".into(),
+            iss: "authotron-test",
+            exp: t + 3600,
+            iat: t,
+            roles: &user.roles,
+            username: &user.username,
+            scopes: &user.scopes,
+            realm: &user.realm,
+            attributes: &user.attributes,
+            aud: None,
+        };
+        let theirs = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(&*minter.mint(&user, t).unwrap().token, theirs);
     }
 
     #[test]
@@ -156,7 +324,7 @@ mod tests {
         let t = now();
         let mut user = alice();
         user.attributes.insert("exp".into(), (t + 1800).to_string());
-        let token = Minter::new(&settings(None)).mint(&user, t).unwrap();
+        let token = mint(&settings(None), &user, t);
         assert_eq!(decoded(&token, None)["exp"], t + 1800);
 
         // A later source expiry does not extend ours; a non-number is ignored.
@@ -169,9 +337,169 @@ mod tests {
 
     #[test]
     fn audience_is_emitted_when_configured() {
-        let token = Minter::new(&settings(Some("polytope")))
-            .mint(&alice(), now())
-            .unwrap();
+        let token = mint(&settings(Some("polytope")), &alice(), now());
         assert_eq!(decoded(&token, Some("polytope"))["aud"], "polytope");
+    }
+
+    #[test]
+    fn hs256_publishes_an_empty_key_set() {
+        assert_eq!(Minter::new(&settings(None)).jwks(), br#"{"keys":[]}"#);
+    }
+
+    #[test]
+    fn a_kid_is_put_in_an_hs256_header_only_when_configured() {
+        let with_kid = JwtSettings {
+            kid: Some("hs-1".into()),
+            ..settings(None)
+        };
+        let token = mint(&with_kid, &alice(), now());
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.kid.as_deref(), Some("hs-1"));
+        assert_eq!(decoded(&token, None)["username"], "alice");
+        assert_eq!(Minter::new(&with_kid).jwks(), br#"{"keys":[]}"#);
+    }
+
+    #[test]
+    fn each_algorithm_signs_tokens_that_verify_with_the_published_key() {
+        use SigningAlgorithm::*;
+        for (algorithm, file, alg) in [
+            (RS256, "sign-rsa-1.pem", Algorithm::RS256),
+            (RS256, "sign-rsa-1.pkcs1.pem", Algorithm::RS256),
+            (ES256, "sign-ec-1.pem", Algorithm::ES256),
+            (ES256, "sign-ec-1.sec1.pem", Algorithm::ES256),
+            (EdDSA, "sign-ed-1.pem", Algorithm::EdDSA),
+        ] {
+            let t = now();
+            let minter = Minter::new(&JwtSettings {
+                aud: Some("polytope".into()),
+                ..keyed(algorithm, file, "key-1")
+            });
+            let token = minter.mint(&alice(), t).unwrap().token;
+            let header = jsonwebtoken::decode_header(&token).unwrap();
+            assert_eq!(header.alg, alg, "{file}");
+            assert_eq!(header.kid.as_deref(), Some("key-1"), "{file}");
+            assert_eq!(header.typ.as_deref(), Some("JWT"), "{file}");
+            let claims = verify_with_jwks(&minter, &token);
+            assert_eq!(claims["sub"], "internal-alice", "{file}");
+            assert_eq!(claims["aud"], "polytope", "{file}");
+            assert_eq!(claims["exp"], t + 3600, "{file}");
+
+            let jwks: Value = serde_json::from_slice(&minter.jwks()).unwrap();
+            let only = &jwks["keys"].as_array().unwrap()[..];
+            assert_eq!(only.len(), 1, "{file}");
+            assert_eq!(only[0]["kid"], "key-1");
+            assert_eq!(only[0]["alg"], algorithm.name());
+            assert_eq!(only[0]["use"], "sig");
+        }
+    }
+
+    #[test]
+    fn a_token_does_not_verify_with_another_published_key() {
+        let minter = Minter::new(&keyed(SigningAlgorithm::RS256, "sign-rsa-1.pem", "k"));
+        let token = minter.mint(&alice(), now()).unwrap().token;
+        let other = Minter::new(&keyed(SigningAlgorithm::RS256, "sign-rsa-2.pem", "k"));
+        let set: JwkSet = serde_json::from_slice(&other.jwks()).unwrap();
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.validate_aud = false;
+        let key = DecodingKey::from_jwk(&set.keys[0]).unwrap();
+        assert!(decode::<Value>(&token, &key, &validation).is_err());
+    }
+
+    #[test]
+    fn verification_keys_are_published_after_the_signing_key_and_never_sign() {
+        let old = PublicKey::from_pem(&keys::tests::fixture("sign-rsa-2.pub.pem")).unwrap();
+        let ed = PublicKey::from_pem(&keys::tests::fixture("sign-ed-1.pub.pem")).unwrap();
+        let minter = Minter::new(&JwtSettings {
+            verification_keys: vec![
+                VerificationKey {
+                    kid: "old".into(),
+                    key: old,
+                },
+                VerificationKey {
+                    kid: "next-ed".into(),
+                    key: ed,
+                },
+            ],
+            ..keyed(SigningAlgorithm::RS256, "sign-rsa-1.pem", "current")
+        });
+        let jwks: Value = serde_json::from_slice(&minter.jwks()).unwrap();
+        let kids: Vec<_> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| (k["kid"].as_str().unwrap(), k["alg"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            kids,
+            [("current", "RS256"), ("old", "RS256"), ("next-ed", "EdDSA")]
+        );
+        let token = minter.mint(&alice(), now()).unwrap().token;
+        assert_eq!(
+            jsonwebtoken::decode_header(&token).unwrap().kid.as_deref(),
+            Some("current")
+        );
+        assert_eq!(verify_with_jwks(&minter, &token)["username"], "alice");
+    }
+
+    #[test]
+    fn hs256_migrating_to_a_key_publishes_only_the_coming_key() {
+        let next = PublicKey::from_pem(&keys::tests::fixture("sign-ec-1.pub.pem")).unwrap();
+        let minter = Minter::new(&JwtSettings {
+            verification_keys: vec![VerificationKey {
+                kid: "next".into(),
+                key: next,
+            }],
+            ..settings(None)
+        });
+        let jwks: Value = serde_json::from_slice(&minter.jwks()).unwrap();
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+        assert_eq!(jwks["keys"][0]["kid"], "next");
+        assert!(jwks.to_string().find(SECRET).is_none());
+    }
+
+    #[test]
+    fn reuse_lasts_half_the_lifetime_and_never_longer() {
+        let t = 1_700_000_000;
+        let minted = |exp| Minted {
+            token: "t".into(),
+            issued_at: t,
+            expires_at: exp,
+        };
+        // jwt.exp 600: handed out for 300 s, i.e. while more than 300 s are left.
+        let m = minted(t + 600);
+        assert_eq!(m.reuse_until(), t + 300);
+        assert!(m.reusable_at(t));
+        assert!(m.reusable_at(t + 299));
+        assert!(!m.reusable_at(t + 300));
+        assert!(!m.reusable_at(t + 10_000));
+        // The clock went back: a token issued "in the future" is not handed out.
+        assert!(!m.reusable_at(t - 1));
+        // Capped by an `exp` attribute to 61 s: half of that, rounded down.
+        let capped = minted(t + 61);
+        assert_eq!(capped.reuse_until(), t + 30);
+        assert!(capped.reusable_at(t + 29) && !capped.reusable_at(t + 30));
+        // Lifetimes of a second or less, or already expired sources: only within the second.
+        for exp in [t + 1, t, t - 50] {
+            let short = minted(exp);
+            assert!(short.reusable_at(t));
+            assert!(!short.reusable_at(t + 1));
+        }
+    }
+
+    #[test]
+    fn reuse_window_leaves_more_than_half_the_lifetime_to_every_token_served() {
+        for lifetime in [1, 2, 3, 59, 60, 61, 600, 3600] {
+            let m = Minted {
+                token: "t".into(),
+                issued_at: 0,
+                expires_at: lifetime,
+            };
+            for now in 0..m.reuse_until() {
+                assert!(m.reusable_at(now));
+                let left = lifetime - now;
+                assert!(2 * left > lifetime, "{lifetime} {now}");
+            }
+            assert!(!m.reusable_at(m.reuse_until()));
+        }
     }
 }

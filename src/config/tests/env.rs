@@ -21,7 +21,7 @@ fn secret_missing_from_the_file_comes_from_the_environment() {
     let text = MINIMAL.replace("  secret: \"0123456789abcdef0123456789abcdef\"\n", "");
     assert_eq!(load_err(&text).message(), "missing field `secret`");
     let loaded = load_env_ok(&text, &[("AOT_JWT__SECRET", GOOD_SECRET)]);
-    assert_eq!(loaded.config.jwt.secret, GOOD_SECRET);
+    assert_eq!(loaded.config.jwt.secret.as_deref(), Some(GOOD_SECRET));
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
@@ -84,7 +84,7 @@ fn numeric_text_for_a_string_is_taken_literally() {
         ],
     )
     .config;
-    assert_eq!(config.jwt.secret, secret);
+    assert_eq!(config.jwt.secret.as_deref(), Some(secret));
     assert_eq!(config.jwt.iss, "1.50");
     assert_eq!(config.jwt.aud.as_deref(), Some(" spaced #not-a-comment "));
 

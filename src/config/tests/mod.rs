@@ -34,6 +34,7 @@ mod env;
 mod errors;
 mod parse;
 mod secrets;
+mod signing_keys;
 mod warnings;
 
 use std::path::Path;

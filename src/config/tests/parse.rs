@@ -27,7 +27,7 @@ fn minimal_v2_gets_the_defaults() {
     assert!(config.augmenters.is_empty());
     assert_eq!(config.jwt.iss, "auth-o-tron.example.com");
     assert_eq!(config.jwt.exp, 3600);
-    assert_eq!(config.jwt.secret, GOOD_SECRET);
+    assert_eq!(config.jwt.secret.as_deref(), Some(GOOD_SECRET));
     assert_eq!(config.jwt.aud, None);
     let ProviderConfig::Plain(plain) = &config.providers[0] else {
         panic!("expected a plain provider");

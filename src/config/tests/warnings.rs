@@ -96,7 +96,7 @@ fn unknown_keys_in_every_section_are_found() {
 fn short_secret_is_a_warning() {
     let text = MINIMAL.replace("0123456789abcdef0123456789abcdef", "short-secret");
     let loaded = load_ok(&text);
-    assert_eq!(loaded.config.jwt.secret, "short-secret");
+    assert_eq!(loaded.config.jwt.secret.as_deref(), Some("short-secret"));
     assert_eq!(loaded.warnings.len(), 1);
     assert!(loaded.warnings[0].contains("`jwt.secret` is shorter than 32 bytes"));
     assert!(loaded.warnings[0].starts_with(&format!("{FILE}:{}:", line_of(&text, "secret:"))));

@@ -12,11 +12,18 @@ package Test::Authotron;
 #   yaml            authotron.yaml after the common header below (a whole file if it starts with
 #                   "version:"); its presence adds `authotron_config authotron.yaml;` to http{}
 #   jwt_aud         adds jwt.aud to the common header
+#   jwt_keys        lines that replace jwt.secret in the common header (algorithm, private_key,
+#                   kid, verification_keys; %%KEYS%% is t/fixtures/keys); NGINX then also
+#                   serves `location = /authotron-test-jwks { authotron_jwks; }`; with an
+#                   asymmetric algorithm it is fetched once the answers are in, and minted
+#                   tokens are verified against that JWKS instead
 #   main_config, http_config, config    text for the main, http{} and server{} contexts
 #   request         "METHOD /uri", optionally followed by header lines; several with eval [...]
 #   more_headers    raw header lines, repeated names allowed
 #   parallel        send every request before reading any answer
 #   reload_after    with parallel: seconds until `nginx -s reload` (the old worker must exit 0)
+#   workers         worker_processes (default 1); above 1 the listen socket gets `reuseport`,
+#                   so the kernel spreads connections over the workers instead of one taking all
 #   abort_requests  requests whose clients hang up after abort_after s (default 0.1), before the
 #                   main requests, which are sent settle s later (default 2)
 #   timeout         seconds to wait for the answers (default 20)
@@ -26,8 +33,9 @@ package Test::Authotron;
 #   upstream_headers  what the echo backend received: for each name listed, exactly the listed
 #                   values in order ("Name:" is one empty value, %%JWT%% any JWT, "!Name" none)
 #   upstream_jwt, response_jwt    claims (a JSON subset) of the JWT the upstream received or
-#                   /authenticate returned; the token is also verified (HS256, jwt.secret) and
-#                   checked for the claims every minted token carries
+#                   /authenticate returned; the token is also verified (HS256, jwt.secret; or
+#                   with jwt_keys against the instance's JWKS) and checked for the claims every
+#                   minted token carries
 #   error_log, no_error_log   strings (or eval [qr//]) the error log must (not) contain; the
 #                   log must never contain @FORBIDDEN_LOG unless error_log expects it
 #   access_log_like regex over the access log
@@ -37,9 +45,12 @@ package Test::Authotron;
 #   elapsed_below   seconds: the request (from connect to its last byte) must take less
 #   secret          strings (credentials) that must appear nowhere past the module: not in what
 #                   the upstream received, the minted JWT, the response, the access log, or the
-#                   error log (except NGINX's own debug dump of the client's request headers);
-#                   placeholders are expanded when the checks run, so %%T(name)%% can name a
-#                   token a hook created
+#                   error log (except NGINX's own lines that echo the request, see
+#                   @NGINX_ECHOES); placeholders are expanded when the checks run, so
+#                   %%T(name)%% can name a token a hook created
+#                   Every block also collects its secrets itself (see log_secrets: the YAML's
+#                   passwords and secrets, every credential its requests carried, every token
+#                   the module issued) and checks the error log, written at debug level, for them.
 #   before_start eval  code run with ($idp, $run) before the block's files are written, for
 #                   state that must be fresh per block (a new database); it may set
 #                   $main::T{name} for %%T(name)%% in the YAML and NGINX config
@@ -59,6 +70,10 @@ package Test::Authotron;
 #   Every block with a running IdP also checks that it recorded no protocol violation.
 #   $run->request("GET /x\nHeader: v") sends one more request from a hook and returns it;
 #   $run->upstream_claims($response) decodes the JWT the upstream received.
+#   $run->reload (from a hook, between sequential requests): nginx -s reload, returning once the
+#   new worker has started and the old one has exited; rewrite $run->{yaml_path} first to
+#   change the configuration. $run->jwt_problems($token, '{}', undef, $jwks_json) verifies a
+#   minted token as a backend holding that JWKS would (empty list: it verifies).
 # Placeholders: %%BASE64(text)%%, %%PREFIX%%, %%LINE:text%% / %%YAML_LINE:text%% (the line of
 # nginx.conf / authotron.yaml holding text, for error_log), %%T(name)%% ($main::T{name}, read
 # when the request is sent: a hook may mint it just before). With an IdP, in the YAML and NGINX
@@ -116,8 +131,8 @@ YAML
 
 # Every section a block may use: a misspelt one must fail loudly, not be ignored.
 my %SECTIONS = map { $_ => 1 } qw(
-  yaml jwt_aud main_config http_config config
-  request more_headers parallel reload_after abort_requests abort_after settle timeout
+  yaml jwt_aud jwt_keys main_config http_config config
+  request more_headers parallel reload_after abort_requests abort_after settle timeout workers
   error_code response_headers response_headers_like
   response_body response_body_like response_body_unlike response_json
   upstream_headers upstream_jwt response_jwt
@@ -131,6 +146,7 @@ my %SECTIONS = map { $_ => 1 } qw(
 my @FORBIDDEN_LOG = ('[alert]', '[crit]', '[emerg]', 'exited on signal', 'panicked');
 
 my $JWT_RE = qr/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/;
+my $JWKS_URI = '/authotron-test-jwks';
 
 my %DEFAULTS;
 my $VERBOSE = $ENV{TEST_NGINX_VERBOSE};
@@ -337,6 +353,7 @@ sub execute {
     $self->start_nginx or return;
     $self->hook('after_start')->($self->{idp}, $self);
     my @responses = $self->send_requests;
+    $self->{jwks} = $self->request("GET $JWKS_URI")->{body} if $self->signs_with_keys;
     $self->check_idp if $self->{idp};
     my $reloaded_worker = $self->{reloaded_worker};
     $self->check_old_worker_exit($reloaded_worker) if defined $reloaded_worker;
@@ -398,6 +415,7 @@ sub sibling {
     my ($self) = @_;
     my $s = (ref $self)->new($self->{block}, @$self{qw(nginx module echo_port)});
     push @{ $self->{siblings} }, $s;
+    $s->{sent_secrets} = $self->{sent_secrets} //= [];    # a fleet shares its clients' tokens
     $s->{name} = "$self->{name} (NGINX " . (1 + @{ $self->{siblings} }) . ")";
     $s->write_files;
     $s->start_nginx or die "$s->{name} did not start\n";
@@ -413,22 +431,43 @@ sub request {
     return $res;
 }
 
-# The claims of the JWT the upstream received (verified with jwt.secret, expiry not checked).
+# The claims of the JWT the upstream received (verified with jwt.secret, or with jwt_keys the
+# instance's JWKS; expiry not checked).
 sub upstream_claims {
     my ($self, $res) = @_;
     my ($token) = ($res->{body} // '') =~ /^[^:\n]+: Bearer ($JWT_RE)$/m or return undef;
-    return eval { decode_jwt(token => $token, key => $JWT{secret}, accepted_alg => 'HS256', verify_exp => 0) };
+    my $jwks = $self->signs_with_keys ? $self->request("GET $JWKS_URI")->{body} : undef;
+    return eval { decode_jwt(token => $token, verifier($jwks), verify_exp => 0) };
+}
+
+# Whether jwt_keys sets an asymmetric jwt.algorithm: tokens are then verified with the JWKS.
+sub signs_with_keys {
+    my ($self) = @_;
+    return ($self->get('jwt_keys') // '') =~ /^\s*algorithm:\s*(?:RS256|ES256|EdDSA)\s*$/m;
+}
+
+# How Crypt::JWT verifies a minted token: with a JWKS (JSON) by its kid, else HS256 and jwt.secret.
+sub verifier {
+    my ($jwks) = @_;
+    return defined $jwks
+      ? (kid_keys => $jwks, accepted_alg => [qw(RS256 ES256 EdDSA)])
+      : (key => $JWT{secret}, accepted_alg => 'HS256');
 }
 
 # --- files -----------------------------------------------------------------------------------
 
 sub write_files {
     my ($self) = @_;
+    $self->{workers} = $self->get('workers') // 1;
     my $yaml = $self->get('yaml');
     if (defined $yaml) {
         unless ($yaml =~ /^version:/m) {
             my $header = $YAML_HEADER;
             if (defined(my $aud = $self->get('jwt_aud'))) { $header .= "  aud: $aud\n" }
+            if (defined(my $keys = $self->get('jwt_keys'))) {
+                $keys = join '', map { "  $_\n" } split /\n/, $keys;
+                $header =~ s/^  secret: .*\n/$keys/m;
+            }
             $yaml = $header . $yaml;
         }
         $yaml = $self->expand($yaml);
@@ -442,7 +481,7 @@ sub write_files {
 # generated by t/lib/Test/Authotron.pm for: $self->{name}
 $load
 master_process on;
-worker_processes 1;
+worker_processes $self->{workers};
 daemon off;
 pid $p/nginx.pid;
 error_log $p/error.log debug;
@@ -455,9 +494,10 @@ http {
     $authotron_config
 ${\ $self->expand($self->get('http_config') // '')}
     server {
-        listen 127.0.0.1:$self->{port};
+        listen 127.0.0.1:$self->{port}${\ ($self->{workers} > 1 ? ' reuseport' : '')};
         server_name localhost;
 ${\ $self->expand($self->get('config') // '')}
+${\ (defined $self->get('jwt_keys') ? "        location = $JWKS_URI { authotron_jwks; }" : '')}
     }
 }
 CONF
@@ -476,6 +516,7 @@ sub expand {
     $text =~ s/%%LINE:(.*?)%%/Test::Authotron::line_of($self->{conf_text}, $1, 'nginx.conf')/ge;
     $text =~ s/%%YAML_LINE:(.*?)%%/Test::Authotron::line_of($self->{yaml} \/\/ '', $1, 'authotron.yaml')/ge;
     $text =~ s/%%PREFIX%%/$q->($self->{prefix})/ge;
+    $text =~ s/%%KEYS%%/$q->("$ROOT\/t\/fixtures\/keys")/ge;
     $text =~ s/%%T\((\w+)\)%%/$q->(token_named($1))/ge;
     $text =~ s/%%DEAD%%/$q->("http:\/\/127.0.0.1:$self->{dead_port}")/ge;
     $text =~ s/%%BLACKHOLE%%/$q->($self->blackhole_url)/ge;
@@ -601,8 +642,29 @@ sub worker_pids {
 # A crashed worker is silently replaced by the master; count the starts to notice it.
 sub check_worker_starts {
     my ($self) = @_;
-    my $expected = 1 + ($self->{reloads} // 0);
+    my $expected = $self->{workers} * (1 + ($self->{reloads} // 0));
     is(scalar($self->worker_pids), $expected, "$self->{name}: worker started $expected time(s), never respawned");
+}
+
+# For hooks: nginx -s reload, then wait until the new workers have started and every worker
+# from before has exited (with code 0), so that the next request meets the new configuration.
+sub reload {
+    my ($self) = @_;
+    my @old = $self->worker_pids;
+    $self->signal('reload') or die "nginx -s reload failed\n";
+    $self->{reloads}++;
+    my $deadline = time + 20;
+    while (time < $deadline) {
+        my $log = slurp("$self->{prefix}/error.log");
+        my %exited = $log =~ /worker process (\d+) exited with code (\d+)/g;
+        if ($self->worker_pids >= @old + $self->{workers} && !grep { !defined $exited{$_} } @old) {
+            my @failed = grep { $exited{$_} != 0 } @old;
+            ok(!@failed, "$self->{name}: the workers from before reload $self->{reloads} exit with code 0");
+            return;
+        }
+        sleep 0.05;
+    }
+    die "reload $self->{reloads}: the new worker did not take over within 20 s\n";
 }
 
 sub check_old_worker_exit {
@@ -631,6 +693,7 @@ sub raw_request {
     my $raw = "$line\r\nHost: localhost\r\nConnection: close\r\n";
     $raw .= "$_\r\n" for @headers;
     $raw .= "Content-Length: 0\r\n" if $method =~ /^(POST|PUT|PATCH)$/ && !grep { /^content-length:/i } @headers;
+    push @{ $self->{sent_secrets} }, request_secrets($line, @headers);
     return "$raw\r\n";
 }
 
@@ -673,7 +736,9 @@ sub collect {
         }
     }
     for my $fh ($sel->handles) { $sel->remove($fh); close $fh }
-    return map { my $r = parse_response($buf{$_}); $r->{received} = $done{$_}; $r } 0 .. $#socks;
+    my @res = map { my $r = parse_response($buf{$_}); $r->{received} = $done{$_}; $r } 0 .. $#socks;
+    push @{ $self->{sent_secrets} }, map { issued_secrets($_) } @res;
+    return @res;
 }
 
 sub send_requests {
@@ -893,19 +958,22 @@ sub decode_payload {
     return eval { MIME::Base64::decode_base64url($payload) } // '';
 }
 
-# Verifies the token as a backend would (HS256, jwt.secret; not expired when it was received),
-# checks the claims every minted token must carry, then that $expected (JSON) is a subset of
-# the claims.
+# Verifies the token as a backend would (HS256, jwt.secret; with jwt_keys, or when given $jwks,
+# the key of its kid in that JWKS or else the one fetched from the instance; not expired when it
+# was received), checks the claims every minted token must carry, then that $expected (JSON)
+# is a subset of the claims.
 sub jwt_problems {
-    my ($self, $token, $expected, $received) = @_;
+    my ($self, $token, $expected, $received, $jwks) = @_;
+    $jwks //= $self->{jwks};
     my $leeway = defined $received ? int(time - $received) + 2 : 0;
     my ($header, $claims) = eval {
-        decode_jwt(token => $token, key => $JWT{secret}, accepted_alg => 'HS256', decode_header => 1, verify_exp => 1,
-            leeway => $leeway);
+        decode_jwt(token => $token, verifier($jwks), decode_header => 1, verify_exp => 1, leeway => $leeway);
     };
-    return ("JWT does not verify with HS256 and jwt.secret: $@") unless $claims;
+    return ("JWT does not verify " . (defined $jwks ? "with the JWKS $jwks" : "with HS256 and jwt.secret") . ": $@") unless $claims;
     my @p;
-    push @p, "header alg is $header->{alg}" unless ($header->{alg} // '') eq 'HS256';
+    my ($alg) = ($self->get('jwt_keys') // '') =~ /^\s*algorithm:\s*(\S+)/m;
+    push @p, "header alg is $header->{alg}" unless !defined $jwks && ($header->{alg} // '') eq 'HS256'
+      || defined $jwks && (!defined $alg || $header->{alg} eq $alg) && defined $header->{kid};
     for my $c (qw(sub iss exp iat roles username scopes realm attributes)) {
         push @p, "claim '$c' missing" unless exists $claims->{$c};
     }
@@ -965,11 +1033,14 @@ sub check_logs {
         my $hit = ref $pat eq 'Regexp' ? ($log =~ /^(.*$pat.*)$/m)[0] : ($log =~ /^(.*\Q$pat\E.*)$/m)[0];
         ok(!defined $hit, "$self->{name}: $where lacks " . (ref $pat ? "$pat" : "'$pat'")) or diag("found: $hit");
     }
-    # NGINX's own debug log dumps the client's request headers; any other line is ours.
-    for my $secret ($self->secrets) {
-        my ($hit) = grep { index($_, $secret) >= 0 && !/\[debug\] \d+#\d+: \*\d+ http header: "/ } split /\n/, $log;
-        ok(!defined $hit, "$self->{name}: the $where never shows the secret") or diag("found: $hit");
+    my @secrets = $self->log_secrets;
+    my @hits;
+    for my $entry (log_entries($log)) {
+        my $text = ours($entry) // next;
+        push @hits, map { "'$_' in: $entry" } grep { index($text, $_) >= 0 } @secrets;
     }
+    ok(!@hits, "$self->{name}: the $where shows none of the block's " . scalar(@secrets) . " secret(s)")
+      or diag(join "\n", @hits[0 .. ($#hits < 4 ? $#hits : 4)]);
 }
 
 sub list_of {
@@ -978,6 +1049,136 @@ sub list_of {
     return @$v if ref $v eq 'ARRAY';
     return ($v) if ref $v;
     return grep { /\S/ } split /\n/, $v;
+}
+
+# --- secrets in the error log ---------------------------------------------------------------------
+#
+# The module must never write a credential, password, token or secret, at any level. Every block
+# runs with `error_log ... debug` and its error log (or nginx -t output) is searched for every
+# secret the block knows of. NGINX itself echoes the request at debug level, and that is NGINX's
+# business, not ours (the README warns that debug logging exposes request headers). The lines
+# excluded below are exactly NGINX's own messages that print request data or values computed
+# from it; they are matched right after the "[level] PID#TID: *CONN " prefix, where the module's
+# lines say "authotron:", so no line of ours can ever be excluded.
+my @NGINX_ECHOES = (
+    # ngx_http_request.c, parsing the client's request: its headers and its request line (a
+    # query string or a path may carry a key, for instance upstream's DELETE /token/<token>).
+    'http header: "', 'http request line: "', 'http uri: "', 'http args: "', 'http exten: "',
+    # ngx_http_request.c, at info level: a header line NGINX refuses, quoted (two Authorization
+    # headers, say).
+    'client sent duplicate header line: "', 'client sent invalid header line: "',
+    'client sent too long header line: "',
+    # ngx_http_header_filter_module.c: the response's status line and headers, over several
+    # lines (/authenticate answers with the minted JWT; add_header may show $authotron_jwt).
+    'HTTP/1.0 ', 'HTTP/1.1 ',
+    # Every debug message of NGINX 1.28's src/http/*.c that prints the request's "uri?args"
+    # (`grep -rn '%V?%V' src/http`) as the request moves through phases and filters, and the
+    # two that print its uri alone.
+    'http run request: "', 'http posted request: "', 'http finalize request: ',
+    'http finalize non-active request: "', 'http wake parent request: "', 'http writer handler: "',
+    'http writer output filter: ', 'http writer done: "', 'http finalizer done: "',
+    'subrequest: "', 'http output filter "', 'http subrequest "', 'internal redirect: "',
+    'using location: ', 'http copy filter: ', 'http aio: "', 'http thread: "',
+    'http postpone filter ', 'http file cache aio: "', 'http file cache thread: "',
+    'http file cache wait: "', 'http upstream resolve: "', 'http upstream request: "',
+    'http upstream check client', 'http upstream ssl handshake: "', 'http upstream thread: "',
+    'cleanup http upstream request: "', 'http special response: ',
+    # ngx_http_proxy_module.c: the whole request proxy_pass sends (it holds the client's other
+    # headers and the minted JWT the module put there), and each header of the upstream's answer.
+    # What reaches the upstream is checked by the `secret` and upstream_headers sections.
+    'http proxy header:',
+    # ngx_http_script.c: the values of variables a configuration line evaluates (for instance
+    # proxy_set_header ... $authotron_jwt); the configuration chose to compute them.
+    'http script copy: "', 'http script var: "', 'http script capture: "',
+);
+my $NGINX_ECHO = do {
+    my $any = join '|', map { quotemeta } @NGINX_ECHOES;
+    qr{\A\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(?:debug|info)\] \d+#\d+: (?:\*\d+ )?(?:$any)};
+};
+
+# Shorter secrets ("admin", the password of upstream's own test user adam) occur in innocent
+# text; they are not searched for. Their Base64 pairs ("adam:admin") are, being long enough.
+my $MIN_SECRET = 6;
+
+# Log entries: a timestamped line and the lines that continue it (NGINX writes some dumps, such
+# as the request proxy_pass sends, over several lines).
+sub log_entries {
+    my ($log) = @_;
+    return split m{\n(?=\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[|nginx: \[)}, $log;
+}
+
+# The part of an entry the module wrote: undef for NGINX's echoes, and without the context NGINX
+# appends to every non-debug line of a request (", client: ..., server: ..., request: \"<the
+# request line>\", host: ..."): that is NGINX's copy of the request line, as in the access log.
+sub ours {
+    my ($entry) = @_;
+    return undef if $entry =~ $NGINX_ECHO;
+    $entry =~ s/, client: [0-9a-fA-F.:]+, server: .*\z//s;
+    return $entry;
+}
+
+# The secrets a request carries: Authorization credentials (the Base64 of Basic, the decoded
+# pair and password; Bearer tokens and any other scheme's credential), headers named like keys
+# or tokens, and query parameters named like them.
+sub request_secrets {
+    my ($line, @headers) = @_;
+    my @found;
+    for my $header (@headers) {
+        my ($name, $value) = $header =~ /^([^:]+):\s*(.*?)\s*$/ or next;
+        if (lc $name eq 'authorization') {
+            for my $part (split /,/, $value) {
+                my ($scheme, $credential) = $part =~ /^\s*(\S+)\s+(\S+)/ or next;
+                push @found, $credential;
+                next unless lc $scheme eq 'basic';
+                my $pair = MIME::Base64::decode_base64($credential);
+                push @found, $pair, ($pair =~ /:(.*)\z/s ? $1 : ());
+            }
+        } elsif ($name =~ /key|token|secret|password/i) {
+            push @found, $value;
+        }
+    }
+    my ($query) = $line =~ /^\S+ [^?\s]*\?(\S*)/;
+    push @found, map { /^[^=]*(?:key|token|secret|password)[^=]*=(.+)/i ? $1 : () } split /&/, $query // '';
+    return @found;
+}
+
+# What the module handed out: store tokens ("token": "...") and minted JWTs, in the answer or in
+# what the upstream received.
+sub issued_secrets {
+    my ($res) = @_;
+    my $raw = $res->{raw} // '';
+    return ($raw =~ /"token"\s*:\s*"([^"]+)"/g), ($raw =~ /Bearer ($JWT_RE)/g);
+}
+
+# The secrets of the block's YAML (every password and secret value, and the user:password
+# pair of a connection URI), and the YAML without them.
+sub yaml_secrets {
+    my ($yaml) = @_;
+    return ([], '') unless defined $yaml;
+    my @found;
+    my $keys = qr/(?<![\w-])(?:password|secret|ldap_password|client_secret|private_client_secret)/;
+    my $value = qr/"[^"\n]*"|'[^'\n]*'|[^\s,}\]#"'][^,}\]#\n]*?(?=\s*(?:[,}\]#]|$))/m;
+    (my $open = $yaml) =~ s{($keys\s*:[ \t]*)($value)}{
+        my ($key, $v) = ($1, $2);
+        push @found, $v =~ /\A["'](.*)["']\z/s ? $1 : $v;
+        $key;
+    }gme;
+    $open =~ s{://([^/\s:@"']+:[^/\s@"']+)@}{push @found, $1; '://@'}ge;
+    return ([grep { length } @found], $open);
+}
+
+# Every secret the block knows of that can be searched for: the `secret` section, the YAML's,
+# and those its requests carried or the module issued; without those too short to be told from
+# innocent text and those the block uses in the open (a password that is also a username, a
+# role or a realm elsewhere in its YAML or NGINX configuration).
+sub log_secrets {
+    my ($self) = @_;
+    my ($from_yaml, $open) = yaml_secrets($self->{yaml});
+    my @found = (@$from_yaml, @{ $self->{sent_secrets} // [] });
+    $open = join "\n", $open, $self->{conf_text} // '', map { /\A([^:\s]+):/ ? $1 : () } @found;    # usernames of pairs
+    my %seen;
+    return grep { !$seen{$_}++ } $self->secrets,
+      grep { length >= $MIN_SECRET && $open !~ /(?<![A-Za-z0-9_])\Q$_\E(?![A-Za-z0-9_])/ } @found;
 }
 
 # --- diagnostics -----------------------------------------------------------------------------
