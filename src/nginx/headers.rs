@@ -79,11 +79,9 @@ pub unsafe fn forward_identity(
     token: &str,
 ) -> Result<(), NoMemory> {
     let pool = (*r).pool;
-    let bearer = format!("Bearer {token}");
-    let mut rewrites = vec![Rewrite::set(
-        loc.header(),
-        pool_str(pool, bearer.as_bytes())?,
-    )];
+    // Straight into the pool: this runs on every allowed request, cached or not.
+    let bearer = pool_concat(pool, &[b"Bearer ", token.as_bytes()])?;
+    let mut rewrites = vec![Rewrite::set(loc.header(), bearer)];
     if !loc.header().eq_ignore_ascii_case(AUTHORIZATION) {
         rewrites.push(Rewrite::blank(AUTHORIZATION));
     }
@@ -239,6 +237,21 @@ unsafe fn pool_str(pool: *mut ngx_pool_t, bytes: &[u8]) -> Result<ngx_str_t, NoM
         return Ok(empty_str());
     }
     ngx_str_t::from_bytes(pool, bytes).ok_or(NoMemory)
+}
+
+/// The parts, joined, in one pool allocation.
+unsafe fn pool_concat(pool: *mut ngx_pool_t, parts: &[&[u8]]) -> Result<ngx_str_t, NoMemory> {
+    let len = parts.iter().map(|p| p.len()).sum();
+    let data = ngx_pnalloc(pool, len).cast::<u8>();
+    if data.is_null() {
+        return Err(NoMemory);
+    }
+    let mut at = data;
+    for part in parts {
+        std::ptr::copy_nonoverlapping(part.as_ptr(), at, part.len());
+        at = at.add(part.len());
+    }
+    Ok(ngx_str_t { len, data })
 }
 
 /// A valid pointer even for nothing: NGINX copies header values with memcpy.
