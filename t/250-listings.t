@@ -190,6 +190,15 @@ location = /providers { authotron_providers; authotron_augmenters; }
 --- error_log
 "authotron_augmenters" directive is duplicate
 
+=== LISTINGS 14b: one content handler per location, whichever kinds they are
+--- yaml eval
+$main::PROVIDERS
+--- config
+location = /who { authotron_providers; authotron_whoami; }
+--- must_die
+--- error_log
+"authotron_whoami" directive is duplicate
+
 === LISTINGS 15: or behind authentication: authotron on with a required role
 --- yaml eval
 $main::PROVIDERS

@@ -388,86 +388,65 @@ extern "C" fn set_header(
     })
 }
 
-unsafe fn set_endpoint(cf: *mut ngx_conf_t, conf: *mut c_void, endpoint: Endpoint) -> *mut c_char {
+/// What a content directive makes of its location.
+#[derive(Clone, Copy)]
+enum Content {
+    /// Authenticated first, in the access phase.
+    Endpoint(Endpoint),
+    /// Served without authentication.
+    Document(Document),
+}
+
+/// Installs a content handler of ours. A location has at most one: a second one, of either
+/// kind, is a duplicate rather than silently replacing the first.
+unsafe fn set_content(cf: *mut ngx_conf_t, conf: *mut c_void, content: Content) -> *mut c_char {
     let loc = &mut *(conf as *mut LocConf);
-    if loc.endpoint != Endpoint::None {
+    if loc.endpoint != Endpoint::None || loc.document.is_some() {
         return IS_DUPLICATE;
     }
     let Some(core) = NgxHttpCoreModule::location_conf_mut(&*cf) else {
         return NGX_CONF_ERROR;
     };
-    core.handler = Some(match endpoint {
-        Endpoint::Whoami => handlers::whoami,
-        Endpoint::Tokens => handlers::tokens,
-        _ => handlers::authenticate,
+    core.handler = Some(match content {
+        Content::Endpoint(endpoint) => {
+            loc.endpoint = endpoint;
+            match endpoint {
+                Endpoint::Whoami => handlers::whoami,
+                Endpoint::Tokens => handlers::tokens,
+                _ => handlers::authenticate,
+            }
+        }
+        Content::Document(document) => {
+            loc.document = Some(document);
+            published::handler(document)
+        }
     });
-    loc.endpoint = endpoint;
     if loc.origin.is_none() {
         loc.origin = Some(origin(cf));
     }
     ptr::null_mut()
 }
 
-extern "C" fn set_authenticate(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    // SAFETY: NGINX calls this with our loc conf during parsing.
-    guard_conf(|| unsafe { set_endpoint(cf, conf, Endpoint::Authenticate) })
-}
-
-extern "C" fn set_whoami(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    // SAFETY: NGINX calls this with our loc conf during parsing.
-    guard_conf(|| unsafe { set_endpoint(cf, conf, Endpoint::Whoami) })
-}
-
-extern "C" fn set_tokens(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    // SAFETY: NGINX calls this with our loc conf during parsing.
-    guard_conf(|| unsafe { set_endpoint(cf, conf, Endpoint::Tokens) })
-}
-
-unsafe fn set_document(cf: *mut ngx_conf_t, conf: *mut c_void, document: Document) -> *mut c_char {
-    let loc = &mut *(conf as *mut LocConf);
-    if loc.document.is_some() || loc.endpoint != Endpoint::None {
-        return IS_DUPLICATE;
-    }
-    let Some(core) = NgxHttpCoreModule::location_conf_mut(&*cf) else {
-        return NGX_CONF_ERROR;
-    };
-    core.handler = Some(published::handler(document));
-    loc.document = Some(document);
-    if loc.origin.is_none() {
-        loc.origin = Some(origin(cf));
-    }
-    ptr::null_mut()
-}
-
-macro_rules! document_directive {
-    ($name:ident, $document:expr) => {
+macro_rules! content_directive {
+    ($name:ident, $content:expr) => {
         extern "C" fn $name(
             cf: *mut ngx_conf_t,
             _: *mut ngx_command_t,
             conf: *mut c_void,
         ) -> *mut c_char {
             // SAFETY: NGINX calls this with our loc conf during parsing.
-            guard_conf(|| unsafe { set_document(cf, conf, $document) })
+            guard_conf(|| unsafe { set_content(cf, conf, $content) })
         }
     };
 }
 
-document_directive!(set_providers, Document::Providers);
-document_directive!(set_augmenters, Document::Augmenters);
-document_directive!(set_jwks, Document::Jwks);
-document_directive!(set_metrics, Document::Metrics);
+content_directive!(set_authenticate, Content::Endpoint(Endpoint::Authenticate));
+content_directive!(set_whoami, Content::Endpoint(Endpoint::Whoami));
+content_directive!(set_tokens, Content::Endpoint(Endpoint::Tokens));
+content_directive!(set_providers, Content::Document(Document::Providers));
+content_directive!(set_augmenters, Content::Document(Document::Augmenters));
+content_directive!(set_jwks, Content::Document(Document::Jwks));
+content_directive!(set_metrics, Content::Document(Document::Metrics));
 
 extern "C" fn set_metrics_zone(
     cf: *mut ngx_conf_t,
