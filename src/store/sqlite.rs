@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -78,6 +78,21 @@ impl Shared {
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
+        let deadline = Instant::now() + self.busy_timeout;
+        loop {
+            match self.try_open() {
+                // Workers starting together race to switch a new file to WAL. That switch needs
+                // an exclusive lock, and SQLite answers "locked" at once instead of waiting out
+                // the busy timeout, so the waiting happens here.
+                Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                opened => return opened,
+            }
+        }
+    }
+
+    fn try_open(&self) -> rusqlite::Result<Connection> {
         let connection = Connection::open(&self.path)?;
         connection.busy_timeout(self.busy_timeout)?;
         // This pragma answers with the mode now in force, so it must be read as a query.
@@ -85,6 +100,13 @@ impl Shared {
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(connection)
     }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// The message for logs: SQLite's, which names no token (we only bind hashes).
