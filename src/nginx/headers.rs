@@ -79,20 +79,28 @@ pub unsafe fn forward_identity(
     token: &str,
 ) -> Result<(), NoMemory> {
     let pool = (*r).pool;
-    // Straight into the pool: this runs on every allowed request, cached or not.
+    // Straight into the pool, and a fixed array rather than a Vec: this runs on every allowed
+    // request, cached or not.
     let bearer = pool_concat(pool, &[b"Bearer ", token.as_bytes()])?;
-    let mut rewrites = vec![Rewrite::set(loc.header(), bearer)];
-    if !loc.header().eq_ignore_ascii_case(AUTHORIZATION) {
-        rewrites.push(Rewrite::blank(AUTHORIZATION));
-    }
+    let mut rewrites = [
+        Rewrite::set(loc.header(), bearer),
+        Rewrite::blank(LEGACY_USERNAME),
+        Rewrite::blank(REALM_SELECTOR),
+        Rewrite::blank(LEGACY_ROLES),
+        // The client's credential, unless our token took its place.
+        Rewrite::blank(AUTHORIZATION),
+    ];
     if loc.legacy_headers() {
-        for (name, value) in legacy_values(identity) {
-            rewrites.push(Rewrite::set(name, pool_str(pool, value.as_bytes())?));
+        for (rewrite, (name, value)) in rewrites[1..4].iter_mut().zip(legacy_values(identity)) {
+            *rewrite = Rewrite::set(name, pool_str(pool, value.as_bytes())?);
         }
-    } else {
-        rewrites.extend([LEGACY_USERNAME, REALM_SELECTOR, LEGACY_ROLES].map(Rewrite::blank));
     }
-    rewrite_in(r, &mut rewrites)
+    let used = if loc.header().eq_ignore_ascii_case(AUTHORIZATION) {
+        4
+    } else {
+        5
+    };
+    rewrite_in(r, &mut rewrites[..used])
 }
 
 /// Upstream's `include_legacy_headers` trio.
