@@ -14,7 +14,7 @@ use std::future::Future;
 use std::os::fd::RawFd;
 use std::panic::AssertUnwindSafe;
 use std::ptr::{addr_of_mut, NonNull};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -32,6 +32,7 @@ use tokio::runtime::Runtime;
 use super::module::Module;
 use super::panic_guard::{guard, guard_rc};
 use super::request_ctx::RequestCtx;
+use crate::auth::throttle::LogThrottle;
 use crate::auth::{NoteLevel, Outcome, Verdict};
 
 /// How long a validation may overrun its own worst case before the backstop fires.
@@ -60,6 +61,9 @@ struct Bridge {
 
 /// Created in `init_process`, taken in `exit_process`; only the NGINX thread touches it.
 static BRIDGE: Mutex<Option<Bridge>> = Mutex::new(None);
+
+/// Throttles the bridge's own warnings like the providers' (one per 30 s per kind).
+static FAULT_LOG: LazyLock<LogThrottle> = LazyLock::new(LogThrottle::default);
 
 thread_local! {
     /// Requests waiting for a validation, by id. NGINX thread only.
@@ -118,9 +122,7 @@ pub fn start(
         let outcome = AssertUnwindSafe(work)
             .catch_unwind()
             .await
-            .unwrap_or_else(|_| {
-                Outcome::new(Verdict::Failed).note(NoteLevel::Warn, "validation panicked")
-            });
+            .unwrap_or_else(|_| ended_here(Verdict::Failed, "validation panicked"));
         completions.deliver(id, outcome);
     });
     *ctx.task.borrow_mut() = Some(task.abort_handle());
@@ -156,10 +158,21 @@ unsafe extern "C" fn on_wakeup(_ev: *mut ngx_event_t) {
 unsafe extern "C" fn on_backstop(ev: *mut ngx_event_t) {
     guard((), || {
         let ctx = &*((*ev).data as *const RequestCtx);
-        let outcome = Outcome::new(Verdict::Unavailable)
-            .note(NoteLevel::Warn, "validation did not finish in time");
-        finish(ctx, outcome);
+        finish(
+            ctx,
+            ended_here(Verdict::Unavailable, "validation did not finish in time"),
+        );
     })
+}
+
+/// An outcome the bridge decided itself, with its warning unless the throttle drops it: a stuck
+/// runtime would otherwise write one line per request.
+fn ended_here(verdict: Verdict, warning: &'static str) -> Outcome {
+    let outcome = Outcome::new(verdict);
+    match FAULT_LOG.line(warning, || warning.to_owned()) {
+        Some(line) => outcome.note(NoteLevel::Warn, line),
+        None => outcome,
+    }
 }
 
 /// Stores the outcome and re-runs the request's phases. Nothing of the request may be touched
