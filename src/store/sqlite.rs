@@ -82,7 +82,7 @@ impl Shared {
         loop {
             match self.try_open() {
                 // Workers starting together race to switch a new file to WAL. That switch needs
-                // an exclusive lock, and SQLite answers "locked" at once instead of waiting out
+                // an exclusive lock, and SQLite can answer "locked" at once instead of waiting out
                 // the busy timeout, so the waiting happens here.
                 Err(e) if is_busy(&e) && Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(5))
