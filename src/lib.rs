@@ -8,6 +8,7 @@ pub mod augmenters;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod domain;
 pub mod http;
 pub mod metrics;
 pub mod providers;

@@ -19,9 +19,9 @@ use rustls::pki_types::CertificateDer;
 
 use super::ldap_roles::{escape_filter_value, RoleRule};
 use super::{Augmentation, Augmenter, Stage};
-use crate::auth::user::User;
 use crate::cache::{cache_key, TtlCache};
 use crate::config::{Config, LdapAugmenterConfig};
+use crate::domain::User;
 
 /// How long upstream reuses a user's roles.
 const DEFAULT_CACHE_TTL_SECONDS: u64 = 120;

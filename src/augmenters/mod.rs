@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use crate::auth::user::User;
 use crate::config::{AugmenterConfig, Config};
+use crate::domain::User;
 
 /// When an augmenter runs: upstream runs every ordinary augmenter concurrently first, then the
 /// `plain_advanced` ones one by one in config order, so they can match roles added earlier.

@@ -6,8 +6,8 @@ use futures::future::{self, BoxFuture};
 use futures::FutureExt;
 
 use super::{Augmentation, Augmenter, Stage};
-use crate::auth::user::User;
 use crate::config::PlainAugmenterConfig;
+use crate::domain::User;
 
 pub struct PlainAugmenter {
     name: String,

@@ -7,8 +7,8 @@ use futures::future::{self, BoxFuture};
 use futures::FutureExt;
 
 use super::{Augmentation, Augmenter, Stage};
-use crate::auth::user::User;
 use crate::config::PlainAdvancedConfig;
+use crate::domain::User;
 
 pub struct PlainAdvancedAugmenter {
     name: String,

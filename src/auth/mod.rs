@@ -6,7 +6,6 @@ pub mod listing;
 pub mod outcome;
 pub mod pipeline;
 pub mod throttle;
-pub mod user;
 
-pub use outcome::{Identity, Note, NoteLevel, Outcome, Verdict, RETRY_AFTER_SECONDS};
+pub use outcome::{Note, NoteLevel, Outcome, RETRY_AFTER_SECONDS};
 pub use pipeline::{Authenticator, Start};

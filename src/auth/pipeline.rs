@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use futures::future::{self, BoxFuture};
 use futures::FutureExt;
@@ -13,15 +13,15 @@ use futures::FutureExt;
 use super::challenge::Challenges;
 use super::header::{self, Credential};
 use super::listing::Listing;
-use super::outcome::{Identity, Note, NoteLevel, Outcome, Verdict, RETRY_AFTER_SECONDS};
+use super::outcome::{Note, NoteLevel, Outcome, RETRY_AFTER_SECONDS};
 use super::throttle::LogThrottle;
-use super::user::User;
 use crate::augmenters::{self, Augmenter, Stage};
 use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
 use crate::config::Config;
+use crate::domain::{unix_now, Identity, ProviderVerdict, User, Verdict};
 use crate::http::IdentityClient;
 use crate::metrics::{Catalogue, Meters, ProviderEntry};
-use crate::providers::{self, Provider, ProviderContext, ProviderVerdict};
+use crate::providers::{self, Provider, ProviderContext};
 use crate::store::api::{self, ApiRequest, Route};
 use crate::store::{Store, Unavailable};
 use crate::token::Minter;
@@ -589,13 +589,6 @@ fn authenticated(identity: &Identity) -> Note {
             identity.user.username, identity.user.realm, identity.provider
         ),
     }
-}
-
-pub(crate) fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

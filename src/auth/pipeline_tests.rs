@@ -12,8 +12,8 @@ use futures::FutureExt;
 
 use super::*;
 use crate::augmenters::Augmentation;
-use crate::auth::header::Scheme;
 use crate::config;
+use crate::domain::Scheme;
 
 const SETTINGS: &str = r#"
 version: "2.0.0"

@@ -18,8 +18,8 @@ use super::fnv::FnvBuild;
 use super::layout::{Layout, SeriesId};
 use super::scope;
 use super::table::Table;
-use crate::auth::Verdict;
-use crate::providers::ProviderVerdict;
+use crate::domain::ProviderVerdict;
+use crate::domain::Verdict;
 
 /// One `auth_requests_total` series and its duration histogram.
 #[derive(Clone, Copy)]

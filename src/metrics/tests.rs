@@ -13,10 +13,11 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::auth::header::Scheme;
-use crate::auth::{Authenticator, Outcome, Start, Verdict};
+use crate::auth::{Authenticator, Outcome, Start};
 use crate::config::{self, Config};
-use crate::providers::{Provider, ProviderVerdict};
+use crate::domain::Scheme;
+use crate::domain::{ProviderVerdict, Verdict};
+use crate::providers::Provider;
 
 const SETTINGS: &str = r#"
 version: "2.0.0"

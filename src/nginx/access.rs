@@ -19,7 +19,8 @@ use super::headers;
 use super::module::Module;
 use super::panic_guard::guard_status;
 use super::request_ctx::{Decision, RequestCtx};
-use crate::auth::{Authenticator, NoteLevel, Outcome, Start, Verdict};
+use crate::auth::{Authenticator, NoteLevel, Outcome, Start};
+use crate::domain::Verdict;
 
 /// Adds the handler to the access phase.
 ///

@@ -33,7 +33,8 @@ use super::module::Module;
 use super::panic_guard::{guard, guard_rc};
 use super::request_ctx::RequestCtx;
 use crate::auth::throttle::LogThrottle;
-use crate::auth::{NoteLevel, Outcome, Verdict};
+use crate::auth::{NoteLevel, Outcome};
+use crate::domain::Verdict;
 
 /// How long a validation may overrun its own worst case before the backstop fires.
 const BACKSTOP_GRACE: Duration = Duration::from_secs(2);

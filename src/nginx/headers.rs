@@ -10,7 +10,8 @@ use ngx::ffi::{
 };
 
 use super::directives::LocConf;
-use crate::auth::{Identity, RETRY_AFTER_SECONDS};
+use crate::auth::RETRY_AFTER_SECONDS;
+use crate::domain::Identity;
 use crate::store::api::ApiRequest;
 
 pub const AUTHORIZATION: &str = "Authorization";

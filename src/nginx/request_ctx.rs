@@ -15,7 +15,8 @@ use tokio::task::AbortHandle;
 use super::bridge;
 use super::module::Module;
 use super::panic_guard::guard;
-use crate::auth::{Identity, Outcome};
+use crate::auth::Outcome;
+use crate::domain::Identity;
 use crate::store::api::Answer;
 
 /// How the access phase decided; content handlers answer from it.

@@ -9,7 +9,7 @@ use ngx::ngx_string;
 
 use super::panic_guard::guard;
 use super::request_ctx::RequestCtx;
-use crate::auth::Identity;
+use crate::domain::Identity;
 
 type Reader = fn(&Identity, &str) -> String;
 

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::auth::user::User;
+use crate::domain::User;
 
 /// Claims that feed the user's fields and so are not copied into attributes.
 const STRUCTURAL: &[&str] = &[

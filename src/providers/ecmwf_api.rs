@@ -7,9 +7,10 @@ use std::sync::Arc;
 use reqwest::Url;
 
 use super::remote::{self, Caller, Failure};
-use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo, ProviderVerdict};
-use crate::auth::user::User;
+use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo};
 use crate::config::EcmwfApiConfig;
+use crate::domain::ProviderVerdict;
+use crate::domain::User;
 use crate::http::IdentityClient;
 
 const SERVICE: &str = "ECMWF who-am-i";
@@ -67,7 +68,7 @@ mod tests {
     use wiremock::{MockServer, ResponseTemplate};
 
     use super::*;
-    use crate::auth::header::Scheme;
+    use crate::domain::Scheme;
     use crate::providers::test_support::*;
     use crate::providers::Provider;
 

@@ -9,9 +9,10 @@ use reqwest::Url;
 use serde_json::Value;
 
 use super::remote::{self, Caller, Failure};
-use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo, ProviderVerdict};
-use crate::auth::user::User;
+use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo};
 use crate::config::EfasApiConfig;
+use crate::domain::ProviderVerdict;
+use crate::domain::User;
 use crate::http::IdentityClient;
 
 const SERVICE: &str = "EFAS user-details";
@@ -77,7 +78,7 @@ mod tests {
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     use super::*;
-    use crate::auth::header::Scheme;
+    use crate::domain::Scheme;
     use crate::providers::test_support::*;
     use crate::providers::Provider;
 

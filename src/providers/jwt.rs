@@ -17,8 +17,9 @@ use serde_json::{Map, Value};
 use super::claims::user_from_claims;
 use super::jwks::JwksCache;
 use super::remote::Failure;
-use super::{Check, Configured, ProviderContext, ProviderInfo, ProviderVerdict};
+use super::{Check, Configured, ProviderContext, ProviderInfo};
 use crate::config::{JwtChecks, JwtProviderConfig};
+use crate::domain::ProviderVerdict;
 
 pub struct JwtValidator {
     name: String,

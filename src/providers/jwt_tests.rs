@@ -79,7 +79,7 @@ fn validator(server: &MockServer, checks: JwtChecks) -> JwtValidator {
     )
 }
 
-fn accepted(verdict: ProviderVerdict) -> crate::auth::user::User {
+fn accepted(verdict: ProviderVerdict) -> crate::domain::User {
     match verdict {
         ProviderVerdict::Accepted(user) => user,
         other => panic!("expected acceptance, got {other:?}"),

@@ -21,20 +21,10 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
-use crate::auth::header::Scheme;
-use crate::auth::user::User;
 use crate::config::ProviderConfig;
+use crate::domain::ProviderVerdict;
+use crate::domain::Scheme;
 use crate::http::IdentityClient;
-
-/// What one provider concluded about one credential.
-#[derive(Debug)]
-pub enum ProviderVerdict {
-    Accepted(User),
-    /// The provider gave a definitive "no"; the reason is for logs only.
-    Rejected(String),
-    /// The provider could not decide (timeout, outage); the reason is for logs only.
-    Unavailable(String),
-}
 
 pub trait Provider: Send + Sync {
     /// The configured `name`; shown in `$authotron_provider` and in logs.

@@ -7,7 +7,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use std::time::Duration;
 
 use super::*;
-use crate::auth::header::Scheme;
+use crate::domain::Scheme;
 use crate::providers::test_support::*;
 use crate::providers::Provider;
 

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use base64::Engine;
 
 use super::password::{digest, same_digest, verify_hash, StoredPassword};
-use super::{Check, Configured, ProviderInfo, ProviderVerdict};
-use crate::auth::header::Scheme;
-use crate::auth::user::User;
+use super::{Check, Configured, ProviderInfo};
 use crate::config::PlainProviderConfig;
+use crate::domain::ProviderVerdict;
+use crate::domain::Scheme;
+use crate::domain::User;
 
 const WRONG: &str = "Wrong username or password";
 

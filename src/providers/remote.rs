@@ -9,8 +9,8 @@
 use reqwest::{Client, RequestBuilder, Url};
 use serde_json::{Map, Value};
 
-use super::ProviderVerdict;
-use crate::auth::user::User;
+use crate::domain::ProviderVerdict;
+use crate::domain::User;
 use crate::http::{send_json, IdentityClient, JsonReply};
 
 /// Whose credential a 4xx answer is about.

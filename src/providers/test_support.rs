@@ -12,9 +12,10 @@ use wiremock::matchers::{any, method, path, query_param};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate, Times};
 
 use super::remote::Caller;
-use super::{Provider, ProviderContext, ProviderVerdict};
-use crate::auth::user::User;
+use super::{Provider, ProviderContext};
 use crate::config::{HttpSettings, JwtChecks};
+use crate::domain::ProviderVerdict;
+use crate::domain::User;
 use crate::http::IdentityClient;
 
 /// A credential that changes the request if it is not percent-encoded.

@@ -11,8 +11,9 @@ use serde_json::{json, Value};
 
 use super::jwt::JwtValidator;
 use super::remote::{self, Caller, Failure};
-use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo, ProviderVerdict};
+use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo};
 use crate::config::TokenGeneratorConfig;
+use crate::domain::ProviderVerdict;
 use crate::http::IdentityClient;
 
 const VALIDATION: &str = "ECMWF token generator validation";

@@ -9,8 +9,9 @@ use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::auth::header::Scheme;
-use crate::auth::{Authenticator, Start, Verdict};
+use crate::auth::{Authenticator, Start};
+use crate::domain::Scheme;
+use crate::domain::Verdict;
 use crate::providers::test_support::*;
 use crate::providers::Provider;
 

@@ -7,9 +7,10 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
-use super::{Provider, ProviderVerdict};
-use crate::auth::header::Scheme;
-use crate::auth::pipeline::unix_now;
+use super::Provider;
+use crate::domain::unix_now;
+use crate::domain::ProviderVerdict;
+use crate::domain::Scheme;
 use crate::store::api::TOKEN_STORE;
 use crate::store::{restore, token, Store};
 

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::{token, NewRow, Owner, Store, TokenInfo, Unavailable, Which};
-use crate::auth::Identity;
+use crate::domain::Identity;
 
 /// The provider name of identities that came from a store token.
 pub const TOKEN_STORE: &str = "token-store";

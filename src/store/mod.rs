@@ -14,8 +14,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Serialize;
 
-use crate::auth::user::User;
 use crate::config::{StoreBackend, StoreSettings};
+use crate::domain::User;
 
 /// A token as stored, without its secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::*;
-use crate::auth::Identity;
 use crate::config::{StoreBackend, StoreSettings};
+use crate::domain::Identity;
 use crate::store::api::{self, Route};
 
 struct TempDb(PathBuf);

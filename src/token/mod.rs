@@ -7,15 +7,14 @@ mod der;
 pub mod keys;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::hmac;
 use serde::Serialize;
 
-use crate::auth::user::User;
 use crate::config::JwtSettings;
+use crate::domain::{Minted, User};
 use keys::SigningKey;
 
 pub struct Minter {
@@ -57,30 +56,6 @@ struct JoseHeader<'a> {
     alg: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     kid: Option<&'a str>,
-}
-
-/// A signed token and its validity, for deciding how long it may be handed out again.
-#[derive(Clone, Debug)]
-pub struct Minted {
-    pub token: Arc<str>,
-    pub issued_at: i64,
-    pub expires_at: i64,
-}
-
-impl Minted {
-    /// Whether the token may still be handed out at `now`: while more than half of its
-    /// lifetime (`exp - iat`, so an `exp` cap counts) is left, and always within the second it
-    /// was issued in (a new one would carry the same claims). Never once `now` is before its
-    /// `iat` (the clock went back) or past the reuse point.
-    pub fn reusable_at(&self, now: i64) -> bool {
-        now >= self.issued_at && now < self.reuse_until()
-    }
-
-    /// The first second in which the token is no longer handed out.
-    pub fn reuse_until(&self) -> i64 {
-        let lifetime = self.expires_at.saturating_sub(self.issued_at);
-        self.issued_at.saturating_add((lifetime / 2).max(1))
-    }
 }
 
 impl Minter {

@@ -1,0 +1,15 @@
+//! The vocabulary every layer shares: users, identities, schemes, verdicts. It depends on no
+//! other module of the crate, so providers, augmenters, the store, metrics and the pipeline can
+//! all use it without depending on each other.
+
+mod clock;
+mod identity;
+mod scheme;
+mod user;
+mod verdict;
+
+pub use clock::unix_now;
+pub use identity::{Identity, Minted};
+pub use scheme::Scheme;
+pub use user::User;
+pub use verdict::{ProviderVerdict, Verdict};
