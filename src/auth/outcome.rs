@@ -21,6 +21,22 @@ pub struct Note {
     pub text: String,
 }
 
+impl Note {
+    pub fn warn(text: impl Into<String>) -> Self {
+        Note {
+            level: NoteLevel::Warn,
+            text: text.into(),
+        }
+    }
+
+    pub fn info(text: impl Into<String>) -> Self {
+        Note {
+            level: NoteLevel::Info,
+            text: text.into(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Outcome {
     pub verdict: Verdict,

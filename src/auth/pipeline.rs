@@ -280,10 +280,7 @@ impl Authenticator {
                     Err(Unavailable(reason)) => {
                         let line = || format!("token store unavailable: {reason}");
                         if let Some(text) = self.log_throttle.line("store", line) {
-                            outcome.notes.push(Note {
-                                level: NoteLevel::Warn,
-                                text,
-                            });
+                            outcome.notes.push(Note::warn(text));
                         }
                         api::unavailable()
                     }
@@ -348,13 +345,10 @@ impl Authenticator {
                 if realm.is_some_and(|r| r != user.realm) {
                     // Only the token store serves every realm; its user must still be of the
                     // realm asked for.
-                    notes.push(super::Note {
-                        level: NoteLevel::Info,
-                        text: format!(
-                            "provider \"{}\" accepted a user of another realm than requested",
-                            provider.name
-                        ),
-                    });
+                    notes.push(Note::info(format!(
+                        "provider \"{}\" accepted a user of another realm than requested",
+                        provider.name
+                    )));
                     continue;
                 }
                 let mut outcome = self.enrich(user, provider).await;
@@ -431,22 +425,16 @@ impl Authenticator {
                             user,
                         )));
                     }
-                    ProviderVerdict::Rejected(reason) => notes.push(super::Note {
-                        level: NoteLevel::Info,
-                        text: format!(
-                            "provider \"{name}\"{of_realm} rejected the credential: {reason}"
-                        ),
-                    }),
+                    ProviderVerdict::Rejected(reason) => notes.push(Note::info(format!(
+                        "provider \"{name}\"{of_realm} rejected the credential: {reason}"
+                    ))),
                     ProviderVerdict::Unavailable(reason) => {
                         undecided = true;
                         let key = format!("provider {name} {}", provider.realm());
                         let line =
                             || format!("provider \"{name}\"{of_realm} could not decide: {reason}");
                         if let Some(text) = self.log_throttle.line(&key, line) {
-                            notes.push(Note {
-                                level: NoteLevel::Warn,
-                                text,
-                            });
+                            notes.push(Note::warn(text));
                         }
                     }
                 }
@@ -540,10 +528,7 @@ impl Authenticator {
         let text = self
             .log_throttle
             .line(&format!("augmenter {name} {realm}"), line)?;
-        Some(Note {
-            level: NoteLevel::Warn,
-            text,
-        })
+        Some(Note::warn(text))
     }
 
     fn remember(&self, key: CacheKey, verdict: &Verdict) {
@@ -582,13 +567,10 @@ struct Source {
 
 /// The line of a successful validation. Answers from the cache log nothing at this level.
 fn authenticated(identity: &Identity) -> Note {
-    Note {
-        level: NoteLevel::Info,
-        text: format!(
-            "user \"{}\" of realm \"{}\" authenticated by provider \"{}\"",
-            identity.user.username, identity.user.realm, identity.provider
-        ),
-    }
+    Note::info(format!(
+        "user \"{}\" of realm \"{}\" authenticated by provider \"{}\"",
+        identity.user.username, identity.user.realm, identity.provider
+    ))
 }
 
 #[cfg(test)]
