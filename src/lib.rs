@@ -3,6 +3,7 @@
 //! Everything outside `nginx/` is plain Rust with no NGINX types, so `cargo test` exercises it
 //! without linking against NGINX. The binding is compiled out of unit tests because its symbols
 //! only resolve inside an NGINX process.
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod augmenters;
 pub mod auth;

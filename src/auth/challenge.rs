@@ -1,5 +1,5 @@
 //! The `WWW-Authenticate` value: one `<Scheme> realm="<realm>"` per distinct provider scheme
-//! and realm, in config order (reference §1.5).
+//! and realm, in config order, as upstream Auth-O-Tron answers.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,8 +7,8 @@ use std::sync::Arc;
 use crate::providers::Provider;
 
 pub struct Challenges {
-    all: String,
-    by_realm: HashMap<String, String>,
+    all: Arc<str>,
+    by_realm: HashMap<String, Arc<str>>,
 }
 
 impl Challenges {
@@ -26,10 +26,11 @@ impl Challenges {
     }
 
     /// A location pinned to one realm only advertises that realm.
-    pub fn for_realm(&self, realm: Option<&str>) -> &str {
+    pub fn for_realm(&self, realm: Option<&str>) -> Arc<str> {
         realm
             .and_then(|r| self.by_realm.get(r))
             .unwrap_or(&self.all)
+            .clone()
     }
 
     pub fn has_realm(&self, realm: &str) -> bool {
@@ -38,7 +39,7 @@ impl Challenges {
 }
 
 /// Realms were checked at load time to hold no quote, backslash or control character.
-fn challenge<'a>(providers: impl Iterator<Item = &'a Arc<dyn Provider>>) -> String {
+fn challenge<'a>(providers: impl Iterator<Item = &'a Arc<dyn Provider>>) -> Arc<str> {
     let mut parts: Vec<String> = Vec::new();
     for p in providers {
         let part = format!("{} realm=\"{}\"", p.scheme(), p.realm());
@@ -47,8 +48,8 @@ fn challenge<'a>(providers: impl Iterator<Item = &'a Arc<dyn Provider>>) -> Stri
         }
     }
     if parts.is_empty() {
-        "Bearer".to_owned()
+        Arc::from("Bearer")
     } else {
-        parts.join(", ")
+        Arc::from(parts.join(", "))
     }
 }

@@ -1,7 +1,7 @@
-//! What the pipeline hands back to the NGINX side: owned values only.
+//! What validation hands back: the verdict and the log lines that go with it, owned values
+//! only, since it may be produced on a tokio thread.
 
 use crate::domain::Verdict;
-use crate::store::api::Answer;
 
 /// What a 503 tells clients: outages are usually brief, and nothing about an outage is cached.
 pub const RETRY_AFTER_SECONDS: u32 = 5;
@@ -41,8 +41,6 @@ impl Note {
 pub struct Outcome {
     pub verdict: Verdict,
     pub notes: Vec<Note>,
-    /// The token management API's response, when the request was one.
-    pub answer: Option<Answer>,
 }
 
 impl Outcome {
@@ -50,7 +48,6 @@ impl Outcome {
         Outcome {
             verdict,
             notes: Vec::new(),
-            answer: None,
         }
     }
 

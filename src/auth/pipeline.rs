@@ -22,8 +22,7 @@ use crate::domain::{unix_now, Identity, ProviderVerdict, User, Verdict};
 use crate::http::IdentityClient;
 use crate::metrics::{Catalogue, Meters, ProviderEntry};
 use crate::providers::{self, Provider, ProviderContext};
-use crate::store::api::{self, ApiRequest, Route};
-use crate::store::{Store, Unavailable};
+use crate::store::Store;
 use crate::token::Minter;
 
 /// Everything one loaded config needs to authenticate requests. Immutable apart from its caches.
@@ -50,12 +49,12 @@ pub struct Authenticator {
     pub legacy_headers: bool,
 }
 
-/// Where a request stands after the synchronous first look.
-pub enum Start {
+/// What the synchronous first look at a credential found.
+pub enum Lookup {
     /// Answered without any provider: a cache hit, or a header that cannot succeed.
-    Done(Outcome),
+    Answered(Outcome),
     /// Needs the providers; run `Authenticator::validate` off the event loop.
-    Validate(Job),
+    NeedsProviders(Job),
 }
 
 /// Owned inputs of one validation.
@@ -163,7 +162,7 @@ impl Authenticator {
         self.minter.jwks()
     }
 
-    pub fn challenge(&self, realm: Option<&str>) -> &str {
+    pub fn challenge(&self, realm: Option<&str>) -> Arc<str> {
         self.challenges.for_realm(realm)
     }
 
@@ -173,16 +172,16 @@ impl Authenticator {
 
     /// The synchronous first look, cheap enough for the NGINX event loop: parse the header,
     /// answer malformed ones, and answer from the cache when it can.
-    pub fn start(&self, authorization: Option<&[u8]>, realm: Option<&str>) -> Start {
+    pub fn look_up(&self, authorization: Option<&[u8]>, realm: Option<&str>) -> Lookup {
         let key = cache_key(realm, authorization.unwrap_or_default());
         // Only well-formed headers are ever cached, so a hit needs no parsing.
         if let Some(verdict) = self.verdicts.get(&key) {
             self.metrics.answered_from_cache(&verdict);
-            return Start::Done(Outcome::new(verdict));
+            return Lookup::Answered(Outcome::new(verdict));
         }
         let started = Instant::now();
         match header::parse_authorization(authorization) {
-            Ok(credentials) => Start::Validate(Job {
+            Ok(credentials) => Lookup::NeedsProviders(Job {
                 key,
                 credentials,
                 realm: realm.map(str::to_owned),
@@ -196,7 +195,7 @@ impl Authenticator {
                 };
                 let missing = matches!(e, header::HeaderError::Missing);
                 self.metrics.refused_header(missing, started.elapsed());
-                Start::Done(Outcome::new(Verdict::Rejected).note(level, e.reason()))
+                Lookup::Answered(Outcome::new(Verdict::Rejected).note(level, e.reason()))
             }
         }
     }
@@ -242,68 +241,22 @@ impl Authenticator {
         self.store.is_some()
     }
 
-    /// The token management API (`authotron_tokens`): authenticates as `first` says, checks
-    /// the location's roles, then carries out `request`. The answer travels in the outcome.
-    pub async fn manage(
-        self: Arc<Self>,
-        first: Start,
-        request: ApiRequest,
-        roles: Vec<String>,
-    ) -> Outcome {
-        let mut outcome = match first {
-            Start::Done(outcome) => outcome,
-            Start::Validate(job) => self.clone().validate(job).await,
-        };
-        let (Verdict::Authenticated(identity), Some(store)) = (&outcome.verdict, &self.store)
-        else {
-            return outcome;
-        };
-        if !self.authorize(identity, &roles) {
-            return outcome;
-        }
-        let route = api::route(
-            &request.method,
-            &request.path,
-            &request.query,
-            store.max_expiry,
-        );
-        let answer = match route {
-            Ok(route) => {
-                let revoking = matches!(route, Route::Revoke(_));
-                match api::perform(store, identity, route, unix_now()).await {
-                    Ok(answer) => {
-                        if revoking && answer.status == 204 {
-                            self.forget_store_tokens();
-                        }
-                        answer
-                    }
-                    Err(Unavailable(reason)) => {
-                        let line = || format!("token store unavailable: {reason}");
-                        if let Some(text) = self.log_throttle.line("store", line) {
-                            outcome.notes.push(Note::warn(text));
-                        }
-                        api::unavailable()
-                    }
-                }
-            }
-            Err(answer) => answer,
-        };
-        outcome.answer = Some(answer);
-        outcome
+    pub(super) fn store(&self) -> Option<&Store> {
+        self.store.as_deref()
+    }
+
+    /// The warning for a token store outage, unless one was logged in the last 30 s.
+    pub(super) fn store_outage(&self, reason: &str) -> Option<Note> {
+        let line = || format!("token store unavailable: {reason}");
+        self.log_throttle.line("store", line).map(Note::warn)
     }
 
     /// A revocation takes effect at once in this worker: cached store-token identities go.
     /// Revocations are rare, so dropping the whole cache is simpler than tracking which
     /// entries came from which token, and only costs some revalidation.
-    fn forget_store_tokens(&self) {
+    pub(super) fn forget_store_tokens(&self) {
         self.revocations.fetch_add(1, Ordering::AcqRel);
         self.verdicts.clear();
-    }
-
-    /// Whether the user may enter a location requiring one of `roles` (none means anyone).
-    /// Checked on every request, cached or not.
-    pub fn authorize(&self, identity: &Identity, roles: &[String]) -> bool {
-        roles.is_empty() || identity.user.has_any_role(roles)
     }
 
     /// The signed JWT for `identity`: the last one minted for it while it is reusable (see

@@ -22,7 +22,7 @@ mod redact;
 mod remote;
 mod settings;
 mod store;
-mod validate;
+pub(crate) mod validate;
 
 #[cfg(test)]
 mod tests;

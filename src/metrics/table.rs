@@ -86,17 +86,29 @@ impl<'a> Table<'a> {
             return Err(OpenError::TooSmall);
         }
         let header = region.cast::<Header>();
-        let formatted =
-            (*header).magic.load(Ordering::Acquire) == MAGIC && (*header).len as usize == len;
+        // SAFETY: the caller's region is mapped, aligned (checked) and large enough (checked)
+        // for a header, which is zeroed or written by `format`.
+        let formatted = unsafe {
+            (*header).magic.load(Ordering::Acquire) == MAGIC && (*header).len as usize == len
+        };
         if !formatted {
-            Self::format(region, len);
+            // SAFETY: the caller's region is ours to write for `len` bytes.
+            unsafe { Self::format(region, len) };
         }
         let slots_at = size_of::<Header>().next_multiple_of(align_of::<Slot>());
-        let slots = (*header).slots as usize;
+        // SAFETY: the header is formatted now.
+        let slots = unsafe { (*header).slots } as usize;
+        // SAFETY: `format` sized the slots and the arena to fit within `len`.
+        let (slots, arena) = unsafe {
+            (
+                region.add(slots_at).cast::<Slot>(),
+                region.add(slots_at + slots * size_of::<Slot>()),
+            )
+        };
         Ok(Table {
             header,
-            slots: region.add(slots_at).cast::<Slot>(),
-            arena: region.add(slots_at + slots * size_of::<Slot>()),
+            slots,
+            arena,
             _region: PhantomData,
         })
     }
@@ -110,23 +122,31 @@ impl<'a> Table<'a> {
         if (region as usize) % align_of::<Header>() != 0 {
             return Err(OpenError::Misaligned);
         }
-        if (*header).magic.load(Ordering::Acquire) != MAGIC {
+        // SAFETY: the caller's region is mapped, aligned (checked) and holds at least a header.
+        let (magic, len) = unsafe { ((*header).magic.load(Ordering::Acquire), (*header).len) };
+        if magic != MAGIC {
             return Err(OpenError::NotFormatted);
         }
-        Self::open(region, (*header).len as usize)
+        // SAFETY: as the caller promised, for the length the table was formatted with.
+        unsafe { Self::open(region, len as usize) }
     }
 
+    /// # Safety
+    /// `region..region+len` is mapped, writable, 8-byte aligned, at least `MIN_LEN` long, and
+    /// nobody reads it meanwhile.
     unsafe fn format(region: *mut u8, len: usize) {
-        std::ptr::write_bytes(region, 0, len);
+        // SAFETY: as the caller promised.
+        unsafe { std::ptr::write_bytes(region, 0, len) };
         let slots_at = size_of::<Header>().next_multiple_of(align_of::<Slot>());
         let room = len - slots_at;
         let slots = room / (size_of::<Slot>() + KEY_BYTES_PER_SLOT);
         let arena_len = room - slots * size_of::<Slot>();
-        let header = region.cast::<Header>();
-        (*header).len = len as u64;
-        (*header).slots = slots as u32;
-        (*header).arena_len = u32::try_from(arena_len).unwrap_or(u32::MAX);
-        (*header).magic.store(MAGIC, Ordering::Release);
+        // SAFETY: the region starts with room for an aligned header, now zeroed.
+        let header = unsafe { &mut *region.cast::<Header>() };
+        header.len = len as u64;
+        header.slots = slots as u32;
+        header.arena_len = u32::try_from(arena_len).unwrap_or(u32::MAX);
+        header.magic.store(MAGIC, Ordering::Release);
     }
 
     fn header(&self) -> &Header {

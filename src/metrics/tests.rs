@@ -13,7 +13,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::auth::{Authenticator, Outcome, Start};
+use crate::auth::{Authenticator, Lookup, Outcome};
 use crate::config::{self, Config};
 use crate::domain::Scheme;
 use crate::domain::{ProviderVerdict, Verdict};
@@ -56,9 +56,9 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 async fn run(a: &Arc<Authenticator>, header: Option<&str>) -> Outcome {
-    match a.start(header.map(str::as_bytes), None) {
-        Start::Done(outcome) => outcome,
-        Start::Validate(job) => a.clone().validate(job).await,
+    match a.look_up(header.map(str::as_bytes), None) {
+        Lookup::Answered(outcome) => outcome,
+        Lookup::NeedsProviders(job) => a.clone().validate(job).await,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The per-worker tokio runtime and how its results come back to the NGINX thread.
 //!
 //! Validations run on tokio and never touch NGINX memory. A finished validation pushes
-//! `(id, outcome)` on a queue and writes an eventfd that NGINX's event loop watches; the
+//! `(id, ruling)` on a queue and writes an eventfd that NGINX's event loop watches; the
 //! wake-up handler, on the NGINX thread, looks the id up in a registry of live requests and
 //! resumes the request. A request that went away in the meantime unregistered itself, so its
 //! late result is dropped. Each pending request also holds a non-cancelable timer: it resumes the
@@ -14,7 +14,7 @@ use std::future::Future;
 use std::os::fd::RawFd;
 use std::panic::AssertUnwindSafe;
 use std::ptr::{addr_of_mut, NonNull};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -31,10 +31,8 @@ use tokio::runtime::Runtime;
 
 use super::module::Module;
 use super::panic_guard::{guard, guard_rc};
-use super::request_ctx::RequestCtx;
-use crate::auth::throttle::LogThrottle;
-use crate::auth::{NoteLevel, Outcome};
-use crate::domain::Verdict;
+use super::request_ctx::{Delivery, RequestCtx};
+use crate::auth::{Interruption, Ruling};
 
 /// How long a validation may overrun its own worst case before the backstop fires.
 const BACKSTOP_GRACE: Duration = Duration::from_secs(2);
@@ -42,13 +40,13 @@ const BACKSTOP_GRACE: Duration = Duration::from_secs(2);
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
 
 struct Completions {
-    finished: Mutex<Vec<(u64, Outcome)>>,
+    finished: Mutex<Vec<(u64, Delivery)>>,
     eventfd: RawFd,
 }
 
 impl Completions {
-    fn deliver(&self, id: u64, outcome: Outcome) {
-        self.finished.lock().push((id, outcome));
+    fn deliver(&self, id: u64, delivery: Delivery) {
+        self.finished.lock().push((id, delivery));
         // SAFETY: writing 8 bytes to an eventfd we own; a full counter only means a wake-up is
         // already pending.
         unsafe { libc::eventfd_write(self.eventfd, 1) };
@@ -63,9 +61,6 @@ struct Bridge {
 /// Created in `init_process`, taken in `exit_process`; only the NGINX thread touches it.
 static BRIDGE: Mutex<Option<Bridge>> = Mutex::new(None);
 
-/// Throttles the bridge's own warnings like the providers' (one per 30 s per kind).
-static FAULT_LOG: LazyLock<LogThrottle> = LazyLock::new(LogThrottle::default);
-
 thread_local! {
     /// Requests waiting for a validation, by id. NGINX thread only.
     static PENDING: RefCell<HashMap<u64, NonNull<RequestCtx>>> = RefCell::new(HashMap::new());
@@ -74,8 +69,11 @@ thread_local! {
 
 // The eventfd's place in NGINX's event loop. NGINX keeps pointers to these for the life of the
 // worker, so they are statics rather than pool or heap memory.
+// SAFETY: all-zero is NGINX's own "unused" state for these structs (it callocs them).
 static mut WAKE_CONNECTION: ngx_connection_t = unsafe { std::mem::zeroed() };
+// SAFETY: as above.
 static mut WAKE_READ: ngx_event_t = unsafe { std::mem::zeroed() };
+// SAFETY: as above.
 static mut WAKE_WRITE: ngx_event_t = unsafe { std::mem::zeroed() };
 
 pub fn next_id() -> u64 {
@@ -91,46 +89,49 @@ pub fn unregister(id: u64) {
 }
 
 /// Starts a validation for `ctx`: registers it, arms the backstop and spawns `work`.
-/// Returns false when no runtime runs in this process (the caller answers 503).
+/// Returns false when no runtime runs in this process.
 pub fn start(
-    ctx: &RequestCtx,
-    work: impl Future<Output = Outcome> + Send + 'static,
+    ctx: NonNull<RequestCtx>,
+    work: impl Future<Output = Ruling> + Send + 'static,
     worst_case: Duration,
 ) -> bool {
     let guard = BRIDGE.lock();
     let Some(bridge) = guard.as_ref() else {
         return false;
     };
-    let id = ctx.id;
-    PENDING.with(|p| p.borrow_mut().insert(id, NonNull::from(ctx)));
-    ctx.registered.set(true);
+    // SAFETY: the caller's ctx is attached to a live request; this borrow ends with `start`.
+    let ctx_ref = unsafe { ctx.as_ref() };
+    let id = ctx_ref.id;
+    PENDING.with(|p| p.borrow_mut().insert(id, ctx));
+    ctx_ref.registered.set(true);
 
-    // SAFETY: the event lives in the ctx, which outlives the timer (its Drop deletes it).
+    let ev = ctx_ref.backstop.get();
+    // SAFETY: the event lives in the ctx, which outlives the timer (its cleanup deletes it), and
+    // the request and its connection are live on this, the NGINX thread.
     unsafe {
-        let ev = ctx.backstop.get();
         (*ev).handler = Some(on_backstop);
-        (*ev).data = std::ptr::from_ref(ctx).cast_mut().cast();
-        (*ev).log = (*(*ctx.request).connection).log;
+        (*ev).data = ctx.as_ptr().cast();
+        (*ev).log = (*(*ctx_ref.request).connection).log;
         // Left cancelable = 0: a graceful shutdown waits for this request.
         ngx_add_timer(ev, (worst_case + BACKSTOP_GRACE).as_millis() as _);
         // While suspended, notice a client that hangs up (as the upstream module does): NGINX
         // then ends the request with 499 and the pool cleanup cancels the validation.
-        (*ctx.request).read_event_handler = Some(ngx_http_test_reading);
+        (*ctx_ref.request).read_event_handler = Some(ngx_http_test_reading);
     }
 
     let completions = bridge.completions.clone();
     let task = bridge.runtime.spawn(async move {
-        let outcome = AssertUnwindSafe(work)
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| ended_here(Verdict::Failed, "validation panicked"));
-        completions.deliver(id, outcome);
+        let delivery = match AssertUnwindSafe(work).catch_unwind().await {
+            Ok(ruling) => Delivery::Ruled(Box::new(ruling)),
+            Err(_) => Delivery::Interrupted(Interruption::Panicked),
+        };
+        completions.deliver(id, delivery);
     });
-    *ctx.task.borrow_mut() = Some(task.abort_handle());
+    *ctx_ref.task.borrow_mut() = Some(task.abort_handle());
     true
 }
 
-/// The eventfd fired: hand each finished outcome to its request, if it still exists.
+/// The eventfd fired: hand each finished ruling to its request, if it still exists.
 unsafe extern "C" fn on_wakeup(_ev: *mut ngx_event_t) {
     guard((), || {
         let finished = {
@@ -140,17 +141,18 @@ unsafe extern "C" fn on_wakeup(_ev: *mut ngx_event_t) {
             };
             let mut counter = 0u64;
             // Edge-triggered: drain fully so the next write is a new edge.
-            while libc::eventfd_read(completions.eventfd, &mut counter) == 0 {}
+            // SAFETY: reading 8 bytes from the eventfd we own into a local.
+            while unsafe { libc::eventfd_read(completions.eventfd, &mut counter) } == 0 {}
             let finished = std::mem::take(&mut *completions.finished.lock());
             finished
         };
-        for (id, outcome) in finished {
-            let Some(ctx) = PENDING.with(|p| p.borrow_mut().remove(&id)) else {
-                continue;
-            };
-            let ctx = ctx.as_ref();
-            ctx.registered.set(false);
-            finish(ctx, outcome);
+        for (id, delivery) in finished {
+            // A request that went away unregistered itself: its late result is dropped here.
+            if let Some(ctx) = PENDING.with(|p| p.borrow_mut().remove(&id)) {
+                // SAFETY: registered ctxs are live (their cleanup unregisters them).
+                unsafe { ctx.as_ref() }.registered.set(false);
+                finish(ctx, delivery);
+            }
         }
     })
 }
@@ -158,58 +160,57 @@ unsafe extern "C" fn on_wakeup(_ev: *mut ngx_event_t) {
 /// The runtime did not answer in time.
 unsafe extern "C" fn on_backstop(ev: *mut ngx_event_t) {
     guard((), || {
-        let ctx = &*((*ev).data as *const RequestCtx);
-        finish(
-            ctx,
-            ended_here(Verdict::Unavailable, "validation did not finish in time"),
-        );
+        // SAFETY: `start` pointed the event's data at its ctx, which deletes the timer before it
+        // is freed, so a firing timer's ctx is live.
+        let ctx = unsafe { NonNull::new_unchecked((*ev).data.cast::<RequestCtx>()) };
+        finish(ctx, Delivery::Interrupted(Interruption::TimedOut));
     })
 }
 
-/// An outcome the bridge decided itself, with its warning unless the throttle drops it: a stuck
-/// runtime would otherwise write one line per request.
-fn ended_here(verdict: Verdict, warning: &'static str) -> Outcome {
-    let outcome = Outcome::new(verdict);
-    match FAULT_LOG.line(warning, || warning.to_owned()) {
-        Some(line) => outcome.note(NoteLevel::Warn, line),
-        None => outcome,
+/// Stores the delivery and re-runs the request's phases. Resuming can finalize the request and
+/// free its pool, ctx included, so nothing of either is touched afterwards.
+fn finish(ctx: NonNull<RequestCtx>, delivery: Delivery) {
+    let r: *mut ngx_http_request_t = {
+        // SAFETY: the callers pass a live ctx; this borrow ends before the request resumes.
+        let ctx = unsafe { ctx.as_ref() };
+        ctx.stop_pending_work();
+        *ctx.delivery.borrow_mut() = Some(delivery);
+        ctx.request
+    };
+    // SAFETY: the request is live (its ctx was), on the NGINX thread; this is how NGINX's own
+    // thread-pool completions resume a request.
+    unsafe {
+        (*r).read_event_handler = Some(ngx_http_block_reading);
+        let c = (*r).connection;
+        let log_ctx = (*(*c).log).data.cast::<ngx_http_log_ctx_t>();
+        if !log_ctx.is_null() {
+            (*log_ctx).current_request = r;
+        }
+        if let Some(resume) = (*r).write_event_handler {
+            resume(r);
+        }
+        ngx_http_run_posted_requests(c);
     }
-}
-
-/// Stores the outcome and re-runs the request's phases. Nothing of the request may be touched
-/// afterwards: resuming can finalize it and free its pool, ctx included.
-unsafe fn finish(ctx: &RequestCtx, outcome: Outcome) {
-    ctx.settle();
-    *ctx.outcome.borrow_mut() = Some(outcome);
-    let r: *mut ngx_http_request_t = ctx.request;
-    (*r).read_event_handler = Some(ngx_http_block_reading);
-    let c = (*r).connection;
-    let log_ctx = (*(*c).log).data.cast::<ngx_http_log_ctx_t>();
-    if !log_ctx.is_null() {
-        (*log_ctx).current_request = r;
-    }
-    if let Some(resume) = (*r).write_event_handler {
-        resume(r);
-    }
-    ngx_http_run_posted_requests(c);
 }
 
 pub unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
-    guard_rc(|| start_worker(cycle))
+    // SAFETY: NGINX calls init_process with its live cycle.
+    guard_rc(|| start_worker(unsafe { &*cycle }))
 }
 
-unsafe fn start_worker(cycle: *mut ngx_cycle_t) -> ngx_int_t {
-    if ngx_process != NGX_PROCESS_WORKER as ngx::ffi::ngx_uint_t
-        && ngx_process != NGX_PROCESS_SINGLE as ngx::ffi::ngx_uint_t
+fn start_worker(cycle: &ngx_cycle_t) -> ngx_int_t {
+    // SAFETY: `ngx_process` is written by NGINX before it calls any module's init_process.
+    let process = unsafe { ngx_process };
+    if process != NGX_PROCESS_WORKER as ngx::ffi::ngx_uint_t
+        && process != NGX_PROCESS_SINGLE as ngx::ffi::ngx_uint_t
     {
         return NGX_OK as ngx_int_t;
     }
-    let log = (*cycle).log;
-    match start_bridge(log) {
+    match start_bridge(cycle.log) {
         Ok(bridge) => {
             // Fetch key sets now rather than on the first request.
             if let Some(authenticator) =
-                Module::main_conf(&*cycle).and_then(|m| m.authenticator.as_ref())
+                Module::main_conf(cycle).and_then(|m| m.authenticator.as_ref())
             {
                 bridge.runtime.spawn(authenticator.warm_up());
             }
@@ -219,7 +220,7 @@ unsafe fn start_worker(cycle: *mut ngx_cycle_t) -> ngx_int_t {
         Err(e) => {
             ngx_log_error!(
                 NGX_LOG_ALERT,
-                log,
+                cycle.log,
                 "authotron: cannot start the runtime: {e}"
             );
             ngx::ffi::NGX_ERROR as ngx_int_t
@@ -227,11 +228,16 @@ unsafe fn start_worker(cycle: *mut ngx_cycle_t) -> ngx_int_t {
     }
 }
 
-unsafe fn start_bridge(log: *mut ngx_log_t) -> Result<Bridge, String> {
-    let eventfd = libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC);
+fn start_bridge(log: *mut ngx_log_t) -> Result<Bridge, String> {
+    // SAFETY: a plain system call; the descriptor is checked.
+    let eventfd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
     if eventfd < 0 {
         return Err(format!("eventfd: {}", std::io::Error::last_os_error()));
     }
+    let close = || {
+        // SAFETY: closing the descriptor opened above, which nothing else holds yet.
+        unsafe { libc::close(eventfd) };
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .max_blocking_threads(8)
@@ -240,24 +246,29 @@ unsafe fn start_bridge(log: *mut ngx_log_t) -> Result<Bridge, String> {
         .enable_all()
         .build()
         .map_err(|e| {
-            libc::close(eventfd);
+            close();
             format!("tokio: {e}")
         })?;
 
     let c = addr_of_mut!(WAKE_CONNECTION);
     let rev = addr_of_mut!(WAKE_READ);
     let wev = addr_of_mut!(WAKE_WRITE);
-    (*c).fd = eventfd;
-    (*c).read = rev;
-    (*c).write = wev;
-    (*c).log = log;
-    (*rev).data = c.cast();
-    (*rev).log = log;
-    (*rev).handler = Some(on_wakeup);
-    (*wev).data = c.cast();
-    (*wev).log = log;
-    if ngx_handle_read_event(rev, 0) != NGX_OK as ngx_int_t {
-        libc::close(eventfd);
+    // SAFETY: the statics are only touched here, once per worker before the event loop runs,
+    // and by NGINX's event loop afterwards; the event module is initialised by init_process.
+    let watched = unsafe {
+        (*c).fd = eventfd;
+        (*c).read = rev;
+        (*c).write = wev;
+        (*c).log = log;
+        (*rev).data = c.cast();
+        (*rev).log = log;
+        (*rev).handler = Some(on_wakeup);
+        (*wev).data = c.cast();
+        (*wev).log = log;
+        ngx_handle_read_event(rev, 0)
+    };
+    if watched != NGX_OK as ngx_int_t {
+        close();
         return Err("cannot watch the eventfd".to_owned());
     }
     Ok(Bridge {
@@ -289,10 +300,13 @@ pub unsafe extern "C" fn exit_process(cycle: *mut ngx_cycle_t) {
         };
         let pending = PENDING.with(|p| p.borrow().len());
         bridge.runtime.shutdown_timeout(SHUTDOWN_WAIT);
-        libc::close(bridge.completions.eventfd);
+        // SAFETY: the runtime is down, so no thread writes the eventfd any more.
+        unsafe { libc::close(bridge.completions.eventfd) };
+        // SAFETY: NGINX calls exit_process with its live cycle.
+        let log = unsafe { (*cycle).log };
         ngx_log_error!(
             NGX_LOG_NOTICE,
-            (*cycle).log,
+            log,
             "authotron: runtime stopped, {pending} validations pending"
         );
     })

@@ -18,12 +18,12 @@ use ngx::http::{
 };
 use ngx::{ngx_conf_log_error, ngx_log_error, ngx_string};
 
-use super::handlers;
+use super::content;
 use super::metrics;
 use super::module::Module;
 use super::panic_guard::guard_conf;
-use super::published::{self, Document};
-use crate::auth::Authenticator;
+use crate::auth::policy::{self, Endpoint, Policy};
+use crate::auth::{Authenticator, Document};
 use crate::config;
 
 const NGX_CONF_UNSET: ngx_flag_t = -1;
@@ -36,15 +36,6 @@ pub struct MainConf {
     pub metrics_zone: Option<usize>,
 }
 
-/// Which content handler, if any, a location runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    None,
-    Authenticate,
-    Whoami,
-    Tokens,
-}
-
 /// A directive value and where it was written, for errors found after parsing.
 #[derive(Clone)]
 pub struct Located<T> {
@@ -52,61 +43,54 @@ pub struct Located<T> {
     pub origin: String,
 }
 
+/// The directives of one location as written; `policy` is what requests are decided against.
 pub struct LocConf {
     /// A document served without authentication (`authotron_providers`, …), if any.
     pub document: Option<Document>,
-    pub gate: ngx_flag_t,
+    /// `authotron on|off`.
+    pub enabled: ngx_flag_t,
     pub legacy_headers: ngx_flag_t,
-    pub endpoint: Endpoint,
+    pub endpoint: Option<Endpoint>,
     pub realm: Option<Located<String>>,
     pub required_roles: Option<Vec<String>>,
     pub header: Option<String>,
     /// Where the first directive that needs `authotron_config` was written.
     pub origin: Option<String>,
+    /// Built from the merged directives once `authotron_config` is known.
+    pub policy: Arc<Policy>,
 }
 
 impl Default for LocConf {
     fn default() -> Self {
         LocConf {
             document: None,
-            gate: NGX_CONF_UNSET,
+            enabled: NGX_CONF_UNSET,
             legacy_headers: NGX_CONF_UNSET,
-            endpoint: Endpoint::None,
+            endpoint: None,
             realm: None,
             required_roles: None,
             header: None,
             origin: None,
+            policy: Arc::default(),
         }
     }
 }
 
 impl LocConf {
     /// Whether requests of this location go through authentication.
-    pub fn is_active(&self) -> bool {
-        self.gate == 1 || self.endpoint != Endpoint::None
+    pub fn authenticates(&self) -> bool {
+        self.enabled == 1 || self.endpoint.is_some()
     }
 
-    pub fn realm(&self) -> Option<&str> {
-        self.realm.as_ref().map(|r| r.value.as_str())
-    }
-
-    pub fn required_roles(&self) -> &[String] {
-        self.required_roles.as_deref().unwrap_or_default()
-    }
-
-    pub fn header(&self) -> &str {
-        self.header.as_deref().unwrap_or("Authorization")
-    }
-
-    pub fn legacy_headers(&self) -> bool {
-        self.legacy_headers == 1
+    fn origin(&self) -> &str {
+        self.origin.as_deref().unwrap_or("the configuration")
     }
 }
 
 impl Merge for LocConf {
     fn merge(&mut self, prev: &Self) -> Result<(), MergeConfigError> {
-        if self.gate == NGX_CONF_UNSET {
-            self.gate = prev.gate;
+        if self.enabled == NGX_CONF_UNSET {
+            self.enabled = prev.enabled;
         }
         if self.legacy_headers == NGX_CONF_UNSET {
             self.legacy_headers = prev.legacy_headers;
@@ -127,77 +111,88 @@ impl Merge for LocConf {
     }
 }
 
-/// Inherits settings, then checks what can only be checked once `authotron_config` is known.
-pub unsafe fn merge_loc_conf(
-    cf: *mut ngx_conf_t,
-    prev: *mut LocConf,
-    conf: *mut LocConf,
-) -> *mut c_char {
-    let (prev, conf) = (&*prev, &mut *conf);
+/// Inherits settings, builds the policy, then checks what can only be checked once
+/// `authotron_config` is known.
+pub fn merge_loc_conf(cf: &ngx_conf_t, prev: &LocConf, conf: &mut LocConf) -> *mut c_char {
     if conf.merge(prev).is_err() {
         return NGX_CONF_ERROR;
     }
-    let authenticator = Module::main_conf(&*cf).and_then(|m| m.authenticator.as_ref());
+    let authenticator = Module::main_conf(cf).and_then(|m| m.authenticator.as_ref());
     if conf.legacy_headers == NGX_CONF_UNSET {
         conf.legacy_headers = authenticator.is_some_and(|a| a.legacy_headers).into();
     }
-    if conf.gate == NGX_CONF_UNSET {
-        conf.gate = 0;
+    if conf.enabled == NGX_CONF_UNSET {
+        conf.enabled = 0;
     }
-    if !conf.is_active() && conf.document.is_none() {
+    conf.policy = Arc::new(Policy {
+        realm: conf.realm.as_ref().map(|r| r.value.clone()),
+        required_roles: conf.required_roles.clone().unwrap_or_default(),
+        header: Arc::from(conf.header.as_deref().unwrap_or(policy::AUTHORIZATION)),
+        legacy_headers: conf.legacy_headers == 1,
+        endpoint: conf.endpoint,
+    });
+    if !conf.authenticates() && conf.document.is_none() {
         return ptr::null_mut();
     }
     let Some(authenticator) = authenticator else {
-        let origin = conf.origin.as_deref().unwrap_or("the configuration");
         ngx_log_error!(
             NGX_LOG_EMERG,
-            (*cf).log,
-            "authotron is used but \"authotron_config\" is not set in http{{}} in {origin}"
+            cf.log,
+            "authotron is used but \"authotron_config\" is not set in http{{}} in {}",
+            conf.origin()
         );
         return NGX_CONF_ERROR;
     };
-    if conf.endpoint == Endpoint::Tokens && !authenticator.has_store() {
-        let origin = conf.origin.as_deref().unwrap_or("the configuration");
-        ngx_log_error!(
-            NGX_LOG_EMERG,
-            (*cf).log,
-            "\"authotron_tokens\" needs \"store: {{enabled: true}}\" in the authotron_config file in {origin}"
-        );
+    let checked = conf
+        .policy
+        .check_store(authenticator)
+        .map_err(|e| (e, conf.origin()))
+        .and_then(|()| {
+            let realm_origin = conf.realm.as_ref().map_or("", |r| r.origin.as_str());
+            conf.policy
+                .check_realm_known(authenticator)
+                .map_err(|e| (e, realm_origin))
+        });
+    if let Err((e, origin)) = checked {
+        ngx_log_error!(NGX_LOG_EMERG, cf.log, "{e} in {origin}");
         return NGX_CONF_ERROR;
-    }
-    if let Some(realm) = &conf.realm {
-        if !authenticator.has_realm(&realm.value) {
-            ngx_log_error!(
-                NGX_LOG_EMERG,
-                (*cf).log,
-                "\"authotron_realm\" \"{}\" matches no provider in the authotron_config file in {}",
-                realm.value,
-                realm.origin
-            );
-            return NGX_CONF_ERROR;
-        }
     }
     ptr::null_mut()
 }
 
-fn origin(cf: *mut ngx_conf_t) -> String {
-    // SAFETY: NGINX passes a valid cf with the file being parsed while it calls directive handlers.
-    unsafe {
-        let file = (*cf).conf_file;
-        if file.is_null() {
-            return "the configuration".to_owned();
-        }
-        format!(
+/// Runs a directive handler on references to what NGINX passes: the configuration being
+/// parsed and our conf struct of the level the command's `conf` offset names.
+fn directive<C>(
+    cf: *mut ngx_conf_t,
+    conf: *mut c_void,
+    handle: impl FnOnce(&mut ngx_conf_t, &mut C) -> *mut c_char,
+) -> *mut c_char {
+    guard_conf(|| {
+        // SAFETY: NGINX calls directive handlers with its live cf and, for each command, the
+        // conf struct at the command's offset: `C` is the type `COMMANDS` pairs with it.
+        let (cf, conf) = unsafe { (&mut *cf, &mut *conf.cast::<C>()) };
+        handle(cf, conf)
+    })
+}
+
+/// `file:line` of the directive being parsed.
+fn origin(cf: &ngx_conf_t) -> String {
+    // SAFETY: while a directive is parsed, `conf_file` is null or the file being read.
+    match unsafe { cf.conf_file.as_ref() } {
+        Some(file) => format!(
             "{}:{}",
-            String::from_utf8_lossy((*file).file.name.as_bytes()),
-            (*file).line
-        )
+            String::from_utf8_lossy(file.file.name.as_bytes()),
+            file.line
+        ),
+        None => "the configuration".to_owned(),
     }
 }
 
 /// The directive's arguments after its name.
-unsafe fn arguments<'a>(cf: *mut ngx_conf_t) -> &'a [ngx_str_t] {
-    let all = (*(*cf).args).as_slice::<ngx_str_t>();
+fn arguments(cf: &ngx_conf_t) -> &[ngx_str_t] {
+    // SAFETY: while a directive is parsed, `args` is an array of its words, name first; NGINX
+    // checked the count against the command's type.
+    let all = unsafe { (*cf.args).as_slice::<ngx_str_t>() };
     &all[1..]
 }
 
@@ -205,19 +200,24 @@ fn argument_text(arg: &ngx_str_t) -> Option<String> {
     std::str::from_utf8(arg.as_bytes()).ok().map(str::to_owned)
 }
 
+/// Refuses a directive with the core's reason, at its line.
+fn refuse(cf: &mut ngx_conf_t, directive: &str, reason: &str) -> *mut c_char {
+    ngx_conf_log_error!(NGX_LOG_EMERG, cf, "invalid \"{directive}\": {reason}");
+    NGX_CONF_ERROR
+}
+
 extern "C" fn set_config(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: NGINX calls this with our main conf (NGX_HTTP_MAIN_CONF_OFFSET) during parsing.
-    guard_conf(|| unsafe {
-        let main = &mut *(conf as *mut MainConf);
+    directive(cf, conf, |cf, main: &mut MainConf| {
         if main.authenticator.is_some() {
             return IS_DUPLICATE;
         }
         let mut name = arguments(cf)[0];
-        if ngx_conf_full_name((*cf).cycle, &mut name, 1) != NGX_OK as isize {
+        // SAFETY: `cycle` is the cycle being configured; `name` is a local copy of the argument.
+        if unsafe { ngx_conf_full_name(cf.cycle, &mut name, 1) } != NGX_OK as isize {
             return NGX_CONF_ERROR;
         }
         let path = Path::new(OsStr::from_bytes(name.as_bytes()));
@@ -252,16 +252,17 @@ extern "C" fn set_config(
     })
 }
 
+/// `authotron` and `authotron_legacy_headers`: on or off.
 extern "C" fn set_switch(
     cf: *mut ngx_conf_t,
     cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: NGINX calls this with our loc conf and the command whose offset names a flag field.
-    guard_conf(|| unsafe {
-        let rv = ngx_conf_set_flag_slot(cf, cmd, conf);
-        let loc = &mut *(conf as *mut LocConf);
-        if rv.is_null() && loc.origin.is_none() && loc.gate == 1 {
+    directive(cf, conf, |cf, loc: &mut LocConf| {
+        let conf = std::ptr::from_mut(loc).cast();
+        // SAFETY: NGINX's own flag parser, with the arguments NGINX gave this handler.
+        let rv = unsafe { ngx_conf_set_flag_slot(cf, cmd, conf) };
+        if rv.is_null() && loc.origin.is_none() && loc.enabled == 1 {
             loc.origin = Some(origin(cf));
         }
         rv
@@ -273,24 +274,13 @@ extern "C" fn set_realm(
     _: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: NGINX calls this with our loc conf during parsing.
-    guard_conf(|| unsafe {
-        let loc = &mut *(conf as *mut LocConf);
+    directive(cf, conf, |cf, loc: &mut LocConf| {
         if loc.realm.is_some() {
             return IS_DUPLICATE;
         }
         let realm = argument_text(&arguments(cf)[0]).unwrap_or_default();
-        if realm.is_empty()
-            || realm
-                .chars()
-                .any(|c| c == '"' || c == '\\' || c.is_control())
-        {
-            ngx_conf_log_error!(
-                NGX_LOG_EMERG,
-                cf,
-                "invalid realm in \"authotron_realm\": it must be non-empty text without quotes, backslashes or control characters"
-            );
-            return NGX_CONF_ERROR;
+        if let Err(reason) = policy::check_realm(&realm) {
+            return refuse(cf, "authotron_realm", &reason);
         }
         loc.realm = Some(Located {
             value: realm,
@@ -305,24 +295,18 @@ extern "C" fn set_required_roles(
     _: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: NGINX calls this with our loc conf during parsing.
-    guard_conf(|| unsafe {
-        let loc = &mut *(conf as *mut LocConf);
+    directive(cf, conf, |cf, loc: &mut LocConf| {
         if loc.required_roles.is_some() {
             return IS_DUPLICATE;
         }
         let mut roles = Vec::new();
         for arg in arguments(cf) {
-            match argument_text(arg) {
-                Some(role) if !role.is_empty() => roles.push(role),
-                _ => {
-                    ngx_conf_log_error!(
-                        NGX_LOG_EMERG,
-                        cf,
-                        "invalid role in \"authotron_require_role\": roles are non-empty UTF-8 text"
-                    );
-                    return NGX_CONF_ERROR;
-                }
+            let role = argument_text(arg)
+                .ok_or_else(|| "roles are UTF-8 text".to_owned())
+                .and_then(|role| policy::check_role(&role).map(|()| role));
+            match role {
+                Ok(role) => roles.push(role),
+                Err(reason) => return refuse(cf, "authotron_require_role", &reason),
             }
         }
         loc.required_roles = Some(roles);
@@ -330,58 +314,18 @@ extern "C" fn set_required_roles(
     })
 }
 
-/// Headers NGINX or HTTP framing rely on; overwriting them would break the upstream request.
-const RESERVED_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "upgrade",
-    "te",
-    "expect",
-    "trailer",
-    "cookie",
-    "x-auth-username",
-    "x-auth-realm",
-    "x-auth-roles",
-];
-
-fn is_token(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
 extern "C" fn set_header(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: NGINX calls this with our loc conf during parsing.
-    guard_conf(|| unsafe {
-        let loc = &mut *(conf as *mut LocConf);
+    directive(cf, conf, |cf, loc: &mut LocConf| {
         if loc.header.is_some() {
             return IS_DUPLICATE;
         }
         let name = argument_text(&arguments(cf)[0]).unwrap_or_default();
-        if !is_token(&name) {
-            ngx_conf_log_error!(
-                NGX_LOG_EMERG,
-                cf,
-                "invalid header name \"{}\" in \"authotron_header\"",
-                name.escape_debug()
-            );
-            return NGX_CONF_ERROR;
-        }
-        if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-            ngx_conf_log_error!(
-                NGX_LOG_EMERG,
-                cf,
-                "\"authotron_header\" cannot be \"{name}\": that header is reserved"
-            );
-            return NGX_CONF_ERROR;
+        if let Err(reason) = policy::check_output_header(&name) {
+            return refuse(cf, "authotron_header", &reason);
         }
         loc.header = Some(name);
         ptr::null_mut()
@@ -399,26 +343,21 @@ enum Content {
 
 /// Installs a content handler of ours. A location has at most one: a second one, of either
 /// kind, is a duplicate rather than silently replacing the first.
-unsafe fn set_content(cf: *mut ngx_conf_t, conf: *mut c_void, content: Content) -> *mut c_char {
-    let loc = &mut *(conf as *mut LocConf);
-    if loc.endpoint != Endpoint::None || loc.document.is_some() {
+fn set_content(cf: &mut ngx_conf_t, loc: &mut LocConf, content: Content) -> *mut c_char {
+    if loc.endpoint.is_some() || loc.document.is_some() {
         return IS_DUPLICATE;
     }
-    let Some(core) = NgxHttpCoreModule::location_conf_mut(&*cf) else {
+    let Some(core) = NgxHttpCoreModule::location_conf_mut(cf) else {
         return NGX_CONF_ERROR;
     };
     core.handler = Some(match content {
         Content::Endpoint(endpoint) => {
-            loc.endpoint = endpoint;
-            match endpoint {
-                Endpoint::Whoami => handlers::whoami,
-                Endpoint::Tokens => handlers::tokens,
-                _ => handlers::authenticate,
-            }
+            loc.endpoint = Some(endpoint);
+            content::endpoint_handler(endpoint)
         }
         Content::Document(document) => {
             loc.document = Some(document);
-            published::handler(document)
+            content::document_handler(document)
         }
     });
     if loc.origin.is_none() {
@@ -434,8 +373,9 @@ macro_rules! content_directive {
             _: *mut ngx_command_t,
             conf: *mut c_void,
         ) -> *mut c_char {
-            // SAFETY: NGINX calls this with our loc conf during parsing.
-            guard_conf(|| unsafe { set_content(cf, conf, $content) })
+            directive(cf, conf, |cf, loc: &mut LocConf| {
+                set_content(cf, loc, $content)
+            })
         }
     };
 }
@@ -453,14 +393,13 @@ extern "C" fn set_metrics_zone(
     _: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: NGINX calls this with our main conf during parsing.
-    guard_conf(|| unsafe {
-        let main = &mut *(conf as *mut MainConf);
+    directive(cf, conf, |cf, main: &mut MainConf| {
         if main.metrics_zone.is_some() {
             return IS_DUPLICATE;
         }
         let mut value = arguments(cf)[0];
-        let size = ngx_parse_size(&mut value);
+        // SAFETY: NGINX's size parser reads the local copy of the argument.
+        let size = unsafe { ngx_parse_size(&mut value) };
         match usize::try_from(size) {
             Ok(size) if size >= metrics::MIN_ZONE_SIZE => main.metrics_zone = Some(size),
             _ => {
@@ -509,7 +448,7 @@ pub static mut COMMANDS: [ngx_command_t; 15] = [
         ANY_LEVEL | NGX_CONF_FLAG,
         set_switch,
         NGX_HTTP_LOC_CONF_OFFSET,
-        std::mem::offset_of!(LocConf, gate),
+        std::mem::offset_of!(LocConf, enabled),
     ),
     command(
         ngx_string!("authotron_realm"),

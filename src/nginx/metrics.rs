@@ -29,16 +29,9 @@ pub const DEFAULT_ZONE_SIZE: usize = 1 << 20;
 /// Below this NGINX refuses the zone ("too small") or it would hold next to nothing.
 pub const MIN_ZONE_SIZE: usize = 64 * 1024;
 
-pub fn render(authenticator: &Authenticator) -> Vec<u8> {
-    authenticator.metrics().render()
-}
-
 /// Adds the zone for the loaded `authotron_config` (none without one).
-///
-/// # Safety
-/// Called by NGINX from `postconfiguration` with a valid cf.
-pub unsafe fn add_zone(cf: *mut ngx_conf_t) -> ngx_int_t {
-    let Some(main) = Module::main_conf(&*cf) else {
+pub fn add_zone(cf: &mut ngx_conf_t) -> ngx_int_t {
+    let Some(main) = Module::main_conf(cf) else {
         return NGX_OK as ngx_int_t;
     };
     let Some(authenticator) = main.authenticator.as_ref() else {
@@ -47,48 +40,30 @@ pub unsafe fn add_zone(cf: *mut ngx_conf_t) -> ngx_int_t {
     let size = main.metrics_zone.unwrap_or(DEFAULT_ZONE_SIZE);
     let mut name: ngx_str_t = ngx_string!("authotron_metrics");
     let tag = addr_of_mut!(ngx_http_authotron_module).cast::<c_void>();
-    let zone = ngx_shared_memory_add(cf, &mut name, size, tag);
-    if zone.is_null() {
+    // SAFETY: the live configuration, in postconfiguration; the result is checked for null.
+    let zone = unsafe { ngx_shared_memory_add(cf, &mut name, size, tag) };
+    // SAFETY: a non-null result is the zone record NGINX keeps for this cycle.
+    let Some(zone) = (unsafe { zone.as_mut() }) else {
         ngx_conf_log_error!(NGX_LOG_EMERG, cf, "authotron: cannot add the metrics zone");
         return NGX_ERROR as ngx_int_t;
-    }
-    (*zone).init = Some(init_zone);
+    };
+    zone.init = Some(init_zone);
     // The main conf keeps the authenticator alive for the whole cycle, init included.
-    (*zone).data = std::sync::Arc::as_ptr(authenticator).cast_mut().cast();
+    zone.data = std::sync::Arc::as_ptr(authenticator).cast_mut().cast();
     NGX_OK as ngx_int_t
 }
 
 /// `previous` is the old cycle's `data` when NGINX reuses the zone, else null.
 unsafe extern "C" fn init_zone(zone: *mut ngx_shm_zone_t, previous: *mut c_void) -> ngx_int_t {
     guard_rc(|| {
-        let log = (*zone).shm.log;
-        let authenticator = &*((*zone).data as *const Authenticator);
-        let pool = (*zone).shm.addr.cast::<ngx_slab_pool_t>();
-        let opened = if !previous.is_null() && !(*pool).data.is_null() {
-            Table::reopen((*pool).data.cast())
-        } else {
-            // A fresh zone: every free page of its slab pool goes to the table.
-            let len = (*pool).pfree << ngx_pagesize_shift;
-            let region = ngx_slab_alloc(pool, len);
-            if region.is_null() {
-                ngx_log_error!(
-                    NGX_LOG_EMERG,
-                    log,
-                    "authotron: the metrics zone has no room"
-                );
-                return NGX_ERROR as ngx_int_t;
-            }
-            (*pool).data = region;
-            Table::open(region.cast(), len)
-        };
-        let table = match opened {
+        // SAFETY: NGINX initialises the zone record `add_zone` filled in, whose data is the
+        // authenticator its cycle's main conf keeps alive.
+        let (zone, authenticator) = unsafe { (&*zone, &*(*zone).data.cast::<Authenticator>()) };
+        let log = zone.shm.log;
+        let table = match open_table(zone, !previous.is_null()) {
             Ok(table) => table,
             Err(e) => {
-                ngx_log_error!(
-                    NGX_LOG_EMERG,
-                    log,
-                    "authotron: the metrics zone is unusable: {e:?}"
-                );
+                ngx_log_error!(NGX_LOG_EMERG, log, "authotron: {e}");
                 return NGX_ERROR as ngx_int_t;
             }
         };
@@ -112,4 +87,26 @@ unsafe extern "C" fn init_zone(zone: *mut ngx_shm_zone_t, previous: *mut c_void)
         }
         NGX_OK as ngx_int_t
     })
+}
+
+/// The table in the zone: the one a previous cycle left, or a new one over every free page.
+fn open_table(zone: &ngx_shm_zone_t, reused: bool) -> Result<Table<'static>, String> {
+    // SAFETY: NGINX maps a shared zone with its slab pool header at the start.
+    let pool = unsafe { &mut *zone.shm.addr.cast::<ngx_slab_pool_t>() };
+    if reused && !pool.data.is_null() {
+        // SAFETY: a reused zone's `data` is the region an earlier `open_table` formatted.
+        return unsafe { Table::reopen(pool.data.cast()) }
+            .map_err(|e| format!("the metrics zone is unusable: {e:?}"));
+    }
+    // SAFETY: set by NGINX at start-up, read-only afterwards.
+    let len = pool.pfree << unsafe { ngx_pagesize_shift };
+    // SAFETY: the zone's own slab pool, initialised by NGINX before the init callback.
+    let region = unsafe { ngx_slab_alloc(pool, len) };
+    if region.is_null() {
+        return Err("the metrics zone has no room".to_owned());
+    }
+    pool.data = region;
+    // SAFETY: `region` is `len` bytes of shared memory that only this table will use.
+    unsafe { Table::open(region.cast(), len) }
+        .map_err(|e| format!("the metrics zone is unusable: {e:?}"))
 }

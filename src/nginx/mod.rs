@@ -1,14 +1,15 @@
 //! The NGINX binding: the only code that touches NGINX. It copies inputs out of requests,
-//! hands them to the core (`crate::auth`), and applies what comes back. No business logic.
+//! hands them to the core (`crate::auth`), and applies the decision that comes back. It holds
+//! no rule a unit test could check: those live in the core.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod access;
 mod bridge;
+mod content;
 mod directives;
-mod handlers;
 mod headers;
 mod metrics;
 mod module;
 mod panic_guard;
-mod published;
 mod request_ctx;
 mod variables;

@@ -20,10 +20,13 @@ impl HttpModule for Module {
     }
 
     unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-        guard_rc(|| variables::register(cf))
+        // SAFETY: NGINX calls preconfiguration with the live configuration.
+        guard_rc(|| variables::register(unsafe { &mut *cf }))
     }
 
     unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
+        // SAFETY: NGINX calls postconfiguration with the live configuration.
+        let cf = unsafe { &mut *cf };
         guard_rc(|| match access::register(cf) {
             rc if rc == NGX_OK as ngx_int_t => metrics::add_zone(cf),
             rc => rc,
@@ -35,14 +38,25 @@ impl HttpModule for Module {
         prev: *mut c_void,
         conf: *mut c_void,
     ) -> *mut c_char {
-        guard_conf(|| directives::merge_loc_conf(cf, prev.cast(), conf.cast()))
+        // SAFETY: NGINX merges a location's conf with its parent's: two distinct structs that
+        // `create_loc_conf` made as `LocConf`, and the live configuration.
+        let (cf, prev, conf) = unsafe {
+            (
+                &*cf,
+                &*prev.cast::<directives::LocConf>(),
+                &mut *conf.cast::<directives::LocConf>(),
+            )
+        };
+        guard_conf(|| directives::merge_loc_conf(cf, prev, conf))
     }
 }
 
+// SAFETY: `MainConf` is the type `create_main_conf` allocates for this module.
 unsafe impl HttpModuleMainConf for Module {
     type MainConf = MainConf;
 }
 
+// SAFETY: `LocConf` is the type `create_loc_conf` allocates for this module.
 unsafe impl HttpModuleLocationConf for Module {
     type LocationConf = LocConf;
 }
@@ -66,6 +80,7 @@ ngx::ngx_modules!(ngx_http_authotron_module);
 #[cfg_attr(not(feature = "export-modules"), no_mangle)]
 pub static mut ngx_http_authotron_module: ngx_module_t = ngx_module_t {
     ctx: addr_of!(MODULE_CTX) as _,
+    // SAFETY: only the address is taken; NGINX reads the table while loading the module.
     commands: unsafe { addr_of_mut!(directives::COMMANDS[0]) },
     type_: NGX_HTTP_MODULE as _,
     init_process: Some(bridge::init_process),

@@ -1,9 +1,13 @@
 //! Per-request state, kept in the request pool so NGINX frees it with the request.
+//!
+//! The ctx is handed around as a `NonNull<RequestCtx>`, never as a reference with a free
+//! lifetime: it lives exactly as long as the request's pool, and resuming a request can free
+//! that pool. Each user borrows it for a short, visible scope that ends before anything that
+//! could finalize the request.
 
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::mem;
 use std::ptr::{self, NonNull};
-use std::sync::Arc;
 
 use ngx::ffi::{
     ngx_del_timer, ngx_delete_posted_event, ngx_event_t, ngx_http_request_t, ngx_pool_cleanup_add,
@@ -15,31 +19,23 @@ use tokio::task::AbortHandle;
 use super::bridge;
 use super::module::Module;
 use super::panic_guard::guard;
-use crate::auth::Outcome;
-use crate::domain::Identity;
-use crate::store::api::Answer;
+use crate::auth::{Decision, Interruption, Ruling};
 
-/// How the access phase decided; content handlers answer from it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
-    Pending,
-    Allowed,
-    Unauthorized,
-    Forbidden,
-    Unavailable,
-    Failed,
+/// What the bridge hands back to the second access pass.
+pub enum Delivery {
+    /// Boxed: only validations that left the event loop come this way, and they allocate
+    /// anyway.
+    Ruled(Box<Ruling>),
+    Interrupted(Interruption),
 }
 
 pub struct RequestCtx {
     pub id: u64,
     pub request: *mut ngx_http_request_t,
-    pub decision: Cell<Decision>,
     /// Set by the wake-up or the backstop; taken by the second access pass.
-    pub outcome: RefCell<Option<Outcome>>,
-    /// The identity and its token once allowed, for variables and content handlers.
-    pub identity: RefCell<Option<(Arc<Identity>, Arc<str>)>>,
-    /// The token management API's response, for `authotron_tokens`.
-    pub answer: RefCell<Option<Answer>>,
+    pub delivery: RefCell<Option<Delivery>>,
+    /// The decision once applied, for variables and content handlers.
+    pub decision: RefCell<Option<Decision>>,
     /// Registered in the bridge while a validation runs.
     pub registered: Cell<bool>,
     pub task: RefCell<Option<AbortHandle>>,
@@ -52,49 +48,46 @@ const _: () = assert!(mem::align_of::<RequestCtx>() <= NGX_ALIGNMENT);
 
 impl RequestCtx {
     /// Allocates the ctx in the request pool (dropped by a pool cleanup) and attaches it.
-    ///
-    /// # Safety
-    /// `r` must be a live request on the NGINX thread.
-    pub unsafe fn attach(r: *mut ngx_http_request_t) -> Option<&'static RequestCtx> {
-        let cleanup = ngx_pool_cleanup_add((*r).pool, mem::size_of::<RequestCtx>());
-        if cleanup.is_null() {
-            return None;
-        }
-        let ctx = (*cleanup).data.cast::<RequestCtx>();
-        ptr::write(
-            ctx,
-            RequestCtx {
-                id: bridge::next_id(),
-                request: r,
-                decision: Cell::new(Decision::Pending),
-                outcome: RefCell::new(None),
-                identity: RefCell::new(None),
-                answer: RefCell::new(None),
-                registered: Cell::new(false),
-                task: RefCell::new(None),
-                backstop: UnsafeCell::new(mem::zeroed()),
-            },
-        );
-        (*cleanup).handler = Some(drop_ctx);
-        *(*r).ctx.add(Module::module().ctx_index) = ctx.cast();
-        Some(&*ctx)
+    pub fn attach(r: &mut ngx_http_request_t) -> Option<NonNull<RequestCtx>> {
+        // SAFETY: `r.pool` is the live request's pool; the result is checked for null.
+        let cleanup = unsafe { ngx_pool_cleanup_add(r.pool, mem::size_of::<RequestCtx>()) };
+        // SAFETY: non-null results point at an initialised cleanup record.
+        let cleanup = unsafe { cleanup.as_mut() }?;
+        let ctx = NonNull::new(cleanup.data.cast::<RequestCtx>())?;
+        let fresh = RequestCtx {
+            id: bridge::next_id(),
+            request: r,
+            delivery: RefCell::new(None),
+            decision: RefCell::new(None),
+            registered: Cell::new(false),
+            task: RefCell::new(None),
+            // SAFETY: an all-zero ngx_event_t is NGINX's own "unused event" (it callocs them).
+            backstop: UnsafeCell::new(unsafe { mem::zeroed() }),
+        };
+        // SAFETY: `data` is a fresh, suitably aligned (checked above) allocation of our size.
+        unsafe { ptr::write(ctx.as_ptr(), fresh) };
+        cleanup.handler = Some(drop_ctx);
+        // SAFETY: `ctx` is an array with one slot per HTTP module, ours at `ctx_index`.
+        unsafe { *r.ctx.add(Module::module().ctx_index) = ctx.as_ptr().cast() };
+        Some(ctx)
     }
 
-    /// # Safety
-    /// `r` must be a live request on the NGINX thread.
-    pub unsafe fn of(r: *mut ngx_http_request_t) -> Option<&'static RequestCtx> {
-        let ctx = *(*r).ctx.add(Module::module().ctx_index);
-        NonNull::new(ctx.cast::<RequestCtx>()).map(|p| &*p.as_ptr())
+    /// The ctx attached to `r`, if any.
+    pub fn of(r: &ngx_http_request_t) -> Option<NonNull<RequestCtx>> {
+        // SAFETY: as in `attach`.
+        let slot = unsafe { *r.ctx.add(Module::module().ctx_index) };
+        NonNull::new(slot.cast::<RequestCtx>())
     }
 
     /// Stops whatever still runs for this request: registry entry, timer, posted event, task.
-    pub fn settle(&self) {
+    pub fn stop_pending_work(&self) {
         if self.registered.replace(false) {
             bridge::unregister(self.id);
         }
-        // SAFETY: the event lives in this ctx and is only touched on the NGINX thread.
+        let ev = self.backstop.get();
+        // SAFETY: the event lives in this ctx and is only touched on the NGINX thread; the timer
+        // and posted-event calls are exactly those NGINX makes for its own events.
         unsafe {
-            let ev = self.backstop.get();
             if (*ev).timer_set() != 0 {
                 ngx_del_timer(ev);
             }
@@ -108,10 +101,15 @@ impl RequestCtx {
     }
 }
 
+/// The pool cleanup: the request is going away.
 unsafe extern "C" fn drop_ctx(data: *mut std::ffi::c_void) {
     guard((), || {
         let ctx = data.cast::<RequestCtx>();
-        (*ctx).settle();
-        ptr::drop_in_place(ctx);
+        // SAFETY: NGINX calls the cleanup once, with the `data` `attach` initialised; nothing
+        // uses the ctx afterwards.
+        unsafe {
+            (*ctx).stop_pending_work();
+            ptr::drop_in_place(ctx);
+        }
     })
 }

@@ -9,7 +9,7 @@ use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::auth::{Authenticator, Start};
+use crate::auth::{Authenticator, Lookup};
 use crate::domain::Scheme;
 use crate::domain::Verdict;
 use crate::providers::test_support::*;
@@ -200,7 +200,7 @@ providers:
     let auth = Arc::new(Authenticator::new(&config).expect("authenticator"));
     let header = format!("Bearer {refresh_token}");
 
-    let Start::Validate(job) = auth.start(Some(header.as_bytes()), None) else {
+    let Lookup::NeedsProviders(job) = auth.look_up(Some(header.as_bytes()), None) else {
         panic!("a first request cannot be a cache hit")
     };
     let outcome = auth.clone().validate(job).await;
@@ -223,7 +223,7 @@ providers:
 
     // The second request is answered from the cache: the `expect(1)`s hold.
     assert!(matches!(
-        auth.start(Some(header.as_bytes()), None),
-        Start::Done(_)
+        auth.look_up(Some(header.as_bytes()), None),
+        Lookup::Answered(_)
     ));
 }

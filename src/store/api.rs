@@ -15,32 +15,32 @@ const MAX_DESCRIPTION_CHARS: usize = 200;
 
 /// A finished response: status, JSON body (empty for 204), and `Allow` for a 405.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+pub struct ApiResponse {
     pub status: u16,
     pub body: Vec<u8>,
     pub allow: Option<&'static str>,
 }
 
-impl Answer {
-    fn json(status: u16, value: &impl Serialize) -> Answer {
+impl ApiResponse {
+    fn json(status: u16, value: &impl Serialize) -> ApiResponse {
         match serde_json::to_vec(value) {
-            Ok(body) => Answer {
+            Ok(body) => ApiResponse {
                 status,
                 body,
                 allow: None,
             },
-            Err(_) => Answer::error(500, "cannot encode the answer"),
+            Err(_) => ApiResponse::error(500, "cannot encode the answer"),
         }
     }
 
-    pub fn error(status: u16, message: &str) -> Answer {
-        Answer::json(status, &serde_json::json!({ "error": message }))
+    pub fn error(status: u16, message: &str) -> ApiResponse {
+        ApiResponse::json(status, &serde_json::json!({ "error": message }))
     }
 
-    fn not_allowed(allow: &'static str) -> Answer {
-        Answer {
+    fn not_allowed(allow: &'static str) -> ApiResponse {
+        ApiResponse {
             allow: Some(allow),
-            ..Answer::error(405, "method not allowed")
+            ..ApiResponse::error(405, "method not allowed")
         }
     }
 }
@@ -69,7 +69,7 @@ pub struct ApiRequest {
 
 /// Maps method, decoded path and raw query string to a route, or to the error answer given
 /// once the caller is authenticated (so nothing about routes leaks to anonymous clients).
-pub fn route(method: &str, path: &str, query: &str, max_expiry: i64) -> Result<Route, Answer> {
+pub fn route(method: &str, path: &str, query: &str, max_expiry: i64) -> Result<Route, ApiResponse> {
     let mut segments = path.rsplit('/').filter(|s| !s.is_empty());
     let last = segments.next().unwrap_or_default();
     let collection = matches!(last, "token" | "tokens");
@@ -78,14 +78,14 @@ pub fn route(method: &str, path: &str, query: &str, max_expiry: i64) -> Result<R
             ("GET", "tokens") => Ok(Route::List),
             ("GET", "token") => create(200, query, max_expiry),
             ("POST", _) => create(201, query, max_expiry),
-            _ => Err(Answer::not_allowed("GET, POST")),
+            _ => Err(ApiResponse::not_allowed("GET, POST")),
         };
     }
     if !matches!(segments.next(), Some("token" | "tokens")) {
-        return Err(Answer::error(404, "no such route"));
+        return Err(ApiResponse::error(404, "no such route"));
     }
     if method != "DELETE" {
-        return Err(Answer::not_allowed("DELETE"));
+        return Err(ApiResponse::not_allowed("DELETE"));
     }
     // A token as upstream's route takes it, or the id a listing shows.
     if token::is_well_formed(last) {
@@ -97,7 +97,7 @@ pub fn route(method: &str, path: &str, query: &str, max_expiry: i64) -> Result<R
     }
 }
 
-fn create(status: u16, query: &str, max_expiry: i64) -> Result<Route, Answer> {
+fn create(status: u16, query: &str, max_expiry: i64) -> Result<Route, ApiResponse> {
     let mut expires_in = None;
     let mut description = None;
     for (name, value) in query_pairs(query) {
@@ -107,7 +107,7 @@ fn create(status: u16, query: &str, max_expiry: i64) -> Result<Route, Answer> {
                     expires_in = Some(seconds);
                 }
                 _ => {
-                    return Err(Answer::error(
+                    return Err(ApiResponse::error(
                         400,
                         &format!(
                             "expires_in must be a whole number of seconds from 1 to {max_expiry}"
@@ -119,7 +119,7 @@ fn create(status: u16, query: &str, max_expiry: i64) -> Result<Route, Answer> {
                 if value.chars().count() > MAX_DESCRIPTION_CHARS
                     || value.chars().any(char::is_control)
                 {
-                    return Err(Answer::error(
+                    return Err(ApiResponse::error(
                         400,
                         &format!("description must be at most {MAX_DESCRIPTION_CHARS} printable characters"),
                     ));
@@ -136,8 +136,44 @@ fn create(status: u16, query: &str, max_expiry: i64) -> Result<Route, Answer> {
     })
 }
 
-fn no_such_token() -> Answer {
-    Answer::error(404, "no such token")
+fn no_such_token() -> ApiResponse {
+    ApiResponse::error(404, "no such token")
+}
+
+/// What serving one API request did.
+pub struct Served {
+    pub response: ApiResponse,
+    /// A token was revoked: cached identities of store tokens must go.
+    pub revoked: bool,
+    /// Why the store could not be used, for the error log; the client only sees a 503.
+    pub outage: Option<String>,
+}
+
+/// Serves one API request of the authenticated `identity`: routes it, carries it out, and
+/// turns an outage into a 503.
+pub async fn serve(store: &Store, identity: &Identity, request: &ApiRequest, now: i64) -> Served {
+    let served = |response, revoked, outage| Served {
+        response,
+        revoked,
+        outage,
+    };
+    let route = match route(
+        &request.method,
+        &request.path,
+        &request.query,
+        store.max_expiry,
+    ) {
+        Ok(route) => route,
+        Err(response) => return served(response, false, None),
+    };
+    let revoking = matches!(route, Route::Revoke(_));
+    match perform(store, identity, route, now).await {
+        Ok(response) => {
+            let revoked = revoking && response.status == 204;
+            served(response, revoked, None)
+        }
+        Err(Unavailable(reason)) => served(unavailable(), false, Some(reason)),
+    }
 }
 
 /// Carries out `route` for the authenticated `identity`. An outage is left to the caller,
@@ -147,10 +183,13 @@ pub async fn perform(
     identity: &Identity,
     route: Route,
     now: i64,
-) -> Result<Answer, Unavailable> {
+) -> Result<ApiResponse, Unavailable> {
     if identity.provider == TOKEN_STORE {
         // Otherwise one stolen token could be renewed forever.
-        return Ok(Answer::error(403, "a store token cannot manage tokens"));
+        return Ok(ApiResponse::error(
+            403,
+            "a store token cannot manage tokens",
+        ));
     }
     let owner = Owner {
         realm: identity.user.realm.clone(),
@@ -165,14 +204,14 @@ pub async fn perform(
             let lifetime = expires_in.unwrap_or(store.default_expiry);
             issue(store, identity, owner, lifetime, description, now)
                 .await
-                .map(|created| Answer::json(status, &created))
+                .map(|created| ApiResponse::json(status, &created))
         }
         Route::List => store
             .list(owner, now)
             .await
-            .map(|tokens| Answer::json(200, &tokens)),
+            .map(|tokens| ApiResponse::json(200, &tokens)),
         Route::Revoke(which) => store.revoke(owner, which).await.map(|found| match found {
-            true => Answer {
+            true => ApiResponse {
                 status: 204,
                 body: Vec::new(),
                 allow: None,
@@ -183,8 +222,8 @@ pub async fn perform(
 }
 
 /// What a client sees of an outage; the reason goes to the error log only.
-pub fn unavailable() -> Answer {
-    Answer::error(503, "the token store is unavailable")
+pub fn unavailable() -> ApiResponse {
+    ApiResponse::error(503, "the token store is unavailable")
 }
 
 /// The only time a token's secret exists outside its owner's hands.

@@ -2,11 +2,11 @@ use super::*;
 
 const MAX: i64 = 3600;
 
-fn routed(method: &str, path: &str, query: &str) -> Result<Route, Answer> {
+fn routed(method: &str, path: &str, query: &str) -> Result<Route, ApiResponse> {
     route(method, path, query, MAX)
 }
 
-fn status(result: Result<Route, Answer>) -> u16 {
+fn status(result: Result<Route, ApiResponse>) -> u16 {
     result.expect_err("an error answer").status
 }
 

@@ -55,7 +55,7 @@ fn bob() -> Identity {
     Identity::new(User::new("bob", "ecmwf", vec![]), "local")
 }
 
-async fn run(store: &Store, who: &Identity, route: Route, now: i64) -> api::Answer {
+async fn run(store: &Store, who: &Identity, route: Route, now: i64) -> api::ApiResponse {
     api::perform(store, who, route, now)
         .await
         .expect("store up")
@@ -69,7 +69,7 @@ fn create() -> Route {
     }
 }
 
-fn json(answer: &api::Answer) -> serde_json::Value {
+fn json(answer: &api::ApiResponse) -> serde_json::Value {
     serde_json::from_slice(&answer.body).unwrap()
 }
 

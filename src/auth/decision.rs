@@ -1,0 +1,223 @@
+//! The one place that turns what validation found into what happens to the request. The
+//! binding maps a `Decision` to an NGINX status and writes it into NGINX memory; it decides
+//! nothing itself.
+
+use std::sync::Arc;
+
+use super::policy::{Policy, AUTHORIZATION, LEGACY_ROLES, LEGACY_USERNAME, REALM_SELECTOR};
+use super::{Authenticator, Note, Outcome, RETRY_AFTER_SECONDS};
+use crate::domain::{Identity, Verdict};
+use crate::store::api::ApiResponse;
+
+/// What happens to one request.
+// Not boxed: an allowed request, cached or not, would pay an allocation for it.
+#[allow(clippy::large_enum_variant)]
+pub enum Decision {
+    Allowed(Allowed),
+    /// 401, with the `WWW-Authenticate` value.
+    Unauthorized {
+        challenge: Arc<str>,
+    },
+    /// 403: authenticated, but the location's roles are missing.
+    Forbidden,
+    /// 503, with the seconds after which to try again.
+    Unavailable {
+        retry_after: u32,
+    },
+    /// 500: something failed on our side.
+    Failed,
+}
+
+pub struct Allowed {
+    pub identity: Arc<Identity>,
+    /// The minted JWT; `None` for the token API, which hands no token to anyone.
+    pub token: Option<Arc<str>>,
+    /// The request headers to rewrite before the upstream sees them; empty for endpoints,
+    /// which answer themselves.
+    pub rewrites: HeaderPlan,
+    /// The token API's response, for `authotron_tokens` (filled in after the decision).
+    pub api_response: Option<ApiResponse>,
+}
+
+/// A decision and the log lines that led to it.
+pub struct Ruling {
+    pub decision: Decision,
+    pub notes: Vec<Note>,
+}
+
+impl Ruling {
+    pub fn new(decision: Decision) -> Self {
+        Ruling {
+            decision,
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl Decision {
+    /// The HTTP status a protected location answers with (200: let the request through).
+    pub fn status(&self) -> u16 {
+        match self {
+            Decision::Allowed(_) => 200,
+            Decision::Unauthorized { .. } => 401,
+            Decision::Forbidden => 403,
+            Decision::Unavailable { .. } => 503,
+            Decision::Failed => 500,
+        }
+    }
+
+    pub fn allowed(&self) -> Option<&Allowed> {
+        match self {
+            Decision::Allowed(allowed) => Some(allowed),
+            _ => None,
+        }
+    }
+}
+
+/// One request header to overwrite in every copy the client sent.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rewrite {
+    pub name: HeaderName,
+    pub value: HeaderValue,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum HeaderName {
+    Fixed(&'static str),
+    /// `authotron_header`.
+    Configured(Arc<str>),
+}
+
+impl HeaderName {
+    pub fn as_str(&self) -> &str {
+        match self {
+            HeaderName::Fixed(name) => name,
+            HeaderName::Configured(name) => name,
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum HeaderValue {
+    /// `Bearer <token>`; added when the client sent no such header.
+    Bearer(Arc<str>),
+    /// Added when the client sent no such header.
+    Text(String),
+    /// Emptied where the client sent it, never added.
+    Blank,
+}
+
+/// The rewrites in the order they are applied. A fixed array rather than a Vec: this is built
+/// on every allowed request, cached or not.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct HeaderPlan([Option<Rewrite>; 5]);
+
+impl HeaderPlan {
+    pub fn iter(&self) -> impl Iterator<Item = &Rewrite> {
+        self.0.iter().flatten()
+    }
+
+    /// What the upstream of a protected location sees of the caller: the token in the
+    /// configured header, the legacy headers or blanks in their place (so a client cannot
+    /// send its own), and no trace of the client's credential.
+    fn forwarding(policy: &Policy, identity: &Identity, token: &Arc<str>) -> Self {
+        let legacy = |name, value: fn(&Identity) -> String| Rewrite {
+            name: HeaderName::Fixed(name),
+            value: match policy.legacy_headers {
+                true => HeaderValue::Text(value(identity)),
+                false => HeaderValue::Blank,
+            },
+        };
+        // The client's credential goes, unless our token takes its place.
+        let credential = (!policy.forwards_in_authorization()).then_some(Rewrite {
+            name: HeaderName::Fixed(AUTHORIZATION),
+            value: HeaderValue::Blank,
+        });
+        HeaderPlan([
+            Some(Rewrite {
+                name: HeaderName::Configured(policy.header.clone()),
+                value: HeaderValue::Bearer(token.clone()),
+            }),
+            Some(legacy(LEGACY_USERNAME, |i| i.user.username.clone())),
+            Some(legacy(REALM_SELECTOR, |i| i.user.realm.clone())),
+            Some(legacy(LEGACY_ROLES, |i| i.user.roles_joined())),
+            credential,
+        ])
+    }
+}
+
+/// Upstream's `include_legacy_headers` trio, as `/authenticate` answers it.
+pub fn legacy_headers(identity: &Identity) -> [(&'static str, String); 3] {
+    let user = &identity.user;
+    [
+        (LEGACY_USERNAME, user.username.clone()),
+        (REALM_SELECTOR, user.realm.clone()),
+        (LEGACY_ROLES, user.roles_joined()),
+    ]
+}
+
+/// Decides `outcome` for a location with `policy`. The location's roles are checked here and
+/// only here, on every request, cached or not: a fact cached under one location never grants
+/// access under another.
+pub fn decide(authenticator: &Authenticator, outcome: Outcome, policy: &Policy) -> Ruling {
+    let mut notes = outcome.notes;
+    let decision = match outcome.verdict {
+        Verdict::Authenticated(identity) => allow(authenticator, identity, policy, &mut notes),
+        Verdict::Rejected => Decision::Unauthorized {
+            challenge: authenticator.challenge(policy.realm.as_deref()),
+        },
+        Verdict::Unavailable => Decision::Unavailable {
+            retry_after: RETRY_AFTER_SECONDS,
+        },
+        Verdict::Failed => Decision::Failed,
+    };
+    if let Decision::Unavailable { .. } = decision {
+        authenticator.metrics().answered_unavailable();
+    }
+    Ruling { decision, notes }
+}
+
+fn allow(
+    authenticator: &Authenticator,
+    identity: Arc<Identity>,
+    policy: &Policy,
+    notes: &mut Vec<Note>,
+) -> Decision {
+    if !policy.admits(&identity.user) {
+        notes.push(Note::info(format!(
+            "user \"{}\" of realm \"{}\" lacks the required role",
+            identity.user.username, identity.user.realm
+        )));
+        return Decision::Forbidden;
+    }
+    // The token API answers with its own JSON and never needs a minted token: minting one
+    // there would be wasted work, and a minting failure would turn a working API into a 500.
+    if policy.endpoint == Some(super::policy::Endpoint::Tokens) {
+        return Decision::Allowed(Allowed {
+            identity,
+            token: None,
+            rewrites: HeaderPlan::default(),
+            api_response: None,
+        });
+    }
+    let token = match authenticator.token(&identity) {
+        Ok(token) => token,
+        Err(e) => {
+            notes.push(Note::warn(e));
+            return Decision::Failed;
+        }
+    };
+    let rewrites = match policy.endpoint {
+        None => HeaderPlan::forwarding(policy, &identity, &token),
+        Some(_) => HeaderPlan::default(),
+    };
+    Decision::Allowed(Allowed {
+        identity,
+        token: Some(token),
+        rewrites,
+        api_response: None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,230 @@
+//! The decision table: every verdict, under every kind of location policy.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::auth::policy::Endpoint;
+use crate::auth::test_support::from_yaml;
+use crate::auth::NoteLevel;
+use crate::domain::User;
+
+const TWO_REALMS: &str = r#"
+providers:
+  - { type: plain, name: p1, realm: r1, users: [] }
+  - { type: plain, name: p2, realm: r2, users: [] }
+"#;
+
+fn identity(roles: &[&str]) -> Arc<Identity> {
+    let roles = roles.iter().map(|r| (*r).to_owned()).collect();
+    Arc::new(Identity::new(User::new("bob", "r1", roles), "p1"))
+}
+
+fn authenticated(roles: &[&str]) -> Outcome {
+    Outcome::new(Verdict::Authenticated(identity(roles)))
+}
+
+fn policy(change: impl FnOnce(&mut Policy)) -> Policy {
+    let mut policy = Policy::default();
+    change(&mut policy);
+    policy
+}
+
+fn allowed(ruling: Ruling) -> Allowed {
+    match ruling.decision {
+        Decision::Allowed(allowed) => allowed,
+        other => panic!("not allowed but {}", other.status()),
+    }
+}
+
+/// The plan as (header, value) pairs, `None` for a blank.
+fn plan(allowed: &Allowed) -> Vec<(String, Option<String>)> {
+    allowed
+        .rewrites
+        .iter()
+        .map(|rw| {
+            let value = match &rw.value {
+                HeaderValue::Bearer(token) => Some(format!("Bearer {token}")),
+                HeaderValue::Text(text) => Some(text.clone()),
+                HeaderValue::Blank => None,
+            };
+            (rw.name.as_str().to_owned(), value)
+        })
+        .collect()
+}
+
+#[test]
+fn rejected_is_unauthorized_with_the_locations_challenge() {
+    let a = from_yaml(TWO_REALMS);
+    let everywhere = decide(&a, Outcome::new(Verdict::Rejected), &Policy::default());
+    let Decision::Unauthorized { challenge } = everywhere.decision else {
+        panic!("not a 401");
+    };
+    assert_eq!(&*challenge, r#"Basic realm="r1", Basic realm="r2""#);
+
+    let pinned = policy(|p| p.realm = Some("r2".into()));
+    let ruling = decide(&a, Outcome::new(Verdict::Rejected), &pinned);
+    let Decision::Unauthorized { challenge } = ruling.decision else {
+        panic!("not a 401");
+    };
+    assert_eq!(&*challenge, r#"Basic realm="r2""#);
+}
+
+#[test]
+fn unavailable_says_when_to_come_back_and_failed_is_a_500() {
+    let a = from_yaml(TWO_REALMS);
+    let ruling = decide(&a, Outcome::new(Verdict::Unavailable), &Policy::default());
+    assert!(matches!(
+        ruling.decision,
+        Decision::Unavailable { retry_after: 5 }
+    ));
+    let ruling = decide(&a, Outcome::new(Verdict::Failed), &Policy::default());
+    assert!(matches!(ruling.decision, Decision::Failed));
+}
+
+#[test]
+fn statuses_follow_the_decision() {
+    let statuses = [
+        (Decision::Forbidden, 403),
+        (Decision::Failed, 500),
+        (Decision::Unavailable { retry_after: 5 }, 503),
+        (
+            Decision::Unauthorized {
+                challenge: Arc::from("Basic"),
+            },
+            401,
+        ),
+    ];
+    for (decision, status) in statuses {
+        assert_eq!(decision.status(), status);
+    }
+    let a = from_yaml(TWO_REALMS);
+    let ruling = decide(&a, authenticated(&[]), &Policy::default());
+    assert_eq!(ruling.decision.status(), 200);
+}
+
+#[test]
+fn the_notes_of_validation_are_kept() {
+    let a = from_yaml(TWO_REALMS);
+    let outcome = Outcome::new(Verdict::Rejected).note(NoteLevel::Info, "provider said no");
+    let ruling = decide(&a, outcome, &Policy::default());
+    assert_eq!(ruling.notes, [Note::info("provider said no")]);
+}
+
+#[test]
+fn a_protected_location_forwards_the_token_and_blanks_what_the_client_could_forge() {
+    let a = from_yaml(TWO_REALMS);
+    let allowed = allowed(decide(&a, authenticated(&["admin"]), &Policy::default()));
+    let token = allowed.token.clone().expect("a minted token");
+    assert_eq!(
+        plan(&allowed),
+        [
+            ("Authorization".into(), Some(format!("Bearer {token}"))),
+            ("X-Auth-Username".into(), None),
+            ("X-Auth-Realm".into(), None),
+            ("X-Auth-Roles".into(), None),
+        ]
+    );
+}
+
+#[test]
+fn another_output_header_also_blanks_the_clients_credential() {
+    let a = from_yaml(TWO_REALMS);
+    let custom = policy(|p| p.header = Arc::from("X-Token"));
+    let allowed = allowed(decide(&a, authenticated(&[]), &custom));
+    let token = allowed.token.clone().unwrap();
+    let plan = plan(&allowed);
+    assert_eq!(plan[0], ("X-Token".into(), Some(format!("Bearer {token}"))));
+    assert_eq!(plan.last().unwrap(), &("Authorization".into(), None));
+    assert_eq!(plan.len(), 5);
+
+    // Header names are case-insensitive: this is still the client's credential header.
+    let same = policy(|p| p.header = Arc::from("authorization"));
+    let allowed = allowed_len(decide(&a, authenticated(&[]), &same));
+    assert_eq!(allowed, 4);
+}
+
+fn allowed_len(ruling: Ruling) -> usize {
+    allowed(ruling).rewrites.iter().count()
+}
+
+#[test]
+fn legacy_headers_carry_the_identity() {
+    let a = from_yaml(TWO_REALMS);
+    let legacy = policy(|p| p.legacy_headers = true);
+    let allowed = allowed(decide(&a, authenticated(&["a", "b"]), &legacy));
+    assert_eq!(
+        plan(&allowed)[1..],
+        [
+            ("X-Auth-Username".into(), Some("bob".into())),
+            ("X-Auth-Realm".into(), Some("r1".into())),
+            ("X-Auth-Roles".into(), Some("a,b".into())),
+        ]
+    );
+}
+
+#[test]
+fn roles_are_checked_per_location_on_the_same_cached_fact() {
+    let a = from_yaml(TWO_REALMS);
+    let outcome = authenticated(&["user"]);
+    let admins = policy(|p| p.required_roles = vec!["admin".into()]);
+    let users = policy(|p| p.required_roles = vec!["admin".into(), "user".into()]);
+
+    let refused = decide(&a, outcome.clone(), &admins);
+    assert!(matches!(refused.decision, Decision::Forbidden));
+    assert_eq!(refused.notes.len(), 1);
+    assert_eq!(refused.notes[0].level, NoteLevel::Info);
+    assert!(refused.notes[0].text.contains("lacks the required role"));
+
+    assert!(decide(&a, outcome.clone(), &users)
+        .decision
+        .allowed()
+        .is_some());
+    assert!(decide(&a, outcome, &Policy::default())
+        .decision
+        .allowed()
+        .is_some());
+}
+
+#[test]
+fn endpoints_answer_themselves_so_nothing_is_rewritten() {
+    let a = from_yaml(TWO_REALMS);
+    for endpoint in [Endpoint::Authenticate, Endpoint::Whoami] {
+        let location = policy(|p| p.endpoint = Some(endpoint));
+        let allowed = allowed(decide(&a, authenticated(&[]), &location));
+        assert!(allowed.token.is_some());
+        assert_eq!(allowed.rewrites.iter().count(), 0);
+    }
+}
+
+#[test]
+fn the_token_api_mints_nothing() {
+    let a = from_yaml(TWO_REALMS);
+    let location = policy(|p| p.endpoint = Some(Endpoint::Tokens));
+    let identity = identity(&[]);
+    let outcome = Outcome::new(Verdict::Authenticated(identity.clone()));
+    let allowed = allowed(decide(&a, outcome, &location));
+    assert!(allowed.token.is_none());
+    assert_eq!(allowed.rewrites.iter().count(), 0);
+    assert!(identity.minted.lock().is_none(), "a token was signed");
+}
+
+#[test]
+fn the_token_api_still_checks_roles() {
+    let a = from_yaml(TWO_REALMS);
+    let location = policy(|p| {
+        p.endpoint = Some(Endpoint::Tokens);
+        p.required_roles = vec!["admin".into()];
+    });
+    let ruling = decide(&a, authenticated(&["user"]), &location);
+    assert!(matches!(ruling.decision, Decision::Forbidden));
+}
+
+#[test]
+fn the_same_identity_gets_the_same_token_on_every_location() {
+    let a = from_yaml(TWO_REALMS);
+    let outcome = authenticated(&[]);
+    let first = allowed(decide(&a, outcome.clone(), &Policy::default()));
+    let whoami = policy(|p| p.endpoint = Some(Endpoint::Whoami));
+    let second = allowed(decide(&a, outcome, &whoami));
+    assert_eq!(first.token, second.token);
+}

@@ -1,0 +1,124 @@
+//! One request's way through the core: the synchronous first look, validation off the event
+//! loop when the first look cannot answer, and the decision for the request's location.
+
+use std::sync::{Arc, LazyLock};
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use super::decision::{decide, Decision, Ruling};
+use super::pipeline::Lookup;
+use super::policy::{Endpoint, Policy};
+use super::throttle::LogThrottle;
+use super::{Authenticator, Note, RETRY_AFTER_SECONDS};
+use crate::domain::unix_now;
+use crate::store::api::{self, ApiRequest};
+
+/// Where a request stands after the access handler's first call.
+// Not boxed: `Decided` is the cached hot path, which should not allocate for it.
+#[allow(clippy::large_enum_variant)]
+pub enum Progress {
+    /// Decided on the NGINX thread: a cache hit, or a header that cannot succeed.
+    Decided(Ruling),
+    /// Must run off the event loop; it ends with the ruling.
+    Running(BoxFuture<'static, Ruling>),
+}
+
+/// Why a validation that was started never delivered its ruling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interruption {
+    /// This process has no runtime to run it on.
+    NoRuntime,
+    /// The runtime did not answer within the validation's worst case and a grace period.
+    TimedOut,
+    /// The validation panicked.
+    Panicked,
+}
+
+/// The interruptions are logged like provider outages, at most once per 30 s per kind: a
+/// stuck runtime would otherwise write one line per request.
+static INTERRUPTION_LOG: LazyLock<LogThrottle> = LazyLock::new(LogThrottle::default);
+
+impl Authenticator {
+    /// Starts deciding a request of a location with `policy`. `api_request` is only called
+    /// for the token API.
+    pub fn begin(
+        self: &Arc<Self>,
+        policy: &Arc<Policy>,
+        authorization: Option<&[u8]>,
+        realm_selector: Option<&[u8]>,
+        api_request: impl FnOnce() -> ApiRequest,
+    ) -> Progress {
+        let lookup = self.look_up(authorization, policy.realm_for(realm_selector).as_deref());
+        let (this, policy) = (self.clone(), policy.clone());
+        if policy.endpoint == Some(Endpoint::Tokens) {
+            // The token API always needs the store, so it always leaves the event loop.
+            let request = api_request();
+            return Progress::Running(this.serve_token_api(lookup, policy, request).boxed());
+        }
+        match lookup {
+            Lookup::Answered(outcome) => Progress::Decided(decide(self, outcome, &policy)),
+            Lookup::NeedsProviders(job) => Progress::Running(
+                async move {
+                    let outcome = this.clone().validate(job).await;
+                    decide(&this, outcome, &policy)
+                }
+                .boxed(),
+            ),
+        }
+    }
+
+    /// The ruling for a request whose validation never delivered one.
+    pub fn interrupted(&self, interruption: Interruption) -> Ruling {
+        let (decision, warning) = match interruption {
+            Interruption::NoRuntime => (unavailable(), "no runtime in this process"),
+            Interruption::TimedOut => (unavailable(), "validation did not finish in time"),
+            Interruption::Panicked => (Decision::Failed, "validation panicked"),
+        };
+        if let Decision::Unavailable { .. } = decision {
+            self.metrics().answered_unavailable();
+        }
+        let mut ruling = Ruling::new(decision);
+        ruling.notes.extend(
+            INTERRUPTION_LOG
+                .line(warning, || warning.to_owned())
+                .map(Note::warn),
+        );
+        ruling
+    }
+
+    /// Authenticates and authorizes like any location, then carries out the API request.
+    async fn serve_token_api(
+        self: Arc<Self>,
+        lookup: Lookup,
+        policy: Arc<Policy>,
+        request: ApiRequest,
+    ) -> Ruling {
+        let outcome = match lookup {
+            Lookup::Answered(outcome) => outcome,
+            Lookup::NeedsProviders(job) => self.clone().validate(job).await,
+        };
+        let mut ruling = decide(&self, outcome, &policy);
+        let (Decision::Allowed(allowed), Some(store)) = (&mut ruling.decision, self.store()) else {
+            return ruling;
+        };
+        let served = api::serve(store, &allowed.identity, &request, unix_now()).await;
+        if served.revoked {
+            self.forget_store_tokens();
+        }
+        if let Some(reason) = served.outage {
+            ruling.notes.extend(self.store_outage(&reason));
+        }
+        allowed.api_response = Some(served.response);
+        ruling
+    }
+}
+
+fn unavailable() -> Decision {
+    Decision::Unavailable {
+        retry_after: RETRY_AFTER_SECONDS,
+    }
+}
+
+#[cfg(test)]
+mod tests;

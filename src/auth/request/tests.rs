@@ -1,0 +1,129 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::auth::test_support::{basic, from_yaml};
+
+const BOB: &str = r#"
+providers:
+  - { type: plain, name: p1, realm: r1, users: [ { username: bob, password: pw, roles: [user] } ] }
+"#;
+
+fn no_api_request() -> ApiRequest {
+    panic!("only the token API reads the request line")
+}
+
+fn ruled(progress: Progress) -> Ruling {
+    match progress {
+        Progress::Decided(ruling) => ruling,
+        Progress::Running(_) => panic!("left the event loop"),
+    }
+}
+
+async fn finished(progress: Progress) -> Ruling {
+    match progress {
+        Progress::Decided(ruling) => ruling,
+        Progress::Running(work) => work.await,
+    }
+}
+
+#[tokio::test]
+async fn a_new_credential_is_validated_then_answered_from_the_cache() {
+    let a = from_yaml(BOB);
+    let policy = Arc::new(Policy::default());
+    let header = basic("bob", "pw");
+    let first = a.begin(&policy, Some(header.as_bytes()), None, no_api_request);
+    assert!(matches!(first, Progress::Running(_)));
+    assert_eq!(finished(first).await.decision.status(), 200);
+
+    let cached = ruled(a.begin(&policy, Some(header.as_bytes()), None, no_api_request));
+    assert_eq!(cached.decision.status(), 200);
+}
+
+#[tokio::test]
+async fn a_missing_header_is_refused_without_leaving_the_event_loop() {
+    let a = from_yaml(BOB);
+    let policy = Arc::new(Policy::default());
+    let ruling = ruled(a.begin(&policy, None, None, no_api_request));
+    assert_eq!(ruling.decision.status(), 401);
+}
+
+#[tokio::test]
+async fn the_locations_roles_apply_to_validated_and_cached_answers_alike() {
+    let a = from_yaml(BOB);
+    let admins = Arc::new(Policy {
+        required_roles: vec!["admin".into()],
+        ..Policy::default()
+    });
+    let header = basic("bob", "pw");
+    let validated = finished(a.begin(&admins, Some(header.as_bytes()), None, no_api_request));
+    assert_eq!(validated.await.decision.status(), 403);
+    let cached = ruled(a.begin(&admins, Some(header.as_bytes()), None, no_api_request));
+    assert_eq!(cached.decision.status(), 403);
+}
+
+#[tokio::test]
+async fn a_pinned_realm_ignores_the_clients_selection() {
+    let a = from_yaml(BOB);
+    let pinned = Arc::new(Policy {
+        realm: Some("r1".into()),
+        ..Policy::default()
+    });
+    let header = basic("bob", "pw");
+    let progress = a.begin(
+        &pinned,
+        Some(header.as_bytes()),
+        Some(b"elsewhere"),
+        no_api_request,
+    );
+    assert_eq!(finished(progress).await.decision.status(), 200);
+
+    let open = Arc::new(Policy::default());
+    let progress = a.begin(
+        &open,
+        Some(header.as_bytes()),
+        Some(b"elsewhere"),
+        no_api_request,
+    );
+    assert_eq!(finished(progress).await.decision.status(), 401);
+}
+
+#[tokio::test]
+async fn the_token_api_always_leaves_the_event_loop() {
+    let a = from_yaml(BOB);
+    let tokens = Arc::new(Policy {
+        endpoint: Some(Endpoint::Tokens),
+        ..Policy::default()
+    });
+    let api_request = || ApiRequest {
+        method: "GET".into(),
+        path: "/tokens".into(),
+        query: String::new(),
+    };
+    // Even a refusal that needs no provider is answered off the event loop.
+    let progress = a.begin(&tokens, None, None, api_request);
+    let Progress::Running(work) = progress else {
+        panic!("decided on the event loop");
+    };
+    assert_eq!(work.await.decision.status(), 401);
+}
+
+#[test]
+fn interruptions_fail_closed_and_their_warnings_are_throttled() {
+    let a = from_yaml(BOB);
+    let timed_out = a.interrupted(Interruption::TimedOut);
+    assert!(matches!(
+        timed_out.decision,
+        Decision::Unavailable { retry_after: 5 }
+    ));
+    assert!(matches!(
+        a.interrupted(Interruption::NoRuntime).decision,
+        Decision::Unavailable { .. }
+    ));
+    assert!(matches!(
+        a.interrupted(Interruption::Panicked).decision,
+        Decision::Failed
+    ));
+    // Logged once, then throttled (the throttle is shared by the whole worker).
+    let again = a.interrupted(Interruption::TimedOut);
+    assert!(again.notes.is_empty(), "{:?}", again.notes);
+}
