@@ -1,6 +1,6 @@
-//! The authentication pipeline (reference §1.4): credentials in the order sent, the providers
-//! of each scheme concurrently with a timeout each, the first acceptance wins; then the
-//! augmenters of the user's realm. Results are cached per worker.
+//! The authentication pipeline, as upstream Auth-O-Tron runs it: credentials in the order sent,
+//! the providers of each scheme concurrently with a timeout each, the first acceptance wins;
+//! then the augmenters of the user's realm. Results are cached per worker.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -527,5 +527,4 @@ fn authenticated(identity: &Identity) -> Note {
 }
 
 #[cfg(test)]
-#[path = "pipeline_tests.rs"]
 mod tests;

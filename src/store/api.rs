@@ -297,5 +297,4 @@ fn form_decode(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "api_tests.rs"]
 mod tests;

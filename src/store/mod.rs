@@ -1,6 +1,7 @@
 //! The token store: long-lived opaque tokens, stored hashed, with an owner and an expiry
-//! (reference §7, with upstream's bugs fixed). Backends run their queries off the NGINX event
-//! loop; every operation has a deadline, and the schema is created on first use.
+//! (upstream Auth-O-Tron's store with its bugs fixed: README, "Long-lived tokens"). Backends
+//! run their queries off the NGINX event loop; every operation has a deadline, and the schema
+//! is created on first use.
 
 pub mod api;
 mod postgres;

@@ -1,5 +1,6 @@
-//! Pipeline scenarios from upstream's test suite (reference §9 A), adapted to our deliberate
-//! differences, plus timeouts, caching and single-flight.
+//! Pipeline scenarios from upstream Auth-O-Tron's own test suite, adapted to our deliberate
+//! differences (README, "Behaviour and differences from upstream"), plus timeouts, caching
+//! and single-flight.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -35,7 +36,7 @@ fn is_unavailable(outcome: &Outcome) -> bool {
     matches!(outcome.verdict, Verdict::Unavailable)
 }
 
-/// Two plain providers that accept the same credential in two realms (reference §9 A.3).
+/// Two plain providers that accept the same credential in two realms, as in upstream's suite.
 const TWO_REALMS: &str = r#"
 providers:
   - { type: plain, name: local, realm: localrealm, users: [ { username: dummy, password: pw, roles: [r1] } ] }
@@ -58,7 +59,8 @@ async fn realm_selection_is_exact() {
     assert!(is_rejected(
         &run(&a, &basic("dummy", "pw"), Some("nonexistent")).await
     ));
-    // Upstream matches case-insensitively; we do not (DESIGN.md §7).
+    // Upstream matches `X-Auth-Realm` case-insensitively; we match it exactly, so a realm
+    // is never selected by a look-alike spelling.
     assert!(is_rejected(
         &run(&a, &basic("dummy", "pw"), Some("LocalRealm")).await
     ));
@@ -296,7 +298,8 @@ providers:
     assert_eq!(&*none.challenge(None), "Bearer");
 }
 
-/// Upstream's augmenter scenario (reference §9 A.9 and J).
+/// Upstream's augmenter scenario: plain augmenters of two realms and a plain_advanced one that
+/// derives roles and attributes from roles given before it.
 const AUGMENTED: &str = r#"
 providers:
   - { type: plain, name: p1, realm: r1, users: [ { username: bob, password: pw }, { username: dan, password: pw } ] }
