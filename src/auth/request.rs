@@ -50,21 +50,25 @@ impl Authenticator {
         api_request: impl FnOnce() -> ApiRequest,
     ) -> Progress {
         let lookup = self.look_up(authorization, policy.realm_for(realm_selector).as_deref());
-        let (this, policy) = (self.clone(), policy.clone());
         if policy.endpoint == Some(Endpoint::Tokens) {
             // The token API always needs the store, so it always leaves the event loop.
-            let request = api_request();
-            return Progress::Running(this.serve_token_api(lookup, policy, request).boxed());
+            let work = self
+                .clone()
+                .serve_token_api(lookup, policy.clone(), api_request());
+            return Progress::Running(work.boxed());
         }
         match lookup {
-            Lookup::Answered(outcome) => Progress::Decided(decide(self, outcome, &policy)),
-            Lookup::NeedsProviders(job) => Progress::Running(
-                async move {
-                    let outcome = this.clone().validate(job).await;
-                    decide(&this, outcome, &policy)
-                }
-                .boxed(),
-            ),
+            Lookup::Answered(outcome) => Progress::Decided(decide(self, outcome, policy)),
+            Lookup::NeedsProviders(job) => {
+                let (this, policy) = (self.clone(), policy.clone());
+                Progress::Running(
+                    async move {
+                        let outcome = this.clone().validate(job).await;
+                        decide(&this, outcome, &policy)
+                    }
+                    .boxed(),
+                )
+            }
         }
     }
 
