@@ -400,13 +400,19 @@ augmenters:
     assert_eq!(user_of(&outcome).roles, ["base", "derived"]);
 }
 
+async fn authenticated_bob(a: &Arc<Authenticator>) -> Arc<Identity> {
+    let bob = run(a, &basic("bob", "pw"), Some("r1")).await;
+    match bob.verdict {
+        Verdict::Authenticated(identity) => identity,
+        _ => panic!("bob was not authenticated: {:?}", bob.notes),
+    }
+}
+
 #[tokio::test]
 async fn tokens_are_reused_while_more_than_half_their_lifetime_is_left() {
     let a = from_yaml(AUGMENTED);
-    let bob = run(&a, &basic("bob", "pw"), Some("r1")).await;
-    let Verdict::Authenticated(identity) = &bob.verdict else {
-        panic!()
-    };
+    let bob = authenticated_bob(&a).await;
+    let identity = &bob;
     // The validation already signed one, off the event loop.
     let premade = identity.minted.lock().clone().expect("minted by validate");
     let t = premade.issued_at;
@@ -432,10 +438,8 @@ async fn tokens_are_reused_while_more_than_half_their_lifetime_is_left() {
 #[tokio::test]
 async fn a_token_capped_by_an_exp_attribute_is_reused_for_half_its_own_lifetime() {
     let a = from_yaml(AUGMENTED);
-    let bob = run(&a, &basic("bob", "pw"), Some("r1")).await;
-    let Verdict::Authenticated(identity) = &bob.verdict else {
-        panic!()
-    };
+    let bob = authenticated_bob(&a).await;
+    let identity = &bob;
     let t = unix_now() + 10;
     let mut capped = Identity::new(identity.user.clone(), "p");
     capped
@@ -451,10 +455,8 @@ async fn a_token_capped_by_an_exp_attribute_is_reused_for_half_its_own_lifetime(
 #[tokio::test]
 async fn a_token_is_never_served_before_its_iat() {
     let a = from_yaml(AUGMENTED);
-    let bob = run(&a, &basic("bob", "pw"), Some("r1")).await;
-    let Verdict::Authenticated(identity) = &bob.verdict else {
-        panic!()
-    };
+    let bob = authenticated_bob(&a).await;
+    let identity = &bob;
     let t = identity.minted.lock().clone().unwrap().issued_at;
     a.token_at(identity, t - 5).unwrap();
     assert_eq!(identity.minted.lock().clone().unwrap().issued_at, t - 5);

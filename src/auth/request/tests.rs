@@ -68,23 +68,15 @@ async fn a_pinned_realm_ignores_the_clients_selection() {
         realm: Some("r1".into()),
         ..Policy::default()
     });
-    let header = basic("bob", "pw");
-    let progress = a.begin(
-        &pinned,
-        Some(header.as_bytes()),
-        Some(b"elsewhere"),
-        no_api_request,
-    );
-    assert_eq!(finished(progress).await.decision.status(), 200);
-
     let open = Arc::new(Policy::default());
-    let progress = a.begin(
-        &open,
-        Some(header.as_bytes()),
-        Some(b"elsewhere"),
-        no_api_request,
-    );
-    assert_eq!(finished(progress).await.decision.status(), 401);
+    assert_eq!(status_with_selection(&a, &pinned, b"elsewhere").await, 200);
+    assert_eq!(status_with_selection(&a, &open, b"elsewhere").await, 401);
+}
+
+async fn status_with_selection(a: &Arc<Authenticator>, policy: &Arc<Policy>, realm: &[u8]) -> u16 {
+    let header = basic("bob", "pw");
+    let progress = a.begin(policy, Some(header.as_bytes()), Some(realm), no_api_request);
+    finished(progress).await.decision.status()
 }
 
 #[tokio::test]
