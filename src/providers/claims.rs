@@ -1,4 +1,4 @@
-//! Turning the claims of a validated upstream JWT into a `User` (reference §3.2).
+//! Turning the claims of a validated JWT into a `User`, as upstream's `jwt` provider does.
 
 use serde_json::{Map, Value};
 

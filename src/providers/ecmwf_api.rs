@@ -1,5 +1,5 @@
 //! `type: ecmwf-api`: an ECMWF API key, sent as a Bearer token, checked with the who-am-i
-//! service (reference §3.4). Unlike upstream the key is percent-encoded, an answer without a
+//! service, as upstream does. Unlike upstream the key is percent-encoded, an answer without a
 //! `uid` is refused, and the status policy of `remote::Caller::ApiKey` applies.
 
 use std::sync::Arc;
@@ -86,7 +86,8 @@ mod tests {
         expect_token_query(server, "/who-am-i", token, answer).await;
     }
 
-    /// Reference §9 E, with the 0.3.7 regression check: the key is in no attribute.
+    /// Upstream's success scenario for this provider, plus a guard for what upstream changed in
+    /// 0.3.7: the key is kept in no attribute.
     #[tokio::test]
     async fn valid_key_gives_the_user_without_the_key() {
         let server = MockServer::start().await;

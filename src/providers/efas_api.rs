@@ -1,7 +1,7 @@
 //! `type: efas-api`: an EFAS API key, sent as a Bearer token, checked with the EFAS
-//! user-details service (reference §3.5). Unlike upstream the key is percent-encoded, the
-//! provider reports its configured realm everywhere (no hard-coded `efas`, DESIGN.md §7), and
-//! the status policy of `remote::Caller::ApiKey` applies.
+//! user-details service as upstream does. Unlike upstream the key is percent-encoded, the
+//! provider reports its configured realm everywhere (upstream reports a hard-coded `efas` in
+//! challenges and realm selection), and the status policy of `remote::Caller::ApiKey` applies.
 
 use std::sync::Arc;
 
@@ -96,7 +96,8 @@ mod tests {
         expect_token_query(server, "/", token, answer).await;
     }
 
-    /// Reference §9 F; the realm is the configured one, not `efas`.
+    /// Upstream's success scenario for this provider, except that the realm is the configured
+    /// one, not `efas`.
     #[tokio::test]
     async fn valid_key_gives_user_roles_and_only_the_email() {
         let server = MockServer::start().await;

@@ -1,6 +1,7 @@
-//! `type: jwt`: Bearer JWTs checked against a JWKS (reference §3.2), with DESIGN.md §7's
-//! hardening: an explicit algorithm allowlist, HMAC keys only on request, the key's type must
-//! fit the algorithm, optional `iss`/`aud` checks, and key rotation handled by `jwks`.
+//! `type: jwt`: Bearer JWTs checked against a JWKS, as upstream, with hardening upstream lacks
+//! (README, "Behaviour and differences from upstream"): an explicit algorithm allowlist, HMAC
+//! keys only on request, the key's type must fit the algorithm, optional `iss`/`aud` checks,
+//! and key rotation handled by `jwks`.
 //!
 //! `JwtValidator` is also the last step of `openid-offline` and `ecmwf-token-generator`.
 

@@ -1,5 +1,5 @@
-//! The JWT provider against a JWKS served by a mock HTTP server: upstream's scenario (§9 C)
-//! and the hardening of DESIGN.md §7.
+//! The JWT provider against a JWKS served by a mock HTTP server: upstream's own scenario, and
+//! the hardening upstream lacks (README, "Behaviour and differences from upstream").
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -129,7 +129,7 @@ async fn hmac_keys_only_when_allowed() {
 
 #[tokio::test]
 async fn upstream_hs512_scenario_maps_claims() {
-    // Reference §9 C.
+    // Upstream's own test of its JWT provider: claims must map exactly as there.
     let server = jwks_server(JWKS).await;
     let mut checks = default_checks();
     checks.allow_hmac = true;

@@ -1,6 +1,6 @@
-//! `type: openid-offline`: a Keycloak offline (refresh) token, sent as a Bearer token
-//! (reference §3.3). It is introspected, exchanged for an access token, and that token is
-//! validated like a `jwt` provider's. Unlike upstream, `offline_access` must be a whole scope
+//! `type: openid-offline`: a Keycloak offline (refresh) token, sent as a Bearer token. As
+//! upstream, it is introspected, exchanged for an access token, and that token is validated
+//! like a `jwt` provider's. Unlike upstream, `offline_access` must be a whole scope
 //! (not a substring of one) and the status policy of `remote::Caller::Client` applies.
 
 use std::sync::Arc;

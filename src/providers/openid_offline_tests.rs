@@ -1,4 +1,4 @@
-//! Reference §9 D, plus the status policy, encoding and the JWT step.
+//! Upstream's tests of this provider, plus the status policy, encoding and the JWT step.
 
 use serde_json::json;
 use wiremock::matchers::{any, basic_auth, method, path};

@@ -1,4 +1,4 @@
-//! `type: plain`: HTTP Basic against the users listed in the config (reference §3.1).
+//! `type: plain`: HTTP Basic against the users listed in the config, as upstream.
 
 use std::sync::Arc;
 
@@ -167,7 +167,8 @@ mod tests {
         }))
     }
 
-    /// The users of upstream's plain provider tests (reference §9 B).
+    /// The users of upstream's plain provider tests, so the same names and passwords (an
+    /// e-mail address, symbols, non-ASCII) are covered.
     fn upstream_users() -> Arc<PlainProvider> {
         provider(vec![
             user("admin", "admin123", &["admin", "user"]),

@@ -1,9 +1,9 @@
 //! What the providers that ask an identity service share: building endpoint URLs, sending a
 //! request, and reading the answer as either a JSON object or a verdict.
 //!
-//! Upstream reads the body whatever the status (reference §11.8); DESIGN.md §7 checks the
-//! status, and the same status means different things depending on whose credential the
-//! service judges (see `Caller`). No reason built here contains the user's credential, a client
+//! Upstream reads the body whatever the status; we check the status, and the same status means
+//! different things depending on whose credential the service judges (see `Caller`, and the
+//! table in README, "Behaviour and differences from upstream"). No reason built here contains the user's credential, a client
 //! secret, a URL (an API key travels in the query) or the service's own error text.
 
 use reqwest::{Client, RequestBuilder, Url};

@@ -1,6 +1,6 @@
 //! Fixtures for the tests of providers that call identity services: a client with short
-//! timeouts, HS512 tokens with an `oct` JWKS (upstream's own approach, reference §9), and the
-//! failure answers every such provider must classify.
+//! timeouts, HS512 tokens with an `oct` JWKS (as upstream's own tests make their tokens), and
+//! the failure answers every such provider must classify.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! `type: ecmwf-token-generator`: an offline (refresh) token issued by the ECMWF token
-//! generator, sent as a Bearer token (reference §3.6). The generator validates it, exchanges it
-//! for an access token, and that token is validated like a `jwt` provider's. Unlike upstream,
+//! generator, sent as a Bearer token. As upstream, the generator validates it, exchanges it for
+//! an access token, and that token is validated like a `jwt` provider's. Unlike upstream,
 //! the status policy of `remote::Caller::Client` applies.
 
 use std::sync::Arc;

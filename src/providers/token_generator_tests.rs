@@ -1,4 +1,5 @@
-//! Reference §9 G (including upstream's end-to-end scenario), plus the status policy.
+//! Upstream's tests of this provider (including its end-to-end scenario), plus the status
+//! policy.
 
 use std::path::Path;
 use std::time::Duration;

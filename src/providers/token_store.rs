@@ -1,5 +1,6 @@
-//! The token-store pseudo-provider (reference §3.7): a Bearer credential in our token format
-//! is looked up in the store; anything else is refused without a database call.
+//! The token-store pseudo-provider, present when `store:` is configured (README, "Long-lived
+//! tokens"): a Bearer credential in our token format is looked up in the store; anything else
+//! is refused without a database call.
 
 use std::sync::Arc;
 use std::time::Duration;
