@@ -1,5 +1,5 @@
 //! `type: ldap`: roles from the groups (`memberOf`) of the user's directory entry, as upstream
-//! does it (reference §4.3): simple bind as `bind_dn`, search `search_base` (subtree) for
+//! does it: simple bind as `bind_dn`, search `search_base` (subtree) for
 //! `(&(objectClass=person)(cn=<username>))`, and turn each group DN into roles (`ldap_roles`).
 //!
 //! What upstream lacks: the username is escaped in the filter (RFC 4515); the lookup has a

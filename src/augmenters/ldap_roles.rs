@@ -1,5 +1,5 @@
-//! The pure half of the `ldap` augmenter (reference §4.3): turning the `memberOf` DNs of a
-//! user into roles, and escaping the username for the search filter (RFC 4515), which upstream
+//! The pure half of the `ldap` augmenter: turning the `memberOf` DNs of a user into roles as
+//! upstream does, and escaping the username for the search filter (RFC 4515), which upstream
 //! does not do. The directory client that uses these is `ldap.rs`.
 
 /// How roles are derived from a group DN.
@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn the_first_cn_is_the_role() {
-        // Reference §9 H (LDAP).
+        // Upstream's own test of its LDAP role derivation.
         assert_eq!(
             first_cn("CN=SomeRole,OU=SomeOU,DC=example"),
             Some("SomeRole")

@@ -1,4 +1,5 @@
-//! Augmenters add roles and attributes to an authenticated user of their realm (reference §4).
+//! Augmenters add roles and attributes to an authenticated user of their realm, as upstream's
+//! do.
 
 pub mod ldap;
 pub mod ldap_roles;

@@ -79,7 +79,7 @@ mod tests {
 
     #[tokio::test]
     async fn adds_every_role_listing_the_user() {
-        // Reference §9 H.
+        // Upstream's own test of this augmenter.
         let a = augmenter(&[("admin", &["alice", "bob"]), ("user", &["bob", "carol"])]);
         assert_eq!(roles_of(&a, "bob").await, ["admin", "user"]);
         assert_eq!(roles_of(&a, "alice").await, ["admin"]);

@@ -1,5 +1,6 @@
 //! `type: plain_advanced`: when the username or an existing role matches, add roles (once) and
-//! upsert attributes. Runs after the concurrent augmenters (reference §4.2).
+//! upsert attributes. As upstream, it runs after the concurrent augmenters, so it sees the roles
+//! they added.
 
 use std::sync::Arc;
 
@@ -69,7 +70,7 @@ mod tests {
     use super::*;
     use crate::config::{AugmentRule, MatchRule};
 
-    /// Upstream's fixture (reference §9 H).
+    /// The fixture of upstream's own tests of this augmenter.
     fn augmenter() -> Arc<PlainAdvancedAugmenter> {
         Arc::new(PlainAdvancedAugmenter::new(&PlainAdvancedConfig {
             name: "adv".into(),

@@ -1,6 +1,7 @@
-//! Reading the `Authorization` header the way upstream does (reference §1.4), with the
-//! deliberate differences of DESIGN.md §7: credentials keep the order they were sent in, and
-//! one scheme given twice with different credentials is refused instead of "last one wins".
+//! Reading the `Authorization` header the way upstream does, with two deliberate differences
+//! (README, "Behaviour and differences from upstream"): credentials keep the order they were
+//! sent in, and one scheme given twice with different credentials is refused instead of "last
+//! one wins".
 
 use std::fmt;
 
@@ -174,7 +175,7 @@ mod tests {
 
     #[test]
     fn one_scheme_with_different_credentials_is_refused() {
-        // Upstream lets the last one win (reference §9 A.5); we refuse.
+        // Upstream silently lets the last one win; we refuse.
         assert_eq!(
             parse("Basic a, Basic b, Basic c"),
             Err(HeaderError::ConflictingCredentials)

@@ -1,6 +1,6 @@
-//! Throttling of repetitive log lines, as upstream does (reference §8.3): a line of one kind is
-//! written at most once per window (30 s) per key, and the next one written says how many were
-//! dropped in between. An outage of a busy provider would otherwise write a warning per request.
+//! Throttling of repetitive log lines, as upstream does: a line of one kind is written at most
+//! once per window (30 s) per key, and the next one written says how many were dropped in
+//! between. An outage of a busy provider would otherwise write a warning per request.
 //!
 //! The state is per `Authenticator`, so per worker and per loaded config. Keys name configured
 //! providers and augmenters, never anything a client sends, so the map stays as small as the

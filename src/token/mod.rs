@@ -1,7 +1,7 @@
-//! Minting the short-lived JWT backends trust (reference §5): upstream's claims, plus `aud`
-//! when configured (upstream parses it but never emits it). HS256 over `jwt.secret` as
-//! upstream, or RS256 / ES256 / EdDSA with `jwt.private_key`, whose public key (and any
-//! `jwt.verification_keys`) the JWK set publishes.
+//! Minting the short-lived JWT backends trust: upstream's claims, plus `aud` when configured
+//! (upstream parses it but never emits it). HS256 over `jwt.secret` as upstream, or RS256 /
+//! ES256 / EdDSA with `jwt.private_key`, whose public key (and any `jwt.verification_keys`) the
+//! JWK set publishes.
 
 mod der;
 pub mod keys;
