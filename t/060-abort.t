@@ -78,7 +78,7 @@ Authorization: Basic %%BASE64(fast:fast)%%
 {"username": "fast"}
 
 === TEST 5: an abort during access-phase validation ends the request at once: 499, never proxied
-(DESIGN.md §4, teardown: a client abort frees the request and aborts its validation task)
+(a client abort frees the request at once and aborts its validation task)
 --- abort_requests eval
 [map { "GET /api/gone\nAuthorization: Basic %%BASE64(slow$_:slowpw)%%" } 1 .. 2]
 --- abort_after: 0.1

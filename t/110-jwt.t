@@ -1,8 +1,8 @@
 # The `jwt` provider: Bearer JWTs verified against a JWKS fetched from the mock identity service
-# (t/fixtures/jwks, served by scripts/mock-idp). Claims mapping as upstream (reference §3.2),
-# with our checks: algorithm allowlist (never `none`, HMAC only with allow_hmac), `exp` required,
-# optional iss/aud, kid required unless the JWKS has one key, a rate-limited refetch on an
-# unknown kid, the last good key set kept when a fetch fails, the JWKS fetched at worker start.
+# (t/fixtures/jwks, served by scripts/mock-idp). Claims mapping as upstream, with our checks:
+# algorithm allowlist (never `none`, HMAC only with allow_hmac), `exp` required, optional
+# iss/aud, kid required unless the JWKS has one key, a rate-limited refetch on an unknown kid,
+# the last good key set kept when a fetch fails, the JWKS fetched at worker start.
 use strict;
 use warnings;
 use lib 't/lib';

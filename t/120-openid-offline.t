@@ -1,8 +1,8 @@
 # The `openid-offline` provider: the Bearer credential is a Keycloak offline token. The module
 # introspects it (HTTP Basic private client, form token=...), requires active and an exact
 # `offline_access` scope, exchanges it for an access token (refresh_token grant with the public
-# client_id) and verifies that JWT against the realm's JWKS (reference §3.3). The mock checks
-# every request's shape; the harness fails a block on any protocol violation.
+# client_id) and verifies that JWT against the realm's JWKS, the same calls as upstream. The
+# mock checks every request's shape; the harness fails a block on any protocol violation.
 use strict;
 use warnings;
 use lib 't/lib';

@@ -1,8 +1,8 @@
 # The `ecmwf-token-generator` provider: the Bearer credential is an offline token. The module
 # asks POST {token_generator_url}/validate-token {"token", "client_id"} whether it is active,
 # exchanges it with POST .../admin/refresh-access-token {"client_id", "client_secret",
-# "refresh_token"} and verifies the access token against cert_uri's JWKS (reference §3.6 and
-# upstream's end-to-end test, §9 G).
+# "refresh_token"} and verifies the access token against cert_uri's JWKS, the same calls as
+# upstream (and the scenario of upstream's end-to-end test).
 use strict;
 use warnings;
 use lib 't/lib';

@@ -1,5 +1,5 @@
 # The ldap augmenter against a real OpenLDAP server (scripts/slapd, loaded with
-# t/fixtures/ldap/directory.ldif): upstream's role derivation (reference §9 H), the username
+# t/fixtures/ldap/directory.ldif): upstream's role derivation (its own test cases), the username
 # escaped in the search filter, the 120 s cache of successes, and a directory that is down,
 # hung, unreachable or untrusted: the request still succeeds, without the LDAP roles, within
 # the timeout, and a warning says why.

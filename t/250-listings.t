@@ -1,6 +1,6 @@
 # Documents served without authentication: upstream's /providers and /augmenters listings
-# (authotron_providers, authotron_augmenters; reference §1.2) and the public keys of the minted
-# tokens (authotron_jwks). GET and HEAD only; nginx -t refuses them without authotron_config.
+# (authotron_providers, authotron_augmenters) and the public keys of the minted tokens
+# (authotron_jwks). GET and HEAD only; nginx -t refuses them without authotron_config.
 # Upstream serves the listings to anyone, so the README says to restrict them: the last blocks
 # show allow/deny and internal doing so.
 use strict;
