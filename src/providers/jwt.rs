@@ -207,5 +207,4 @@ impl Check for JwtValidator {
 }
 
 #[cfg(test)]
-#[path = "jwt_tests.rs"]
 mod tests;

@@ -109,5 +109,4 @@ impl Check for OpenidOffline {
 }
 
 #[cfg(test)]
-#[path = "openid_offline_tests.rs"]
 mod tests;

@@ -93,5 +93,4 @@ impl Check for TokenGenerator {
 }
 
 #[cfg(test)]
-#[path = "token_generator_tests.rs"]
 mod tests;

@@ -13,13 +13,13 @@ use super::*;
 use crate::config::{HttpSettings, JwtChecks};
 use crate::http::IdentityClient;
 
-const JWKS: &str = include_str!("testdata/jwks.json");
-const ROTATED: &str = include_str!("testdata/jwks-rotated.json");
-const RSA_1: &str = include_str!("testdata/rsa-1.pem");
-const RSA_2: &str = include_str!("testdata/rsa-2.pem");
-const EC_256: &str = include_str!("testdata/ec-256.pem");
-const EC_384: &str = include_str!("testdata/ec-384.pem");
-const ED_1: &str = include_str!("testdata/ed-1.pem");
+const JWKS: &str = include_str!("../testdata/jwks.json");
+const ROTATED: &str = include_str!("../testdata/jwks-rotated.json");
+const RSA_1: &str = include_str!("../testdata/rsa-1.pem");
+const RSA_2: &str = include_str!("../testdata/rsa-2.pem");
+const EC_256: &str = include_str!("../testdata/ec-256.pem");
+const EC_384: &str = include_str!("../testdata/ec-384.pem");
+const ED_1: &str = include_str!("../testdata/ed-1.pem");
 const HMAC_SECRET: &[u8] = b"an-hmac-secret-shared-with-the-idp-0123456789";
 
 /// The defaults, to be adjusted field by field in each test.
