@@ -1,0 +1,128 @@
+use serde_json::json;
+
+use super::*;
+
+fn reply(status: u16, body: Option<Value>) -> JsonReply {
+    JsonReply { status, body }
+}
+
+fn kind(answer: Answer) -> &'static str {
+    match answer {
+        Ok(_) => "ok",
+        Err(Failure::Rejected(_)) => "rejected",
+        Err(Failure::Unavailable(_)) => "unavailable",
+    }
+}
+
+#[test]
+fn statuses_by_caller() {
+    let object = || Some(json!({"a": 1}));
+    let cases = [
+        (200, object(), "ok", "ok"),
+        (204, object(), "ok", "ok"),
+        (200, None, "unavailable", "unavailable"),
+        (
+            200,
+            Some(json!(["not", "an", "object"])),
+            "unavailable",
+            "unavailable",
+        ),
+        (400, None, "rejected", "rejected"),
+        (401, None, "rejected", "unavailable"),
+        (403, None, "rejected", "unavailable"),
+        (404, None, "rejected", "unavailable"),
+        (408, None, "unavailable", "unavailable"),
+        (429, None, "unavailable", "unavailable"),
+        (500, None, "unavailable", "unavailable"),
+        (503, object(), "unavailable", "unavailable"),
+        (304, None, "unavailable", "unavailable"),
+    ];
+    for (status, body, api_key, client) in cases {
+        let got = kind(classify("svc", Caller::ApiKey, reply(status, body.clone())));
+        assert_eq!(got, api_key, "ApiKey {status}");
+        let got = kind(classify("svc", Caller::Client, reply(status, body)));
+        assert_eq!(got, client, "Client {status}");
+    }
+}
+
+#[test]
+fn api_key_refusal_has_upstream_message() {
+    for status in [401, 403] {
+        match classify("svc", Caller::ApiKey, reply(status, None)) {
+            Err(Failure::Rejected(reason)) => assert_eq!(reason, "Invalid API token"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn oauth_400_about_the_client_is_an_outage() {
+    let body = |code: &str| Some(json!({"error": code, "error_description": "echo: secret"}));
+    match classify("idp", Caller::Client, reply(400, body("invalid_grant"))) {
+        Err(Failure::Rejected(reason)) => {
+            assert_eq!(reason, "idp refused the token (HTTP 400, invalid_grant)")
+        }
+        other => panic!("{other:?}"),
+    }
+    for code in [
+        "invalid_client",
+        "unauthorized_client",
+        "unsupported_grant_type",
+    ] {
+        match classify("idp", Caller::Client, reply(400, body(code))) {
+            Err(Failure::Unavailable(reason)) => {
+                assert!(reason.contains("client id") && reason.contains(code))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // An unknown error code is not repeated: it is the service's text.
+    match classify(
+        "idp",
+        Caller::Client,
+        reply(400, body("the token was secret")),
+    ) {
+        Err(Failure::Rejected(reason)) => assert!(!reason.contains("secret")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn endpoints_join_cleanly() {
+    let join = |base, segments: &[&str]| endpoint(base, segments).map(|u| u.to_string());
+    assert_eq!(
+        join("https://api.example.com/v1", &["who-am-i"]).unwrap(),
+        "https://api.example.com/v1/who-am-i"
+    );
+    assert_eq!(
+        join("https://api.example.com/v1/", &["who-am-i"]).unwrap(),
+        "https://api.example.com/v1/who-am-i"
+    );
+    assert_eq!(
+        join(
+            "https://iam.example.com",
+            &["realms", "my realm/x", "token"]
+        )
+        .unwrap(),
+        "https://iam.example.com/realms/my%20realm%2Fx/token"
+    );
+    assert_eq!(
+        join("http://efas.example.com/user-details/", &[]).unwrap(),
+        "http://efas.example.com/user-details/"
+    );
+    assert!(join("u", &[]).is_err());
+    assert!(join("ftp://example.com", &[]).is_err());
+    assert!(join("mailto:someone@example.com", &["x"]).is_err());
+}
+
+#[test]
+fn string_fields_must_be_non_empty_strings() {
+    let body = json!({"a": "x", "b": "", "c": 3})
+        .as_object()
+        .unwrap()
+        .clone();
+    assert_eq!(string_field(&body, "a"), Some("x"));
+    assert_eq!(string_field(&body, "b"), None);
+    assert_eq!(string_field(&body, "c"), None);
+    assert_eq!(string_field(&body, "d"), None);
+}
