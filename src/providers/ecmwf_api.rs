@@ -7,7 +7,7 @@ use std::sync::Arc;
 use reqwest::Url;
 
 use super::remote::{self, Caller, Failure};
-use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo};
+use super::{ttl_or, ConfiguredProvider, CredentialCheck, ProviderContext, ProviderInfo};
 use crate::config::EcmwfApiConfig;
 use crate::domain::ProviderVerdict;
 use crate::domain::User;
@@ -15,7 +15,7 @@ use crate::http::IdentityClient;
 
 const SERVICE: &str = "ECMWF who-am-i";
 
-pub type EcmwfApiProvider = Configured<EcmwfApi>;
+pub type EcmwfApiProvider = ConfiguredProvider<EcmwfApi>;
 
 pub struct EcmwfApi {
     who_am_i: Url,
@@ -25,7 +25,7 @@ pub struct EcmwfApi {
 impl EcmwfApiProvider {
     pub fn new(config: &EcmwfApiConfig, ctx: &ProviderContext) -> Result<Self, String> {
         let ttl = ttl_or(config.cache_ttl_seconds, 60);
-        Ok(Configured {
+        Ok(ConfiguredProvider {
             info: ProviderInfo::new(&config.name, &config.realm, Some(ttl)),
             check: EcmwfApi {
                 who_am_i: remote::endpoint(&config.uri, &["who-am-i"])
@@ -36,7 +36,7 @@ impl EcmwfApiProvider {
     }
 }
 
-impl Check for EcmwfApi {
+impl CredentialCheck for EcmwfApi {
     async fn verdict(&self, info: &ProviderInfo, key: &str) -> ProviderVerdict {
         self.lookup(&info.realm, key).await.into()
     }

@@ -9,7 +9,7 @@ use reqwest::Url;
 use serde_json::Value;
 
 use super::remote::{self, Caller, Failure};
-use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo};
+use super::{ttl_or, ConfiguredProvider, CredentialCheck, ProviderContext, ProviderInfo};
 use crate::config::EfasApiConfig;
 use crate::domain::ProviderVerdict;
 use crate::domain::User;
@@ -17,7 +17,7 @@ use crate::http::IdentityClient;
 
 const SERVICE: &str = "EFAS user-details";
 
-pub type EfasApiProvider = Configured<EfasApi>;
+pub type EfasApiProvider = ConfiguredProvider<EfasApi>;
 
 pub struct EfasApi {
     /// Used as configured: the key is added as its `token` query parameter.
@@ -28,7 +28,7 @@ pub struct EfasApi {
 impl EfasApiProvider {
     pub fn new(config: &EfasApiConfig, ctx: &ProviderContext) -> Result<Self, String> {
         let ttl = ttl_or(config.cache_ttl_seconds, 60);
-        Ok(Configured {
+        Ok(ConfiguredProvider {
             info: ProviderInfo::new(&config.name, &config.realm, Some(ttl)),
             check: EfasApi {
                 uri: remote::endpoint(&config.uri, &[])
@@ -39,7 +39,7 @@ impl EfasApiProvider {
     }
 }
 
-impl Check for EfasApi {
+impl CredentialCheck for EfasApi {
     async fn verdict(&self, info: &ProviderInfo, key: &str) -> ProviderVerdict {
         self.lookup(&info.realm, key).await.into()
     }

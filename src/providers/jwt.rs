@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::claims::user_from_claims;
 use super::jwks::JwksCache;
 use super::remote::Failure;
-use super::{Check, Configured, ProviderContext, ProviderInfo};
+use super::{ConfiguredProvider, CredentialCheck, ProviderContext, ProviderInfo};
 use crate::config::{JwtChecks, JwtProviderConfig};
 use crate::domain::ProviderVerdict;
 
@@ -178,12 +178,12 @@ fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
     family && declared && for_signing
 }
 
-pub type JwtProvider = Configured<JwtValidator>;
+pub type JwtProvider = ConfiguredProvider<JwtValidator>;
 
 impl JwtProvider {
     pub fn new(config: &JwtProviderConfig, ctx: &ProviderContext) -> Self {
         let ttl = config.cache_ttl_seconds.map(Duration::from_secs);
-        Configured {
+        ConfiguredProvider {
             info: ProviderInfo::new(&config.name, &config.realm, ttl),
             check: JwtValidator::new(
                 &config.name,
@@ -196,7 +196,7 @@ impl JwtProvider {
     }
 }
 
-impl Check for JwtValidator {
+impl CredentialCheck for JwtValidator {
     async fn verdict(&self, _: &ProviderInfo, token: &str) -> ProviderVerdict {
         self.validate(token).await
     }

@@ -73,8 +73,9 @@ impl ProviderInfo {
     }
 }
 
-/// What sets one provider type apart; [`Configured`] makes it a [`Provider`].
-pub trait Check: Send + Sync + 'static {
+/// How one provider type judges a credential: what sets the type apart from the others.
+/// [`ConfiguredProvider`] pairs it with a [`ProviderInfo`] to make a [`Provider`].
+pub trait CredentialCheck: Send + Sync + 'static {
     /// [`Provider::scheme`].
     const SCHEME: Scheme = Scheme::Bearer;
     /// [`Provider::authenticate`], for the provider configured as `info`.
@@ -89,13 +90,14 @@ pub trait Check: Send + Sync + 'static {
     }
 }
 
-/// A provider: its [`ProviderInfo`] and its type's [`Check`].
-pub struct Configured<C> {
+/// A provider as configured: its [`ProviderInfo`] and its type's [`CredentialCheck`]. Every
+/// provider type but the token store is one.
+pub struct ConfiguredProvider<C> {
     pub info: ProviderInfo,
     pub check: C,
 }
 
-impl<C: Check> Provider for Configured<C> {
+impl<C: CredentialCheck> Provider for ConfiguredProvider<C> {
     fn name(&self) -> &str {
         &self.info.name
     }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::jwt::JwtValidator;
 use super::remote::{self, Caller, Failure};
-use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo};
+use super::{ttl_or, ConfiguredProvider, CredentialCheck, ProviderContext, ProviderInfo};
 use crate::config::OpenidOfflineConfig;
 use crate::domain::ProviderVerdict;
 use crate::http::IdentityClient;
@@ -19,7 +19,7 @@ use crate::http::IdentityClient;
 const INTROSPECTION: &str = "Keycloak token introspection";
 const EXCHANGE: &str = "Keycloak token exchange";
 
-pub type OpenidOfflineProvider = Configured<OpenidOffline>;
+pub type OpenidOfflineProvider = ConfiguredProvider<OpenidOffline>;
 
 pub struct OpenidOffline {
     introspect: Url,
@@ -56,7 +56,7 @@ impl OpenidOfflineProvider {
                 ctx,
             ),
         };
-        Ok(Configured {
+        Ok(ConfiguredProvider {
             info: ProviderInfo::new(&config.name, &config.realm, Some(ttl)),
             check,
         })
@@ -97,7 +97,7 @@ fn is_active_offline(introspection: &Map<String, Value>) -> bool {
         && scope.is_some_and(|s| s.split_whitespace().any(|s| s == "offline_access"))
 }
 
-impl Check for OpenidOffline {
+impl CredentialCheck for OpenidOffline {
     async fn verdict(&self, _: &ProviderInfo, offline: &str) -> ProviderVerdict {
         let exchanged = self.access_token(offline).await;
         self.validator.validate_exchanged(exchanged).await

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use base64::Engine;
 
 use super::password::{digest, same_digest, verify_hash, StoredPassword};
-use super::{Check, Configured, ProviderInfo};
+use super::{ConfiguredProvider, CredentialCheck, ProviderInfo};
 use crate::config::PlainProviderConfig;
 use crate::domain::ProviderVerdict;
 use crate::domain::Scheme;
@@ -13,7 +13,7 @@ use crate::domain::User;
 
 const WRONG: &str = "Wrong username or password";
 
-pub type PlainProvider = Configured<Plain>;
+pub type PlainProvider = ConfiguredProvider<Plain>;
 
 pub struct Plain {
     users: Vec<PlainUser>,
@@ -43,14 +43,14 @@ impl PlainProvider {
                 roles: u.roles.clone(),
             })
             .collect();
-        Configured {
+        ConfiguredProvider {
             info: ProviderInfo::new(&config.name, &config.realm, None),
             check: Plain { users },
         }
     }
 }
 
-impl Check for Plain {
+impl CredentialCheck for Plain {
     const SCHEME: Scheme = Scheme::Basic;
 
     async fn verdict(&self, info: &ProviderInfo, credential: &str) -> ProviderVerdict {

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::jwt::JwtValidator;
 use super::remote::{self, Caller, Failure};
-use super::{ttl_or, Check, Configured, ProviderContext, ProviderInfo};
+use super::{ttl_or, ConfiguredProvider, CredentialCheck, ProviderContext, ProviderInfo};
 use crate::config::TokenGeneratorConfig;
 use crate::domain::ProviderVerdict;
 use crate::http::IdentityClient;
@@ -19,7 +19,7 @@ use crate::http::IdentityClient;
 const VALIDATION: &str = "ECMWF token generator validation";
 const EXCHANGE: &str = "ECMWF token generator exchange";
 
-pub type TokenGeneratorProvider = Configured<TokenGenerator>;
+pub type TokenGeneratorProvider = ConfiguredProvider<TokenGenerator>;
 
 pub struct TokenGenerator {
     validate: Url,
@@ -51,7 +51,7 @@ impl TokenGeneratorProvider {
                 ctx,
             ),
         };
-        Ok(Configured {
+        Ok(ConfiguredProvider {
             info: ProviderInfo::new(&config.name, &config.realm, Some(ttl)),
             check,
         })
@@ -81,7 +81,7 @@ impl TokenGenerator {
     }
 }
 
-impl Check for TokenGenerator {
+impl CredentialCheck for TokenGenerator {
     async fn verdict(&self, _: &ProviderInfo, offline: &str) -> ProviderVerdict {
         let exchanged = self.access_token(offline).await;
         self.validator.validate_exchanged(exchanged).await
