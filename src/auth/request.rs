@@ -10,8 +10,8 @@ use super::decision::{decide, Decision, Ruling};
 use super::pipeline::Lookup;
 use super::policy::{Endpoint, Policy};
 use super::throttle::LogThrottle;
-use super::{Authenticator, Note, RETRY_AFTER_SECONDS};
-use crate::domain::unix_now;
+use super::{Authenticator, Note, Outcome, RETRY_AFTER_SECONDS};
+use crate::domain::{unix_now, Identity, Verdict};
 use crate::store::api::{self, ApiRequest};
 
 /// Where a request stands after the access handler's first call.
@@ -70,6 +70,13 @@ impl Authenticator {
                 )
             }
         }
+    }
+
+    /// The ruling for a request that was already allowed as `identity` and has moved to a
+    /// location with `policy` (an internal redirect): its roles are checked, its token
+    /// reused, and no provider is asked again.
+    pub fn redecide(&self, identity: Arc<Identity>, policy: &Policy) -> Ruling {
+        decide(self, Outcome::new(Verdict::Authenticated(identity)), policy)
     }
 
     /// The ruling for a request whose validation never delivered one.

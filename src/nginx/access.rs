@@ -111,11 +111,17 @@ fn second_call(
         Some(Delivery::Ruled(ruling)) => *ruling,
         Some(Delivery::Interrupted(interruption)) => authenticator.interrupted(interruption),
         None => {
-            // Woken for something else while the validation runs, or run again once decided.
-            return match ctx_ref.decision.borrow().as_ref() {
-                None => NGX_AGAIN as ngx_int_t,
-                Some(decision) => status(loc, decision),
-            };
+            let decision = ctx_ref.decision.borrow();
+            match decision.as_ref() {
+                // Woken for something else while the validation runs.
+                None => return NGX_AGAIN as ngx_int_t,
+                // An internal redirect of an allowed request: the same identity, checked
+                // against this location. Validating again would validate our own token.
+                Some(Decision::Allowed(allowed)) => {
+                    authenticator.redecide(allowed.identity.clone(), &loc.policy)
+                }
+                Some(refused) => return status(loc, refused),
+            }
         }
     };
     apply(r, loc, ctx, ruling)

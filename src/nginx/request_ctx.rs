@@ -66,17 +66,44 @@ impl RequestCtx {
         };
         // SAFETY: `data` is a fresh, suitably aligned (checked above) allocation of our size.
         unsafe { ptr::write(ctx.as_ptr(), fresh) };
-        cleanup.handler = Some(drop_ctx);
+        cleanup.handler = Some(DROP_CTX);
         // SAFETY: `ctx` is an array with one slot per HTTP module, ours at `ctx_index`.
         unsafe { *r.ctx.add(Module::module().ctx_index) = ctx.as_ptr().cast() };
         Some(ctx)
     }
 
-    /// The ctx attached to `r`, if any.
+    /// The ctx of `r`, if any. An internal redirect (`index`, `try_files`, `error_page`,
+    /// `X-Accel-Redirect`, a named location) clears every module's ctx slot but keeps the
+    /// request pool, so a ctx not in its slot is looked for among the pool's cleanups, as
+    /// NGINX's realip module does, and attached again.
     pub fn of(r: &ngx_http_request_t) -> Option<NonNull<RequestCtx>> {
         // SAFETY: as in `attach`.
-        let slot = unsafe { *r.ctx.add(Module::module().ctx_index) };
-        NonNull::new(slot.cast::<RequestCtx>())
+        let slot = unsafe { r.ctx.add(Module::module().ctx_index) };
+        // SAFETY: the slot is ours to read and write, on the NGINX thread.
+        if let Some(ctx) = NonNull::new(unsafe { *slot }.cast::<RequestCtx>()) {
+            return Some(ctx);
+        }
+        // Subrequests share their parent's pool: the ctx found there is the parent's.
+        if r.internal() == 0 || !std::ptr::eq(r, r.main) {
+            return None;
+        }
+        let ctx = Self::in_cleanups(r)?;
+        // SAFETY: as above.
+        unsafe { *slot = ctx.as_ptr().cast() };
+        Some(ctx)
+    }
+
+    fn in_cleanups(r: &ngx_http_request_t) -> Option<NonNull<RequestCtx>> {
+        // SAFETY: the request's live pool, whose cleanup list NGINX keeps null-terminated.
+        let mut cleanup = unsafe { (*r.pool).cleanup.as_ref() };
+        while let Some(c) = cleanup {
+            if c.handler.is_some_and(|h| std::ptr::fn_addr_eq(h, DROP_CTX)) {
+                return NonNull::new(c.data.cast::<RequestCtx>());
+            }
+            // SAFETY: as above.
+            cleanup = unsafe { c.next.as_ref() };
+        }
+        None
     }
 
     /// Stops whatever still runs for this request: registry entry, timer, posted event, task.
@@ -100,6 +127,12 @@ impl RequestCtx {
         }
     }
 }
+
+type Cleanup = unsafe extern "C" fn(*mut std::ffi::c_void);
+
+/// The one address of our cleanup: it marks our ctx among the pool's cleanups, so it is set and
+/// compared through this static (the same function may have several addresses otherwise).
+static DROP_CTX: Cleanup = drop_ctx;
 
 /// The pool cleanup: the request is going away.
 unsafe extern "C" fn drop_ctx(data: *mut std::ffi::c_void) {

@@ -119,3 +119,29 @@ fn interruptions_fail_closed_and_their_warnings_are_throttled() {
     let again = a.interrupted(Interruption::TimedOut);
     assert!(again.notes.is_empty(), "{:?}", again.notes);
 }
+
+#[tokio::test]
+async fn a_redirected_request_keeps_its_identity_and_token_under_the_new_locations_roles() {
+    let a = from_yaml(BOB);
+    let header = basic("bob", "pw");
+    let first = finished(a.begin(
+        &Arc::new(Policy::default()),
+        Some(header.as_bytes()),
+        None,
+        no_api_request,
+    ))
+    .await;
+    let allowed = first.decision.allowed().expect("allowed");
+    let identity = allowed.identity.clone();
+
+    let again = a.redecide(identity.clone(), &Policy::default());
+    assert_eq!(again.decision.allowed().unwrap().token, allowed.token);
+    let admins = Policy {
+        required_roles: vec!["admin".into()],
+        ..Policy::default()
+    };
+    assert!(matches!(
+        a.redecide(identity, &admins).decision,
+        Decision::Forbidden
+    ));
+}
