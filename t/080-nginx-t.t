@@ -223,3 +223,53 @@ providers:
 --- must_die
 --- error_log eval
 ['authotron.yaml:%%YAML_LINE:identity.invalid%%', qr/providers\[0\]\.uri: is not a usable URL/]
+
+=== TEST 19: an endpoint beside proxy_pass would leave the location open: refused
+--- yaml eval
+$main::PROVIDERS
+--- config
+location /login {
+    authotron_authenticate;
+    proxy_pass http://echo;
+}
+--- must_die
+--- error_log
+cannot share a location with another content handler
+nginx.conf:%%LINE:authotron_authenticate;%%
+
+=== TEST 20: the same with proxy_pass first
+--- yaml eval
+$main::PROVIDERS
+--- config
+location /login {
+    proxy_pass http://echo;
+    authotron_whoami;
+}
+--- must_die
+--- error_log
+cannot share a location with another content handler
+nginx.conf:%%LINE:authotron_whoami;%%
+
+=== TEST 21: a document beside fastcgi_pass is refused too
+--- yaml eval
+$main::PROVIDERS
+--- config
+location /metrics {
+    authotron_metrics;
+    fastcgi_pass 127.0.0.1:9;
+}
+--- must_die
+--- error_log
+cannot share a location with another content handler
+nginx.conf:%%LINE:authotron_metrics;%%
+
+=== TEST 22: authotron on beside proxy_pass, and an endpoint in a location of its own, are fine
+--- yaml eval
+$main::PROVIDERS
+--- config
+location / { authotron on; proxy_pass http://echo; }
+location = /authenticate { authotron_authenticate; }
+location = /_auth { internal; authotron_authenticate; }
+--- config_ok
+--- error_log
+test is successful

@@ -17,7 +17,7 @@ use super::request_ctx::RequestCtx;
 use crate::auth::policy;
 use crate::auth::{Document, Endpoint, Reply};
 
-type Handler = unsafe extern "C" fn(*mut ngx_http_request_t) -> ngx_int_t;
+pub type Handler = unsafe extern "C" fn(*mut ngx_http_request_t) -> ngx_int_t;
 
 pub fn endpoint_handler(endpoint: Endpoint) -> Handler {
     match endpoint {

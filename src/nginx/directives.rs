@@ -58,6 +58,8 @@ pub struct LocConf {
     pub origin: Option<String>,
     /// Built from the merged directives once `authotron_config` is known.
     pub policy: Arc<Policy>,
+    /// The content handler our directive installed, if any; never inherited.
+    pub content_handler: Option<content::Handler>,
 }
 
 impl Default for LocConf {
@@ -72,6 +74,7 @@ impl Default for LocConf {
             header: None,
             origin: None,
             policy: Arc::default(),
+            content_handler: None,
         }
     }
 }
@@ -133,6 +136,21 @@ pub fn merge_loc_conf(cf: &ngx_conf_t, prev: &LocConf, conf: &mut LocConf) -> *m
     });
     if !conf.authenticates() && conf.document.is_none() {
         return ptr::null_mut();
+    }
+    if let Some(ours) = conf.content_handler {
+        let core = NgxHttpCoreModule::location_conf(cf);
+        if !core
+            .and_then(|c| c.handler)
+            .is_some_and(|h| std::ptr::fn_addr_eq(h, ours))
+        {
+            ngx_log_error!(
+                NGX_LOG_EMERG,
+                cf.log,
+                "{SHARED_CONTENT} in {}",
+                conf.origin()
+            );
+            return NGX_CONF_ERROR;
+        }
     }
     let Some(authenticator) = authenticator else {
         ngx_log_error!(
@@ -341,8 +359,13 @@ enum Content {
     Document(Document),
 }
 
+/// A location runs one content handler: whichever directive comes last would silently replace
+/// the other, and `proxy_pass` replacing an endpoint would open the location to anyone.
+const SHARED_CONTENT: &str = "the module's content directives cannot share a location with another content handler (proxy_pass, fastcgi_pass, …)";
+
 /// Installs a content handler of ours. A location has at most one: a second one, of either
-/// kind, is a duplicate rather than silently replacing the first.
+/// kind, is a duplicate rather than silently replacing the first, and one installed by another
+/// module before ours is refused (one installed after ours is found by `merge_loc_conf`).
 fn set_content(cf: &mut ngx_conf_t, loc: &mut LocConf, content: Content) -> *mut c_char {
     if loc.endpoint.is_some() || loc.document.is_some() {
         return IS_DUPLICATE;
@@ -350,7 +373,11 @@ fn set_content(cf: &mut ngx_conf_t, loc: &mut LocConf, content: Content) -> *mut
     let Some(core) = NgxHttpCoreModule::location_conf_mut(cf) else {
         return NGX_CONF_ERROR;
     };
-    core.handler = Some(match content {
+    if core.handler.is_some() {
+        ngx_conf_log_error!(NGX_LOG_EMERG, cf, "{SHARED_CONTENT}");
+        return NGX_CONF_ERROR;
+    }
+    let handler = match content {
         Content::Endpoint(endpoint) => {
             loc.endpoint = Some(endpoint);
             content::endpoint_handler(endpoint)
@@ -359,7 +386,9 @@ fn set_content(cf: &mut ngx_conf_t, loc: &mut LocConf, content: Content) -> *mut
             loc.document = Some(document);
             content::document_handler(document)
         }
-    });
+    };
+    core.handler = Some(handler);
+    loc.content_handler = Some(handler);
     if loc.origin.is_none() {
         loc.origin = Some(origin(cf));
     }
