@@ -140,8 +140,9 @@ impl Authenticator {
         let work: Vec<_> = self
             .providers
             .iter()
-            .filter_map(|p| {
-                let meter = self.metrics.provider(p.name());
+            .enumerate()
+            .filter_map(|(position, p)| {
+                let meter = self.metrics.provider(position);
                 Some(meter.within(p.clone().warm_up()?))
             })
             .collect();
@@ -280,12 +281,13 @@ impl Authenticator {
         let mut undecided = false;
         let mut notes = Vec::new();
         for credential in credentials {
-            let candidates: Vec<Arc<dyn Provider>> = self
+            let candidates: Vec<(usize, Arc<dyn Provider>)> = self
                 .providers
                 .iter()
-                .filter(|p| p.scheme() == credential.scheme)
-                .filter(|p| realm.is_none_or(|r| p.any_realm() || p.realm() == r))
-                .cloned()
+                .enumerate()
+                .filter(|(_, p)| p.scheme() == credential.scheme)
+                .filter(|(_, p)| realm.is_none_or(|r| p.any_realm() || p.realm() == r))
+                .map(|(position, p)| (position, p.clone()))
                 .collect();
             if candidates.is_empty() {
                 continue;
@@ -323,19 +325,20 @@ impl Authenticator {
         outcome
     }
 
-    /// Runs `candidates` concurrently. The first acceptance wins; among acceptances ready at
-    /// the same moment, config order decides, as upstream.
+    /// Runs `candidates` (providers with their positions, which metrics know them by)
+    /// concurrently. The first acceptance wins; among acceptances ready at the same moment,
+    /// config order decides, as upstream.
     async fn first_acceptance(
         &self,
-        candidates: Vec<Arc<dyn Provider>>,
+        candidates: Vec<(usize, Arc<dyn Provider>)>,
         secret: &str,
     ) -> (Option<(Source, User)>, Vec<super::Note>, bool) {
         let timeout = self.provider_timeout;
         let mut running: Vec<Option<BoxFuture<'static, ProviderVerdict>>> = candidates
             .iter()
-            .map(|p| {
+            .map(|(position, p)| {
                 let attempt = p.clone().authenticate(secret.to_owned());
-                let meter = self.metrics.provider(p.name());
+                let meter = self.metrics.provider(*position);
                 Some(
                     async move {
                         meter.attempt(timeout, attempt).await.unwrap_or_else(|_| {
@@ -361,7 +364,7 @@ impl Authenticator {
                     continue;
                 };
                 *slot = None;
-                let provider = &candidates[index];
+                let (_, provider) = &candidates[index];
                 let name = provider.name();
                 let of_realm = match provider.realm() {
                     "" => String::new(),
@@ -405,19 +408,20 @@ impl Authenticator {
     async fn enrich(&self, mut user: User, source: Source) -> Outcome {
         let provider = source.name.clone();
         let mut notes = Vec::new();
-        let mine: Vec<&Arc<dyn Augmenter>> = self
+        let mine: Vec<(usize, &Arc<dyn Augmenter>)> = self
             .augmenters
             .iter()
-            .filter(|a| a.realm() == user.realm)
+            .enumerate()
+            .filter(|(_, a)| a.realm() == user.realm)
             .collect();
         let provided = (!mine.is_empty()).then(|| user.clone());
         // Failure lines may be throttled away; the cache must know of every failure.
         let mut failed = 0;
 
-        let concurrent = mine.iter().filter(|a| a.stage() == Stage::Concurrent);
-        let results = future::join_all(concurrent.map(|a| {
-            let meter = self.metrics.augmenter(a.name());
-            let run = meter.observe(self.bounded((*a).clone().augment(&user)));
+        let concurrent = mine.iter().filter(|(_, a)| a.stage() == Stage::Concurrent);
+        let results = future::join_all(concurrent.map(|&(position, a)| {
+            let meter = self.metrics.augmenter(position);
+            let run = meter.observe(self.bounded(a.clone().augment(&user)));
             run.map(move |r| (a.name(), r))
         }))
         .await;
@@ -430,12 +434,9 @@ impl Authenticator {
                 }
             }
         }
-        for a in mine.iter().filter(|a| a.stage() == Stage::Sequential) {
-            let meter = self.metrics.augmenter(a.name());
-            match meter
-                .observe(self.bounded((*a).clone().augment(&user)))
-                .await
-            {
+        for &(position, a) in mine.iter().filter(|(_, a)| a.stage() == Stage::Sequential) {
+            let meter = self.metrics.augmenter(position);
+            match meter.observe(self.bounded(a.clone().augment(&user))).await {
                 Ok(augmentation) => augmentation.apply(&mut user),
                 Err(reason) => {
                     failed += 1;

@@ -37,7 +37,9 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// The built providers and augmenters say what they are; the config adds what only it
-    /// knows (the `type` tags), looked up by name.
+    /// knows (the `type` tags). Providers and augmenters are built in config order, so each is
+    /// described by the config entry at its own position, when that entry has its name (one
+    /// assembled by hand may have none).
     pub fn new(
         config: &Config,
         providers: &[Arc<dyn Provider>],
@@ -46,18 +48,23 @@ impl Catalogue {
         Catalogue {
             providers: providers
                 .iter()
-                .map(|p| {
-                    let configured = config.providers.iter().find(|c| c.name() == p.name());
+                .enumerate()
+                .map(|(position, p)| {
+                    let configured = config
+                        .providers
+                        .get(position)
+                        .filter(|c| c.name() == p.name());
                     ProviderEntry::of(p.as_ref(), configured)
                 })
                 .collect(),
             augmenters: augmenters
                 .iter()
-                .map(|a| {
+                .enumerate()
+                .map(|(position, a)| {
                     let kind = config
                         .augmenters
-                        .iter()
-                        .find(|c| c.name() == a.name())
+                        .get(position)
+                        .filter(|c| c.name() == a.name())
                         .map_or(UNKNOWN, |c| c.type_tag());
                     AugmenterEntry {
                         name: a.name().to_owned(),

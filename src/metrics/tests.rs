@@ -714,3 +714,115 @@ fn a_full_zone_drops_series_but_never_shows_wrong_ones() {
         );
     }
 }
+
+/// Upstream's own integration config names two providers "Plain provider", in two realms.
+const SHARED_NAMES: &str = r#"
+providers:
+  - { type: plain, name: Plain provider, realm: first, users: [ { username: ann, password: pw } ] }
+  - { type: plain, name: Plain provider, realm: second, users: [ { username: bob, password: pw } ] }
+augmenters:
+  - { type: plain, name: roles, realm: first, roles: { a: [ann] } }
+  - { type: plain, name: roles, realm: second, roles: { b: [bob] } }
+"#;
+
+#[tokio::test]
+async fn providers_and_augmenters_sharing_a_name_count_under_their_own_realm() {
+    let a = authenticator(SHARED_NAMES);
+    // Only the second realm knows bob: the first provider refuses him, the second accepts.
+    assert!(matches!(
+        run(&a, Some(&basic("bob", "pw"))).await.verdict,
+        Verdict::Authenticated(_)
+    ));
+    let s = samples(a.metrics());
+    let attempts = |realm: &str, result: &str| {
+        get(
+            &s,
+            &format!(
+                "authotron_auth_provider_attempts_total{{provider_name=\"Plain provider\",provider_type=\"Basic\",realm=\"{realm}\",result=\"{result}\"}}"
+            ),
+        )
+    };
+    assert_eq!(
+        (attempts("first", "success"), attempts("first", "error")),
+        (0.0, 1.0)
+    );
+    assert_eq!(
+        (attempts("second", "success"), attempts("second", "error")),
+        (1.0, 0.0)
+    );
+    let augmented = |realm: &str| {
+        get(
+            &s,
+            &format!(
+                "authotron_augmenter_attempts_total{{augmenter_name=\"roles\",augmenter_type=\"plain\",realm=\"{realm}\",result=\"success\"}}"
+            ),
+        )
+    };
+    assert_eq!((augmented("first"), augmented("second")), (0.0, 1.0));
+    // The cache families are labelled by the name alone: both providers share its series.
+    assert_eq!(
+        get(
+            &s,
+            r#"authotron_cache_misses_total{provider_name="Plain provider"}"#
+        ),
+        1.0
+    );
+}
+
+#[tokio::test]
+async fn entries_with_identical_labels_share_their_series() {
+    let twin = ProviderEntry {
+        name: "twin".into(),
+        scheme: "Bearer".into(),
+        realm: "r".into(),
+        remote: true,
+        jwks: true,
+    };
+    let ops = catalogue::AugmenterEntry {
+        name: "ops".into(),
+        kind: "plain".into(),
+        realm: "r".into(),
+    };
+    let meters = Arc::new(Meters::new(Catalogue {
+        providers: vec![twin.clone(), twin],
+        augmenters: vec![ops.clone(), ops],
+    }));
+    // Position 2 is no provider's (nor augmenter's): it records nothing.
+    for position in [0, 1, 2] {
+        let refusal = async { ProviderVerdict::Rejected("no".into()) };
+        let meter = meters.provider(position);
+        assert!(meter
+            .clone()
+            .attempt(Duration::from_secs(1), refusal)
+            .await
+            .is_ok());
+        meter.within(async { jwks_refreshed(true) }).await;
+        let run = meters
+            .augmenter(position)
+            .observe(async { Ok::<_, ()>(()) });
+        assert_eq!(run.await, Ok(()));
+    }
+    // `parse` insists that no series is shown twice.
+    let s = samples(&meters);
+    let attempts = r#"authotron_auth_provider_attempts_total{provider_name="twin",provider_type="Bearer",realm="r",result="error"}"#;
+    assert_eq!(get(&s, attempts), 2.0);
+    assert_eq!(
+        get(
+            &s,
+            r#"authotron_jwks_refreshes_total{provider_name="twin",result="ok"}"#
+        ),
+        2.0
+    );
+    assert_eq!(
+        get(
+            &s,
+            r#"authotron_augmenter_attempts_total{augmenter_name="ops",augmenter_type="plain",realm="r",result="success"}"#
+        ),
+        2.0
+    );
+    let provider_series = s
+        .keys()
+        .filter(|k| k.starts_with("authotron_auth_provider_attempts_total"))
+        .count();
+    assert_eq!(provider_series, 3);
+}
