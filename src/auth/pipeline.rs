@@ -13,6 +13,7 @@ use futures::FutureExt;
 use super::challenge::Challenges;
 use super::header::{self, Credential};
 use super::listing::Listing;
+use super::metric_labels;
 use super::outcome::{Note, NoteLevel, Outcome, RETRY_AFTER_SECONDS};
 use super::throttle::LogThrottle;
 use crate::augmenters::{self, Augmenter, Stage};
@@ -20,7 +21,7 @@ use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
 use crate::config::Config;
 use crate::domain::{unix_now, Identity, ProviderVerdict, User, Verdict};
 use crate::http::IdentityClient;
-use crate::metrics::{Catalogue, Meters, ProviderEntry};
+use crate::metrics::Meters;
 use crate::providers::{self, Provider, ProviderContext};
 use crate::store::Store;
 use crate::token::Minter;
@@ -96,7 +97,7 @@ impl Authenticator {
                     store.clone(),
                 )));
             if let Some(added) = self.providers.last() {
-                let entry = ProviderEntry::of(added.as_ref(), None);
+                let entry = metric_labels::provider_entry(added.as_ref(), None);
                 self.metrics = Arc::new(self.metrics.with_provider(entry));
             }
         }
@@ -110,10 +111,11 @@ impl Authenticator {
         providers: Vec<Arc<dyn Provider>>,
         augmenters: Vec<Arc<dyn Augmenter>>,
     ) -> Self {
+        let catalogue = metric_labels::catalogue(config, &providers, &augmenters);
         Authenticator {
             challenges: Challenges::new(&providers),
             listing: Listing::new(config),
-            metrics: Arc::new(Meters::new(Catalogue::new(config, &providers, &augmenters))),
+            metrics: Arc::new(Meters::new(catalogue)),
             providers,
             augmenters,
             minter: Minter::new(&config.jwt),

@@ -17,7 +17,7 @@ mod render;
 pub mod scope;
 pub mod table;
 
-pub use catalogue::{Catalogue, ProviderEntry};
+pub use catalogue::{AugmenterEntry, Catalogue, ProviderEntry};
 pub use cells::Installed;
 pub use meters::{AugmenterMeter, Meters, ProviderMeter};
 pub use scope::{jwks_refreshed, outbound_call};
