@@ -31,4 +31,6 @@ impl Meters {
 }
 
 #[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
 mod tests;
