@@ -209,12 +209,12 @@ impl Authenticator {
         let this = self.clone();
         let key = job.key;
         let started = job.started;
-        let led = AtomicBool::new(false);
-        let led_here = &led;
+        // Set by whichever request runs the shared validation.
+        let ran_here = &AtomicBool::new(false);
         let mut outcome = self
             .in_flight
             .run(key, move || async move {
-                led_here.store(true, Ordering::Relaxed);
+                ran_here.store(true, Ordering::Relaxed);
                 let _running = this.metrics.validation_running();
                 let revocations = this.revocations.load(Ordering::Acquire);
                 let outcome = this
@@ -232,7 +232,7 @@ impl Authenticator {
             })
             .await;
         // The request that ran the validation logs it; those that shared it add nothing.
-        if !led.load(Ordering::Relaxed) {
+        if !ran_here.load(Ordering::Relaxed) {
             outcome.notes.clear();
         }
         self.metrics.validated(&outcome.verdict, started.elapsed());
@@ -294,21 +294,20 @@ impl Authenticator {
             if candidates.is_empty() {
                 continue;
             }
-            let (accepted, attempt_notes, attempt_undecided) =
-                self.first_acceptance(candidates, &credential.secret).await;
-            notes.extend(attempt_notes);
-            undecided |= attempt_undecided;
-            if let Some((provider, user)) = accepted {
+            let attempt = self.first_acceptance(candidates, &credential.secret).await;
+            notes.extend(attempt.notes);
+            undecided |= attempt.undecided;
+            if let Some(Accepted { user, by }) = attempt.accepted {
                 if realm.is_some_and(|r| r != user.realm) {
                     // Only the token store serves every realm; its user must still be of the
                     // realm asked for.
                     notes.push(Note::info(format!(
                         "provider \"{}\" accepted a user of another realm than requested",
-                        provider.name
+                        by.provider
                     )));
                     continue;
                 }
-                let mut outcome = self.enrich(user, provider).await;
+                let mut outcome = self.enrich(user, by).await;
                 notes.append(&mut outcome.notes);
                 if let Verdict::Authenticated(identity) = &outcome.verdict {
                     notes.push(authenticated(identity));
@@ -334,7 +333,7 @@ impl Authenticator {
         &self,
         candidates: Vec<(usize, Arc<dyn Provider>)>,
         secret: &str,
-    ) -> (Option<(Source, User)>, Vec<super::Note>, bool) {
+    ) -> Attempt {
         let timeout = self.provider_timeout;
         let mut running: Vec<Option<BoxFuture<'static, ProviderVerdict>>> = candidates
             .iter()
@@ -375,13 +374,11 @@ impl Authenticator {
                 let ttl = provider.cache_ttl().unwrap_or(self.ttl);
                 match verdict {
                     ProviderVerdict::Accepted(user) => {
-                        return Poll::Ready(Some((
-                            Source {
-                                name: name.to_owned(),
-                                ttl,
-                            },
-                            user,
-                        )));
+                        let by = AcceptedBy {
+                            provider: name.to_owned(),
+                            ttl,
+                        };
+                        return Poll::Ready(Some(Accepted { user, by }));
                     }
                     ProviderVerdict::Rejected(reason) => notes.push(Note::info(format!(
                         "provider \"{name}\"{of_realm} rejected the credential: {reason}"
@@ -404,11 +401,15 @@ impl Authenticator {
             }
         })
         .await;
-        (accepted, notes, undecided)
+        Attempt {
+            accepted,
+            notes,
+            undecided,
+        }
     }
 
-    async fn enrich(&self, mut user: User, source: Source) -> Outcome {
-        let provider = source.name.clone();
+    async fn enrich(&self, mut user: User, by: AcceptedBy) -> Outcome {
+        let provider = by.provider;
         let mut notes = Vec::new();
         let mine: Vec<(usize, &Arc<dyn Augmenter>)> = self
             .augmenters
@@ -451,8 +452,8 @@ impl Authenticator {
             // An identity missing an augmenter's roles (a directory outage) is not kept for
             // long: the roles come back soon after the directory does.
             let ttl = match failed == 0 {
-                true => source.ttl,
-                false => source.ttl.min(DEGRADED_TTL),
+                true => by.ttl,
+                false => by.ttl.min(DEGRADED_TTL),
             };
             let mut identity = Identity::new(user, provider).reusable_for(ttl);
             identity.provided = provided;
@@ -515,9 +516,25 @@ fn positive_ttl(identity: &Identity) -> Duration {
 /// How long an identity is reused when an augmenter failed for it.
 const DEGRADED_TTL: Duration = Duration::from_secs(RETRY_AFTER_SECONDS as u64);
 
+/// What trying one credential on the providers of its scheme came to.
+struct Attempt {
+    accepted: Option<Accepted>,
+    /// Refusals and outages, for the log.
+    notes: Vec<Note>,
+    /// Some provider could not decide (an outage or a timeout): a refusal is not definitive.
+    undecided: bool,
+}
+
+/// A user some provider vouched for.
+struct Accepted {
+    user: User,
+    by: AcceptedBy,
+}
+
 /// The provider that accepted a credential, and how long its answer may be reused.
-struct Source {
-    name: String,
+struct AcceptedBy {
+    /// Its name.
+    provider: String,
     ttl: Duration,
 }
 
