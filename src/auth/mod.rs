@@ -4,6 +4,7 @@ pub mod challenge;
 pub mod decision;
 pub mod header;
 pub mod listing;
+mod metric_labels;
 pub mod outcome;
 pub mod pipeline;
 pub mod policy;

@@ -13,6 +13,7 @@ use futures::FutureExt;
 use super::challenge::Challenges;
 use super::header::{self, Credential};
 use super::listing::Listing;
+use super::metric_labels;
 use super::outcome::{Note, NoteLevel, Outcome, RETRY_AFTER_SECONDS};
 use super::throttle::LogThrottle;
 use crate::augmenters::{self, Augmenter, Stage};
@@ -20,7 +21,7 @@ use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
 use crate::config::Config;
 use crate::domain::{unix_now, Identity, ProviderVerdict, User, Verdict};
 use crate::http::IdentityClient;
-use crate::metrics::{Catalogue, Meters, ProviderEntry};
+use crate::metrics::Meters;
 use crate::providers::{self, Provider, ProviderContext};
 use crate::store::Store;
 use crate::token::Minter;
@@ -96,7 +97,7 @@ impl Authenticator {
                     store.clone(),
                 )));
             if let Some(added) = self.providers.last() {
-                let entry = ProviderEntry::of(added.as_ref(), None);
+                let entry = metric_labels::provider_entry(added.as_ref(), None);
                 self.metrics = Arc::new(self.metrics.with_provider(entry));
             }
         }
@@ -110,10 +111,11 @@ impl Authenticator {
         providers: Vec<Arc<dyn Provider>>,
         augmenters: Vec<Arc<dyn Augmenter>>,
     ) -> Self {
+        let catalogue = metric_labels::catalogue(config, &providers, &augmenters);
         Authenticator {
             challenges: Challenges::new(&providers),
             listing: Listing::new(config),
-            metrics: Arc::new(Meters::new(Catalogue::new(config, &providers, &augmenters))),
+            metrics: Arc::new(Meters::new(catalogue)),
             providers,
             augmenters,
             minter: Minter::new(&config.jwt),
@@ -140,8 +142,9 @@ impl Authenticator {
         let work: Vec<_> = self
             .providers
             .iter()
-            .filter_map(|p| {
-                let meter = self.metrics.provider(p.name());
+            .enumerate()
+            .filter_map(|(position, p)| {
+                let meter = self.metrics.provider(position);
                 Some(meter.within(p.clone().warm_up()?))
             })
             .collect();
@@ -206,12 +209,12 @@ impl Authenticator {
         let this = self.clone();
         let key = job.key;
         let started = job.started;
-        let led = AtomicBool::new(false);
-        let led_here = &led;
+        // Set by whichever request runs the shared validation.
+        let ran_here = &AtomicBool::new(false);
         let mut outcome = self
             .in_flight
             .run(key, move || async move {
-                led_here.store(true, Ordering::Relaxed);
+                ran_here.store(true, Ordering::Relaxed);
                 let _running = this.metrics.validation_running();
                 let revocations = this.revocations.load(Ordering::Acquire);
                 let outcome = this
@@ -229,7 +232,7 @@ impl Authenticator {
             })
             .await;
         // The request that ran the validation logs it; those that shared it add nothing.
-        if !led.load(Ordering::Relaxed) {
+        if !ran_here.load(Ordering::Relaxed) {
             outcome.notes.clear();
         }
         self.metrics.validated(&outcome.verdict, started.elapsed());
@@ -280,31 +283,31 @@ impl Authenticator {
         let mut undecided = false;
         let mut notes = Vec::new();
         for credential in credentials {
-            let candidates: Vec<Arc<dyn Provider>> = self
+            let candidates: Vec<(usize, Arc<dyn Provider>)> = self
                 .providers
                 .iter()
-                .filter(|p| p.scheme() == credential.scheme)
-                .filter(|p| realm.is_none_or(|r| p.any_realm() || p.realm() == r))
-                .cloned()
+                .enumerate()
+                .filter(|(_, p)| p.scheme() == credential.scheme)
+                .filter(|(_, p)| realm.is_none_or(|r| p.any_realm() || p.realm() == r))
+                .map(|(position, p)| (position, p.clone()))
                 .collect();
             if candidates.is_empty() {
                 continue;
             }
-            let (accepted, attempt_notes, attempt_undecided) =
-                self.first_acceptance(candidates, &credential.secret).await;
-            notes.extend(attempt_notes);
-            undecided |= attempt_undecided;
-            if let Some((provider, user)) = accepted {
+            let attempt = self.first_acceptance(candidates, &credential.secret).await;
+            notes.extend(attempt.notes);
+            undecided |= attempt.undecided;
+            if let Some(Accepted { user, by }) = attempt.accepted {
                 if realm.is_some_and(|r| r != user.realm) {
                     // Only the token store serves every realm; its user must still be of the
                     // realm asked for.
                     notes.push(Note::info(format!(
                         "provider \"{}\" accepted a user of another realm than requested",
-                        provider.name
+                        by.provider
                     )));
                     continue;
                 }
-                let mut outcome = self.enrich(user, provider).await;
+                let mut outcome = self.enrich(user, by).await;
                 notes.append(&mut outcome.notes);
                 if let Verdict::Authenticated(identity) = &outcome.verdict {
                     notes.push(authenticated(identity));
@@ -323,19 +326,20 @@ impl Authenticator {
         outcome
     }
 
-    /// Runs `candidates` concurrently. The first acceptance wins; among acceptances ready at
-    /// the same moment, config order decides, as upstream.
+    /// Runs `candidates` (providers with their positions, which metrics know them by)
+    /// concurrently. The first acceptance wins; among acceptances ready at the same moment,
+    /// config order decides, as upstream.
     async fn first_acceptance(
         &self,
-        candidates: Vec<Arc<dyn Provider>>,
+        candidates: Vec<(usize, Arc<dyn Provider>)>,
         secret: &str,
-    ) -> (Option<(Source, User)>, Vec<super::Note>, bool) {
+    ) -> Attempt {
         let timeout = self.provider_timeout;
         let mut running: Vec<Option<BoxFuture<'static, ProviderVerdict>>> = candidates
             .iter()
-            .map(|p| {
+            .map(|(position, p)| {
                 let attempt = p.clone().authenticate(secret.to_owned());
-                let meter = self.metrics.provider(p.name());
+                let meter = self.metrics.provider(*position);
                 Some(
                     async move {
                         meter.attempt(timeout, attempt).await.unwrap_or_else(|_| {
@@ -361,7 +365,7 @@ impl Authenticator {
                     continue;
                 };
                 *slot = None;
-                let provider = &candidates[index];
+                let (_, provider) = &candidates[index];
                 let name = provider.name();
                 let of_realm = match provider.realm() {
                     "" => String::new(),
@@ -370,13 +374,11 @@ impl Authenticator {
                 let ttl = provider.cache_ttl().unwrap_or(self.ttl);
                 match verdict {
                     ProviderVerdict::Accepted(user) => {
-                        return Poll::Ready(Some((
-                            Source {
-                                name: name.to_owned(),
-                                ttl,
-                            },
-                            user,
-                        )));
+                        let by = AcceptedBy {
+                            provider: name.to_owned(),
+                            ttl,
+                        };
+                        return Poll::Ready(Some(Accepted { user, by }));
                     }
                     ProviderVerdict::Rejected(reason) => notes.push(Note::info(format!(
                         "provider \"{name}\"{of_realm} rejected the credential: {reason}"
@@ -399,25 +401,30 @@ impl Authenticator {
             }
         })
         .await;
-        (accepted, notes, undecided)
+        Attempt {
+            accepted,
+            notes,
+            undecided,
+        }
     }
 
-    async fn enrich(&self, mut user: User, source: Source) -> Outcome {
-        let provider = source.name.clone();
+    async fn enrich(&self, mut user: User, by: AcceptedBy) -> Outcome {
+        let provider = by.provider;
         let mut notes = Vec::new();
-        let mine: Vec<&Arc<dyn Augmenter>> = self
+        let mine: Vec<(usize, &Arc<dyn Augmenter>)> = self
             .augmenters
             .iter()
-            .filter(|a| a.realm() == user.realm)
+            .enumerate()
+            .filter(|(_, a)| a.realm() == user.realm)
             .collect();
         let provided = (!mine.is_empty()).then(|| user.clone());
         // Failure lines may be throttled away; the cache must know of every failure.
         let mut failed = 0;
 
-        let concurrent = mine.iter().filter(|a| a.stage() == Stage::Concurrent);
-        let results = future::join_all(concurrent.map(|a| {
-            let meter = self.metrics.augmenter(a.name());
-            let run = meter.observe(self.bounded((*a).clone().augment(&user)));
+        let concurrent = mine.iter().filter(|(_, a)| a.stage() == Stage::Concurrent);
+        let results = future::join_all(concurrent.map(|&(position, a)| {
+            let meter = self.metrics.augmenter(position);
+            let run = meter.observe(self.bounded(a.clone().augment(&user)));
             run.map(move |r| (a.name(), r))
         }))
         .await;
@@ -430,12 +437,9 @@ impl Authenticator {
                 }
             }
         }
-        for a in mine.iter().filter(|a| a.stage() == Stage::Sequential) {
-            let meter = self.metrics.augmenter(a.name());
-            match meter
-                .observe(self.bounded((*a).clone().augment(&user)))
-                .await
-            {
+        for &(position, a) in mine.iter().filter(|(_, a)| a.stage() == Stage::Sequential) {
+            let meter = self.metrics.augmenter(position);
+            match meter.observe(self.bounded(a.clone().augment(&user))).await {
                 Ok(augmentation) => augmentation.apply(&mut user),
                 Err(reason) => {
                     failed += 1;
@@ -448,8 +452,8 @@ impl Authenticator {
             // An identity missing an augmenter's roles (a directory outage) is not kept for
             // long: the roles come back soon after the directory does.
             let ttl = match failed == 0 {
-                true => source.ttl,
-                false => source.ttl.min(DEGRADED_TTL),
+                true => by.ttl,
+                false => by.ttl.min(DEGRADED_TTL),
             };
             let mut identity = Identity::new(user, provider).reusable_for(ttl);
             identity.provided = provided;
@@ -512,9 +516,25 @@ fn positive_ttl(identity: &Identity) -> Duration {
 /// How long an identity is reused when an augmenter failed for it.
 const DEGRADED_TTL: Duration = Duration::from_secs(RETRY_AFTER_SECONDS as u64);
 
+/// What trying one credential on the providers of its scheme came to.
+struct Attempt {
+    accepted: Option<Accepted>,
+    /// Refusals and outages, for the log.
+    notes: Vec<Note>,
+    /// Some provider could not decide (an outage or a timeout): a refusal is not definitive.
+    undecided: bool,
+}
+
+/// A user some provider vouched for.
+struct Accepted {
+    user: User,
+    by: AcceptedBy,
+}
+
 /// The provider that accepted a credential, and how long its answer may be reused.
-struct Source {
-    name: String,
+struct AcceptedBy {
+    /// Its name.
+    provider: String,
     ttl: Duration,
 }
 

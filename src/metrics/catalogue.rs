@@ -1,10 +1,5 @@
-//! What a loaded config has that metrics are labelled by: its providers and augmenters.
-
-use std::sync::Arc;
-
-use crate::augmenters::Augmenter;
-use crate::config::{Config, ProviderConfig};
-use crate::providers::Provider;
+//! What a loaded config has that metrics are labelled by: its providers and augmenters, as
+//! plain labels. Whoever builds the providers describes them; metrics know no provider types.
 
 /// The realm label of failures and of what has no realm (the token store).
 pub const UNKNOWN: &str = "unknown";
@@ -29,6 +24,7 @@ pub struct AugmenterEntry {
     pub realm: String,
 }
 
+/// The entries are in the pipeline's order: a meter is asked for by that position.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Catalogue {
     pub providers: Vec<ProviderEntry>,
@@ -36,39 +32,6 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    /// The built providers and augmenters say what they are; the config adds what only it
-    /// knows (the `type` tags), looked up by name.
-    pub fn new(
-        config: &Config,
-        providers: &[Arc<dyn Provider>],
-        augmenters: &[Arc<dyn Augmenter>],
-    ) -> Self {
-        Catalogue {
-            providers: providers
-                .iter()
-                .map(|p| {
-                    let configured = config.providers.iter().find(|c| c.name() == p.name());
-                    ProviderEntry::of(p.as_ref(), configured)
-                })
-                .collect(),
-            augmenters: augmenters
-                .iter()
-                .map(|a| {
-                    let kind = config
-                        .augmenters
-                        .iter()
-                        .find(|c| c.name() == a.name())
-                        .map_or(UNKNOWN, |c| c.type_tag());
-                    AugmenterEntry {
-                        name: a.name().to_owned(),
-                        kind: kind.to_owned(),
-                        realm: a.realm().to_owned(),
-                    }
-                })
-                .collect(),
-        }
-    }
-
     /// Every realm a successful request can be labelled with, `unknown` first.
     pub fn realms(&self) -> Vec<&str> {
         let mut realms = vec![UNKNOWN];
@@ -82,32 +45,11 @@ impl Catalogue {
     }
 }
 
-impl ProviderEntry {
-    /// `configured` is `None` for what the YAML does not list as a provider (the token store).
-    pub fn of(provider: &dyn Provider, configured: Option<&ProviderConfig>) -> Self {
-        let jwks = matches!(
-            configured,
-            Some(
-                ProviderConfig::Jwt(_)
-                    | ProviderConfig::OpenidOffline(_)
-                    | ProviderConfig::EcmwfTokenGenerator(_)
-            )
-        );
-        let remote = jwks
-            || matches!(
-                configured,
-                Some(ProviderConfig::EcmwfApi(_) | ProviderConfig::EfasApi(_))
-            );
-        let realm = match provider.realm() {
-            "" => UNKNOWN,
-            realm => realm,
-        };
-        ProviderEntry {
-            name: provider.name().to_owned(),
-            scheme: provider.scheme().as_str().to_owned(),
-            realm: realm.to_owned(),
-            remote,
-            jwks,
-        }
+/// The realm label of a provider's realm: one that serves no realm of its own (the token store)
+/// is labelled `unknown`.
+pub fn realm_label(realm: &str) -> &str {
+    match realm {
+        "" => UNKNOWN,
+        realm => realm,
     }
 }

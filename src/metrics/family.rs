@@ -1,6 +1,6 @@
 //! The metric families we expose: upstream's auth families under the `authotron_` prefix its
-//! pending rename uses (reference §8.2), plus what only an in-process module can see (cache,
-//! in-flight validations, outbound calls, key set refreshes, 503 answers).
+//! pending rename uses, plus what only an in-process module can see (cache, in-flight
+//! validations, outbound calls, key set refreshes, 503 answers).
 
 /// How a family's series are stored and shown.
 #[derive(Debug, PartialEq, Eq)]

@@ -2,6 +2,11 @@
 //! recording is a lookup of a precomputed index and a relaxed atomic add: no allocation, no
 //! lock, no formatting. Label sets that cannot be known from the config (the realm of a
 //! token-store user whose realm is no longer configured) fall back to `unknown`.
+//!
+//! Providers and augmenters are identified by their position in the [`Catalogue`], which is
+//! the pipeline's own order: names need not be unique (two realms may each have a provider
+//! called the same), and a name would count one's attempts under the other's realm. Entries
+//! whose labels are all equal share their series, as Prometheus could not tell them apart.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -33,11 +38,17 @@ struct ProviderIds {
     error: SeriesId,
     timeout: SeriesId,
     duration: SeriesId,
-    hits: SeriesId,
-    misses: SeriesId,
     outbound: Option<SeriesId>,
     jwks_ok: Option<SeriesId>,
     jwks_error: Option<SeriesId>,
+}
+
+/// The cache families are labelled by the provider's name alone, and a cached identity only
+/// knows its provider's name: providers sharing a name share these series.
+#[derive(Clone, Copy)]
+struct CacheIds {
+    hits: SeriesId,
+    misses: SeriesId,
 }
 
 struct AugmenterIds {
@@ -57,10 +68,11 @@ pub struct Meters {
     all_failed: Request,
     /// Our 503 outcome, which upstream does not have (it answers 401 to outages).
     unavailable_result: Request,
+    /// By position in the catalogue.
     providers: Vec<ProviderIds>,
-    provider_index: HashMap<String, usize, FnvBuild>,
+    cache: HashMap<String, CacheIds, FnvBuild>,
+    /// By position in the catalogue.
     augmenters: Vec<AugmenterIds>,
-    augmenter_index: HashMap<String, usize, FnvBuild>,
     hits_none: SeriesId,
     misses_none: SeriesId,
     in_flight: SeriesId,
@@ -85,26 +97,24 @@ impl Meters {
         let all_failed = request("all_failed", UNKNOWN);
         let unavailable_result = request("unavailable", UNKNOWN);
 
-        let mut provider_index = HashMap::default();
         let providers = catalogue
             .providers
             .iter()
-            .enumerate()
-            .map(|(index, p)| {
-                provider_index.entry(p.name.clone()).or_insert(index);
-                provider_ids(&mut layout, p)
-            })
+            .map(|p| provider_ids(&mut layout, p))
             .collect();
+        let mut cache = HashMap::default();
+        for p in &catalogue.providers {
+            cache
+                .entry(p.name.clone())
+                .or_insert_with(|| cache_ids(&mut layout, &p.name));
+        }
         let hits_none = layout.add(&family::CACHE_HITS, &["none"]);
         let misses_none = layout.add(&family::CACHE_MISSES, &["none"]);
 
-        let mut augmenter_index = HashMap::default();
         let augmenters = catalogue
             .augmenters
             .iter()
-            .enumerate()
-            .map(|(index, a)| {
-                augmenter_index.entry(a.name.clone()).or_insert(index);
+            .map(|a| {
                 let attempts = |layout: &mut Layout, result| {
                     layout.add(
                         &family::AUGMENTER_ATTEMPTS,
@@ -132,9 +142,8 @@ impl Meters {
             all_failed,
             unavailable_result,
             providers,
-            provider_index,
+            cache,
             augmenters,
-            augmenter_index,
             hits_none,
             misses_none,
             in_flight,
@@ -142,7 +151,8 @@ impl Meters {
         }
     }
 
-    /// The same meters with one more provider (the token store, added after the others).
+    /// The same meters with one more provider (the token store, added after the others), at
+    /// the next position.
     pub fn with_provider(&self, entry: ProviderEntry) -> Self {
         let mut catalogue = self.catalogue.clone();
         catalogue.providers.push(entry);
@@ -201,8 +211,8 @@ impl Meters {
             .unwrap_or(self.unknown_success)
     }
 
-    fn provider_ids(&self, name: &str) -> Option<&ProviderIds> {
-        self.provider_index.get(name).map(|&i| &self.providers[i])
+    fn cache_of(&self, provider: &str) -> Option<CacheIds> {
+        self.cache.get(provider).copied()
     }
 
     /// A request answered from the cache; the hot path. It is observed as taking no time: it
@@ -211,8 +221,8 @@ impl Meters {
         let elapsed = Duration::ZERO;
         match verdict {
             Verdict::Authenticated(identity) => {
-                let hits = self.provider_ids(&identity.provider);
-                self.add(hits.map_or(self.hits_none, |p| p.hits), 1);
+                let cache = self.cache_of(&identity.provider);
+                self.add(cache.map_or(self.hits_none, |c| c.hits), 1);
                 self.request(self.success_of(&identity.user.realm), elapsed);
             }
             // Only definitive refusals are cached.
@@ -237,8 +247,8 @@ impl Meters {
     pub fn validated(&self, verdict: &Verdict, elapsed: Duration) {
         let (misses, request) = match verdict {
             Verdict::Authenticated(identity) => (
-                self.provider_ids(&identity.provider)
-                    .map_or(self.misses_none, |p| p.misses),
+                self.cache_of(&identity.provider)
+                    .map_or(self.misses_none, |c| c.misses),
                 Some(self.success_of(&identity.user.realm)),
             ),
             Verdict::Rejected => (self.misses_none, Some(self.all_failed)),
@@ -263,18 +273,20 @@ impl Meters {
         self.add(self.unavailable, 1);
     }
 
-    /// What a provider's attempts are recorded with.
-    pub fn provider(self: &Arc<Self>, name: &str) -> ProviderMeter {
+    /// What the attempts of the provider at `position` in the catalogue are recorded with (a
+    /// position the catalogue does not have records nothing).
+    pub fn provider(self: &Arc<Self>, position: usize) -> ProviderMeter {
         ProviderMeter {
             meters: self.clone(),
-            index: self.provider_index.get(name).copied(),
+            position,
         }
     }
 
-    pub fn augmenter(&self, name: &str) -> AugmenterMeter<'_> {
+    /// What the runs of the augmenter at `position` in the catalogue are recorded with.
+    pub fn augmenter(&self, position: usize) -> AugmenterMeter<'_> {
         AugmenterMeter {
             meters: self,
-            ids: self.augmenter_index.get(name).map(|&i| &self.augmenters[i]),
+            ids: self.augmenters.get(position),
         }
     }
 }
@@ -306,8 +318,6 @@ fn provider_ids(layout: &mut Layout, p: &ProviderEntry) -> ProviderIds {
         error,
         timeout,
         duration: layout.add(&family::PROVIDER_DURATION, &labels),
-        hits: layout.add(&family::CACHE_HITS, name),
-        misses: layout.add(&family::CACHE_MISSES, name),
         outbound: p
             .remote
             .then(|| layout.add(&family::OUTBOUND_DURATION, name)),
@@ -320,16 +330,23 @@ fn provider_ids(layout: &mut Layout, p: &ProviderEntry) -> ProviderIds {
     }
 }
 
+fn cache_ids(layout: &mut Layout, provider: &str) -> CacheIds {
+    CacheIds {
+        hits: layout.add(&family::CACHE_HITS, &[provider]),
+        misses: layout.add(&family::CACHE_MISSES, &[provider]),
+    }
+}
+
 /// Records one provider's work: its attempts, and (through [`scope`]) the calls it makes.
 #[derive(Clone)]
 pub struct ProviderMeter {
     meters: Arc<Meters>,
-    index: Option<usize>,
+    position: usize,
 }
 
 impl ProviderMeter {
     fn ids(&self) -> Option<&ProviderIds> {
-        self.index.map(|i| &self.meters.providers[i])
+        self.meters.providers.get(self.position)
     }
 
     /// Runs one attempt under `timeout`. As upstream: a success or an error (a refusal or an

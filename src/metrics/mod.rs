@@ -1,7 +1,8 @@
-//! Prometheus metrics (reference §8.2), aggregated across NGINX workers.
+//! Prometheus metrics, aggregated across NGINX workers.
 //!
 //! One loaded config has one fixed [`layout`](layout::Layout) of series, computed from its
-//! providers, augmenters and realms ([`Catalogue`]). Each series' numbers live first in the
+//! providers, augmenters and realms as plain labels ([`Catalogue`]): the pipeline describes
+//! them, so metrics know no provider types. Each series' numbers live first in the
 //! process ([`cells`]); NGINX then moves them into a [`Table`] in a shared memory zone, where
 //! every worker adds to the same totals and a reload that keeps the zone keeps the totals.
 //! [`Meters`] is what the pipeline records through; [`scope`] lets shared call paths (the HTTP
@@ -17,7 +18,7 @@ mod render;
 pub mod scope;
 pub mod table;
 
-pub use catalogue::{Catalogue, ProviderEntry};
+pub use catalogue::{AugmenterEntry, Catalogue, ProviderEntry};
 pub use cells::Installed;
 pub use meters::{AugmenterMeter, Meters, ProviderMeter};
 pub use scope::{jwks_refreshed, outbound_call};
@@ -30,5 +31,7 @@ impl Meters {
     }
 }
 
+#[cfg(test)]
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;

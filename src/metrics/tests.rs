@@ -1,155 +1,61 @@
-//! The registry end to end: which series a config gets, the exposition format, histograms, the
-//! shared table across "reloads", and what the pipeline records.
+//! The registry end to end: which series a catalogue gets, the exposition format, histograms,
+//! the shared table across "reloads", positions and shared label sets.
 
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
-use futures::future::BoxFuture;
-use futures::FutureExt;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
+use super::test_support::{get, samples};
 use super::*;
-use crate::auth::{Authenticator, Lookup, Outcome};
-use crate::config::{self, Config};
-use crate::domain::Scheme;
-use crate::domain::{ProviderVerdict, Verdict};
-use crate::providers::Provider;
+use crate::domain::{Identity, ProviderVerdict, User, Verdict};
 
-const SETTINGS: &str = r#"
-version: "2.0.0"
-auth: { timeout_in_ms: 300 }
-jwt: { iss: test, exp: 3600, secret: "0123456789abcdef0123456789abcdef" }
-"#;
-
-const PLAIN: &str = r#"
-providers:
-  - { type: plain, name: local, realm: internal, users: [ { username: alice, password: pw } ] }
-augmenters:
-  - { type: plain_advanced, name: ops, realm: internal, match: { username: [alice] }, augment: { roles: [ops] } }
-  - { type: plain, name: extra, realm: other, roles: { x: [alice] } }
-"#;
-
-fn config(extra: &str) -> Config {
-    config::load(
-        Path::new("test.yaml"),
-        &format!("{SETTINGS}{extra}"),
-        Vec::new(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-    .config
-}
-
-fn authenticator(extra: &str) -> Arc<Authenticator> {
-    Arc::new(Authenticator::new(&config(extra)).unwrap())
-}
-
-fn basic(user: &str, password: &str) -> String {
-    let pair = format!("{user}:{password}");
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    )
-}
-
-async fn run(a: &Arc<Authenticator>, header: Option<&str>) -> Outcome {
-    match a.look_up(header.map(str::as_bytes), None) {
-        Lookup::Answered(outcome) => outcome,
-        Lookup::NeedsProviders(job) => a.clone().validate(job).await,
+/// A provider of `Basic` credentials that calls nobody.
+fn provider(name: &str, realm: &str) -> ProviderEntry {
+    ProviderEntry {
+        name: name.into(),
+        scheme: "Basic".into(),
+        realm: realm.into(),
+        remote: false,
+        jwks: false,
     }
 }
 
-/// A strict reader of the text format: every line is a HELP or TYPE comment or a sample; a
-/// sample's family was typed before it; no sample appears twice. Returns the samples by
-/// `name{labels}` as written.
-fn parse(text: &str) -> BTreeMap<String, f64> {
-    let mut typed: BTreeMap<String, String> = BTreeMap::new();
-    let mut samples = BTreeMap::new();
-    assert!(text.ends_with('\n'), "the body ends with a newline");
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# HELP ") {
-            let (name, help) = rest.split_once(' ').expect("HELP name text");
-            assert!(!help.is_empty() && valid_name(name), "{line}");
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').expect("TYPE name kind");
-            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
-            assert!(
-                typed.insert(name.to_owned(), kind.to_owned()).is_none(),
-                "{line}"
-            );
-            continue;
-        }
-        let (series, value) = line.rsplit_once(' ').expect("sample value");
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("number in {line}"));
-        let name = series.split('{').next().unwrap();
-        assert!(valid_name(name), "{line}");
-        if let Some(labels) = series.strip_prefix(name) {
-            if !labels.is_empty() {
-                assert!(labels.starts_with('{') && labels.ends_with('}'), "{line}");
-                assert_labels(&labels[1..labels.len() - 1], line);
-            }
-        }
-        let family = ["_bucket", "_sum", "_count"]
-            .iter()
-            .find_map(|s| {
-                name.strip_suffix(s)
-                    .filter(|f| typed.get(*f).is_some_and(|k| k == "histogram"))
-            })
-            .unwrap_or(name);
-        assert!(typed.contains_key(family), "sample before its TYPE: {line}");
-        assert!(
-            samples.insert(series.to_owned(), value).is_none(),
-            "twice: {line}"
-        );
-    }
-    samples
-}
-
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-        && !name.starts_with(|c: char| c.is_ascii_digit())
-}
-
-fn assert_labels(mut labels: &str, line: &str) {
-    while !labels.is_empty() {
-        let (name, rest) = labels.split_once("=\"").unwrap_or_else(|| panic!("{line}"));
-        assert!(valid_name(name), "{line}");
-        let mut end = None;
-        let mut escaped = false;
-        for (i, c) in rest.char_indices() {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => {
-                    end = Some(i);
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let end = end.unwrap_or_else(|| panic!("unterminated label in {line}"));
-        labels = rest[end + 1..]
-            .strip_prefix(',')
-            .unwrap_or(&rest[end + 1..]);
+fn augmenter(name: &str, kind: &str, realm: &str) -> AugmenterEntry {
+    AugmenterEntry {
+        name: name.into(),
+        kind: kind.into(),
+        realm: realm.into(),
     }
 }
 
-fn samples(meters: &Meters) -> BTreeMap<String, f64> {
-    parse(std::str::from_utf8(&meters.render()).unwrap())
+/// One password provider, and augmenters in its realm and in another.
+fn plain() -> Catalogue {
+    Catalogue {
+        providers: vec![provider("local", "internal")],
+        augmenters: vec![
+            augmenter("ops", "plain_advanced", "internal"),
+            augmenter("extra", "plain", "other"),
+        ],
+    }
 }
 
-fn get(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
-    *samples
-        .get(series)
-        .unwrap_or_else(|| panic!("no {series} in {samples:#?}"))
+fn meters(catalogue: Catalogue) -> Arc<Meters> {
+    Arc::new(Meters::new(catalogue))
+}
+
+/// alice of `internal`, as `local` (position 0 of [`plain`]) vouched for her.
+fn alice() -> Verdict {
+    let user = User::new("alice", "internal", Vec::new());
+    Verdict::Authenticated(Arc::new(Identity::new(user, "local")))
+}
+
+/// What the pipeline records when `local` accepts alice and `ops` enriches her.
+async fn alice_signs_in(m: &Arc<Meters>) {
+    let accepted = async { ProviderVerdict::Accepted(User::new("alice", "internal", Vec::new())) };
+    let attempt = m.provider(0).attempt(Duration::from_secs(1), accepted);
+    assert!(attempt.await.is_ok());
+    let enriched = m.augmenter(0).observe(async { Ok::<_, ()>(()) });
+    assert_eq!(enriched.await, Ok(()));
+    m.validated(&alice(), Duration::from_millis(1));
 }
 
 /// A leaked zeroed region standing in for an NGINX zone (which lives as long as the process).
@@ -163,9 +69,8 @@ fn table((region, len): (*mut u8, usize)) -> Table<'static> {
 }
 
 #[test]
-fn a_config_gets_upstreams_zero_series() {
-    let a = authenticator(PLAIN);
-    let s = samples(a.metrics());
+fn a_catalogue_gets_upstreams_zero_series() {
+    let s = samples(&meters(plain()));
     let zero = [
         r#"authotron_auth_requests_total{result="success",realm="unknown"}"#,
         r#"authotron_auth_requests_total{result="success",realm="internal"}"#,
@@ -197,7 +102,7 @@ fn a_config_gets_upstreams_zero_series() {
         env!("CARGO_PKG_VERSION")
     );
     assert_eq!(get(&s, &version), 1.0);
-    // A plain provider calls nobody and verifies no JWTs: no outbound or key set series.
+    // A provider that calls nobody and verifies no JWTs has no outbound or key set series.
     assert!(!s
         .keys()
         .any(|k| k.contains("outbound") || k.contains("jwks")));
@@ -212,8 +117,7 @@ fn a_config_gets_upstreams_zero_series() {
 
 #[test]
 fn the_text_format_is_exact() {
-    let a = authenticator(PLAIN);
-    let text = String::from_utf8(a.metrics().render()).unwrap();
+    let text = String::from_utf8(meters(plain()).render()).unwrap();
     assert!(text.starts_with(
         "# HELP authotron_build_info Build information of the authotron NGINX module.\n# TYPE authotron_build_info gauge\n"
     ));
@@ -235,8 +139,7 @@ fn the_text_format_is_exact() {
 
 #[test]
 fn histograms_are_cumulative_with_a_sum_in_seconds() {
-    let a = authenticator(PLAIN);
-    let m = a.metrics();
+    let m = &meters(plain());
     for (ms, missing) in [(0, true), (3, true), (3, false), (40, true), (20_000, true)] {
         m.refused_header(missing, Duration::from_millis(ms));
     }
@@ -297,303 +200,19 @@ fn histograms_are_cumulative_with_a_sum_in_seconds() {
 }
 
 #[tokio::test]
-async fn the_pipeline_counts_requests_attempts_augmenters_and_the_cache() {
-    let a = authenticator(PLAIN);
-    let good = basic("alice", "pw");
-    let bad = basic("alice", "nope");
-    assert!(matches!(
-        run(&a, Some(&good)).await.verdict,
-        Verdict::Authenticated(_)
-    ));
-    for _ in 0..3 {
-        run(&a, Some(&good)).await;
-    }
-    run(&a, Some(&bad)).await;
-    run(&a, Some(&bad)).await;
-    run(&a, None).await;
-    run(&a, Some("Bearer")).await;
-    run(&a, Some("Digest abc")).await;
-
-    let s = samples(a.metrics());
-    let requests = |result: &str, realm: &str| {
-        get(
-            &s,
-            &format!("authotron_auth_requests_total{{result=\"{result}\",realm=\"{realm}\"}}"),
-        )
-    };
-    assert_eq!(requests("success", "internal"), 4.0);
-    assert_eq!(requests("all_failed", "unknown"), 3.0);
-    assert_eq!(requests("no_auth_header", "unknown"), 1.0);
-    assert_eq!(requests("invalid_header", "unknown"), 1.0);
-    assert_eq!(requests("success", "unknown"), 0.0);
-    let attempts = |result: &str| {
-        get(
-            &s,
-            &format!(
-                "authotron_auth_provider_attempts_total{{provider_name=\"local\",provider_type=\"Basic\",realm=\"internal\",result=\"{result}\"}}"
-            ),
-        )
-    };
-    // One validation per distinct credential; repeats come from the cache.
-    assert_eq!(
-        (attempts("success"), attempts("error"), attempts("timeout")),
-        (1.0, 1.0, 0.0)
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_auth_provider_duration_seconds_count{provider_name="local",provider_type="Basic",realm="internal"}"#
-        ),
-        2.0
-    );
-    assert_eq!(
-        get(&s, r#"authotron_cache_hits_total{provider_name="local"}"#),
-        3.0
-    );
-    assert_eq!(
-        get(&s, r#"authotron_cache_misses_total{provider_name="local"}"#),
-        1.0
-    );
-    // The cached refusal, and the refusals that needed a validation (the Digest one included).
-    assert_eq!(
-        get(&s, r#"authotron_cache_hits_total{provider_name="none"}"#),
-        1.0
-    );
-    assert_eq!(
-        get(&s, r#"authotron_cache_misses_total{provider_name="none"}"#),
-        2.0
-    );
-    // Only the augmenter of alice's realm ran, once (later answers came from the cache).
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_augmenter_attempts_total{augmenter_name="ops",augmenter_type="plain_advanced",realm="internal",result="success"}"#
-        ),
-        1.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_augmenter_duration_seconds_count{augmenter_type="plain_advanced",realm="internal"}"#
-        ),
-        1.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_augmenter_attempts_total{augmenter_name="extra",augmenter_type="plain",realm="other",result="success"}"#
-        ),
-        0.0
-    );
-    assert_eq!(get(&s, "authotron_validations_in_flight"), 0.0);
-}
-
-/// A provider that answers after `delay`, or never.
-struct Slow {
-    delay: Option<Duration>,
-    verdict: fn() -> ProviderVerdict,
-}
-
-impl Provider for Slow {
-    fn name(&self) -> &str {
-        "slow"
-    }
-    fn realm(&self) -> &str {
-        "r"
-    }
-    fn scheme(&self) -> Scheme {
-        Scheme::Bearer
-    }
-    fn authenticate(self: Arc<Self>, _: String) -> BoxFuture<'static, ProviderVerdict> {
-        async move {
-            match self.delay {
-                Some(delay) => tokio::time::sleep(delay).await,
-                None => futures::future::pending::<()>().await,
-            }
-            (self.verdict)()
-        }
-        .boxed()
-    }
-}
-
-fn slow(delay: Option<Duration>, verdict: fn() -> ProviderVerdict) -> Arc<Authenticator> {
-    let provider: Arc<dyn Provider> = Arc::new(Slow { delay, verdict });
-    Arc::new(Authenticator::assemble(
-        &config("providers: []\n"),
-        vec![provider],
-        Vec::new(),
-    ))
-}
-
-#[tokio::test]
-async fn timeouts_and_outages_are_counted_apart() {
-    let a = slow(None, || ProviderVerdict::Unavailable("down".into()));
-    let outcome = run(&a, Some("Bearer t1")).await;
-    assert!(matches!(outcome.verdict, Verdict::Unavailable));
-    let s = samples(a.metrics());
-    let attempts = |result: &str| {
-        get(
-            &s,
-            &format!(
-                "authotron_auth_provider_attempts_total{{provider_name=\"slow\",provider_type=\"Bearer\",realm=\"r\",result=\"{result}\"}}"
-            ),
-        )
-    };
-    assert_eq!((attempts("timeout"), attempts("error")), (1.0, 0.0));
-    // A timeout has no duration sample, as upstream.
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_auth_provider_duration_seconds_count{provider_name="slow",provider_type="Bearer",realm="r"}"#
-        ),
-        0.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_auth_requests_total{result="unavailable",realm="unknown"}"#
-        ),
-        1.0
-    );
-
-    let a = slow(Some(Duration::from_millis(1)), || {
-        ProviderVerdict::Unavailable("down".into())
-    });
-    run(&a, Some("Bearer t2")).await;
-    let s = samples(a.metrics());
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_auth_provider_attempts_total{provider_name="slow",provider_type="Bearer",realm="r",result="error"}"#
-        ),
-        1.0
-    );
-    // Outages are not cached: the next request is another miss.
-    run(&a, Some("Bearer t2")).await;
-    let s = samples(a.metrics());
-    assert_eq!(
-        get(&s, r#"authotron_cache_misses_total{provider_name="none"}"#),
-        2.0
-    );
-}
-
-#[tokio::test]
-async fn the_in_flight_gauge_follows_running_validations() {
-    let a = slow(Some(Duration::from_millis(200)), || {
-        ProviderVerdict::Rejected("no".into())
-    });
-    let running = {
-        let a = a.clone();
-        tokio::spawn(async move { run(&a, Some("Bearer x")).await })
-    };
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(
-        get(&samples(a.metrics()), "authotron_validations_in_flight"),
-        1.0
-    );
-    // A cancelled validation (the client went away) lowers it too.
-    running.abort();
-    let _ = running.await;
-    assert_eq!(
-        get(&samples(a.metrics()), "authotron_validations_in_flight"),
-        0.0
-    );
-}
-
-#[tokio::test]
-async fn calls_and_key_set_fetches_count_for_their_provider() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/who-am-i"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"uid": "u1"})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/certs"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
-    let a = authenticator(&format!(
-        r#"
-providers:
-  - {{ type: ecmwf-api, name: api, realm: ecmwf, uri: "{uri}" }}
-  - {{ type: jwt, name: keys, realm: ecmwf, iam_realm: ecmwf, cert_uri: "{uri}/certs" }}
-"#,
-        uri = server.uri()
-    ));
-    a.warm_up().await;
-    assert!(matches!(
-        run(&a, Some("Bearer some-key")).await.verdict,
-        Verdict::Authenticated(_)
-    ));
-    let s = samples(a.metrics());
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_jwks_refreshes_total{provider_name="keys",result="error"}"#
-        ),
-        1.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_jwks_refreshes_total{provider_name="keys",result="ok"}"#
-        ),
-        0.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_outbound_request_duration_seconds_count{provider_name="keys"}"#
-        ),
-        1.0
-    );
-    // The API key is no JWT: the jwt provider refused it without a call.
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_outbound_request_duration_seconds_count{provider_name="api"}"#
-        ),
-        1.0
-    );
-    assert!(!s
-        .keys()
-        .any(|k| k.contains("jwks") && k.contains("\"api\"")));
-}
-
-#[tokio::test]
-async fn the_token_store_is_labelled_as_upstream() {
-    let dir = std::env::temp_dir().join(format!("authotron-metrics-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let a = authenticator(&format!(
-        "{PLAIN}store: {{ enabled: true, type: sqlite, path: \"{}\" }}\n",
-        dir.join("tokens.db").display()
-    ));
-    let s = samples(a.metrics());
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_auth_provider_attempts_total{provider_name="token-store",provider_type="Bearer",realm="unknown",result="success"}"#
-        ),
-        0.0
-    );
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[tokio::test]
 async fn every_worker_adds_to_the_shared_totals() {
     let region = zone(256 * 1024);
-    let a = authenticator(PLAIN);
-    let installed = a.metrics().install(&table(region));
+    let a = meters(plain());
+    let installed = a.install(&table(region));
     assert_eq!(installed.dropped, 0);
     assert_eq!(installed.reused, 0);
     // A worker's copy of the same config resolves to the same numbers.
-    let b = authenticator(PLAIN);
-    b.metrics().install(&table(region));
-    run(&a, Some(&basic("alice", "pw"))).await;
-    run(&b, None).await;
-    for meters in [a.metrics(), b.metrics()] {
-        let s = samples(meters);
+    let b = meters(plain());
+    b.install(&table(region));
+    alice_signs_in(&a).await;
+    b.refused_header(true, Duration::from_millis(1));
+    for meters in [a, b] {
+        let s = samples(&meters);
         assert_eq!(
             get(
                 &s,
@@ -614,19 +233,19 @@ async fn every_worker_adds_to_the_shared_totals() {
 #[tokio::test]
 async fn a_reload_with_the_same_layout_keeps_every_total() {
     let region = zone(256 * 1024);
-    let before = authenticator(PLAIN);
-    before.metrics().install(&table(region));
-    run(&before, Some(&basic("alice", "pw"))).await;
-    run(&before, Some(&basic("alice", "pw"))).await;
-    let old = samples(before.metrics());
+    let before = meters(plain());
+    before.install(&table(region));
+    alice_signs_in(&before).await;
+    before.answered_from_cache(&alice());
+    let old = samples(&before);
 
-    let after = authenticator(PLAIN);
-    let installed = after.metrics().install(&table(region));
-    assert_eq!(installed.reused, after.metrics().layout().cells());
-    assert_eq!(samples(after.metrics()), old);
+    let after = meters(plain());
+    let installed = after.install(&table(region));
+    assert_eq!(installed.reused, after.layout().cells());
+    assert_eq!(samples(&after), old);
     // The old workers still running add to what the new ones show.
-    run(&before, None).await;
-    let s = samples(after.metrics());
+    before.refused_header(true, Duration::from_millis(1));
+    let s = samples(&after);
     assert_eq!(
         get(
             &s,
@@ -639,23 +258,18 @@ async fn a_reload_with_the_same_layout_keeps_every_total() {
 #[tokio::test]
 async fn a_reload_with_a_new_layout_keeps_the_series_it_shares() {
     let region = zone(256 * 1024);
-    let before = authenticator(PLAIN);
-    before.metrics().install(&table(region));
-    run(&before, Some(&basic("alice", "pw"))).await;
+    let before = meters(plain());
+    before.install(&table(region));
+    alice_signs_in(&before).await;
 
     // `local` stays, `extra` goes, `backup` and realm `spare` are new.
-    let after = authenticator(
-        r#"
-providers:
-  - { type: plain, name: local, realm: internal, users: [ { username: alice, password: pw } ] }
-  - { type: plain, name: backup, realm: spare, users: [ { username: bob, password: pw } ] }
-augmenters:
-  - { type: plain_advanced, name: ops, realm: internal, match: { username: [alice] }, augment: { roles: [ops] } }
-"#,
-    );
-    let installed = after.metrics().install(&table(region));
-    assert!(installed.reused > 0 && installed.reused < after.metrics().layout().cells());
-    let s = samples(after.metrics());
+    let after = meters(Catalogue {
+        providers: vec![provider("local", "internal"), provider("backup", "spare")],
+        augmenters: vec![augmenter("ops", "plain_advanced", "internal")],
+    });
+    let installed = after.install(&table(region));
+    assert!(installed.reused > 0 && installed.reused < after.layout().cells());
+    let s = samples(&after);
     assert_eq!(
         get(
             &s,
@@ -695,12 +309,12 @@ augmenters:
 
 #[test]
 fn a_full_zone_drops_series_but_never_shows_wrong_ones() {
-    let a = authenticator(PLAIN);
-    let installed = a.metrics().install(&table(zone(Table::MIN_LEN)));
+    let a = meters(plain());
+    let installed = a.install(&table(zone(Table::MIN_LEN)));
     assert!(installed.dropped > 0);
-    a.metrics().refused_header(true, Duration::from_millis(1));
+    a.refused_header(true, Duration::from_millis(1));
     // Still well-formed; what did fit is shown, whole histograms or nothing.
-    let s = samples(a.metrics());
+    let s = samples(&a);
     assert!(!s.is_empty());
     for (series, _) in s.iter().filter(|(k, _)| k.contains("_bucket{")) {
         let base = series
@@ -713,4 +327,96 @@ fn a_full_zone_drops_series_but_never_shows_wrong_ones() {
             "{series} without its count"
         );
     }
+}
+
+#[tokio::test]
+async fn entries_with_identical_labels_share_their_series() {
+    let twin = ProviderEntry {
+        name: "twin".into(),
+        scheme: "Bearer".into(),
+        realm: "r".into(),
+        remote: true,
+        jwks: true,
+    };
+    let ops = augmenter("ops", "plain", "r");
+    let meters = meters(Catalogue {
+        providers: vec![twin.clone(), twin],
+        augmenters: vec![ops.clone(), ops],
+    });
+    // Position 2 is no provider's (nor augmenter's): it records nothing.
+    for position in [0, 1, 2] {
+        let refusal = async { ProviderVerdict::Rejected("no".into()) };
+        let meter = meters.provider(position);
+        assert!(meter
+            .clone()
+            .attempt(Duration::from_secs(1), refusal)
+            .await
+            .is_ok());
+        meter.within(async { jwks_refreshed(true) }).await;
+        let run = meters
+            .augmenter(position)
+            .observe(async { Ok::<_, ()>(()) });
+        assert_eq!(run.await, Ok(()));
+    }
+    // `parse` insists that no series is shown twice.
+    let s = samples(&meters);
+    let attempts = r#"authotron_auth_provider_attempts_total{provider_name="twin",provider_type="Bearer",realm="r",result="error"}"#;
+    assert_eq!(get(&s, attempts), 2.0);
+    assert_eq!(
+        get(
+            &s,
+            r#"authotron_jwks_refreshes_total{provider_name="twin",result="ok"}"#
+        ),
+        2.0
+    );
+    assert_eq!(
+        get(
+            &s,
+            r#"authotron_augmenter_attempts_total{augmenter_name="ops",augmenter_type="plain",realm="r",result="success"}"#
+        ),
+        2.0
+    );
+    let provider_series = s
+        .keys()
+        .filter(|k| k.starts_with("authotron_auth_provider_attempts_total"))
+        .count();
+    assert_eq!(provider_series, 3);
+}
+
+#[tokio::test]
+async fn providers_and_augmenters_are_counted_at_their_position() {
+    let m = meters(Catalogue {
+        providers: vec![provider("twin", "first"), provider("twin", "second")],
+        augmenters: vec![
+            augmenter("roles", "plain", "first"),
+            augmenter("roles", "plain", "second"),
+        ],
+    });
+    let refusal = async { ProviderVerdict::Rejected("no".into()) };
+    assert!(m
+        .provider(1)
+        .attempt(Duration::from_secs(1), refusal)
+        .await
+        .is_ok());
+    let failed = m.augmenter(1).observe(async { Err::<(), _>("down") });
+    assert_eq!(failed.await, Err("down"));
+    let s = samples(&m);
+    let attempts = |realm: &str| {
+        get(
+            &s,
+            &format!(
+                "authotron_auth_provider_attempts_total{{provider_name=\"twin\",provider_type=\"Basic\",realm=\"{realm}\",result=\"error\"}}"
+            ),
+        )
+    };
+    assert_eq!((attempts("first"), attempts("second")), (0.0, 1.0));
+    let runs = |realm: &str| {
+        get(
+            &s,
+            &format!(
+                "authotron_augmenter_attempts_total{{augmenter_name=\"roles\",augmenter_type=\"plain\",realm=\"{realm}\",result=\"error\"}}"
+            ),
+        )
+    };
+    assert_eq!((runs("first"), runs("second")), (0.0, 1.0));
 }

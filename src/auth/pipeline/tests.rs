@@ -566,3 +566,5 @@ async fn requests_sharing_a_validation_log_it_once() {
     // One refusal by "no" and one success, from the request that ran the validation.
     assert_eq!(lines, 2);
 }
+
+mod metrics;
