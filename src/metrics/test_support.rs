@@ -93,3 +93,10 @@ pub fn get(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
         .get(series)
         .unwrap_or_else(|| panic!("no {series} in {samples:#?}"))
 }
+
+/// Asserts the value of each series, naming the first one that differs.
+pub fn expect_samples(samples: &BTreeMap<String, f64>, expected: &[(&str, f64)]) {
+    for (series, value) in expected {
+        assert_eq!(get(samples, series), *value, "{series}");
+    }
+}

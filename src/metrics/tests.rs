@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::test_support::{get, samples};
+use super::test_support::{expect_samples, get, samples};
 use super::*;
 use crate::domain::{Identity, ProviderVerdict, User, Verdict};
 
@@ -213,19 +213,18 @@ async fn every_worker_adds_to_the_shared_totals() {
     b.refused_header(true, Duration::from_millis(1));
     for meters in [a, b] {
         let s = samples(&meters);
-        assert_eq!(
-            get(
-                &s,
-                r#"authotron_auth_requests_total{result="success",realm="internal"}"#
-            ),
-            1.0
-        );
-        assert_eq!(
-            get(
-                &s,
-                r#"authotron_auth_requests_total{result="no_auth_header",realm="unknown"}"#
-            ),
-            1.0
+        expect_samples(
+            &s,
+            &[
+                (
+                    r#"authotron_auth_requests_total{result="success",realm="internal"}"#,
+                    1.0,
+                ),
+                (
+                    r#"authotron_auth_requests_total{result="no_auth_header",realm="unknown"}"#,
+                    1.0,
+                ),
+            ],
         );
     }
 }
@@ -270,37 +269,30 @@ async fn a_reload_with_a_new_layout_keeps_the_series_it_shares() {
     let installed = after.install(&table(region));
     assert!(installed.reused > 0 && installed.reused < after.layout().cells());
     let s = samples(&after);
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_auth_requests_total{result="success",realm="internal"}"#
-        ),
-        1.0
-    );
-    assert_eq!(
-        get(&s, r#"authotron_cache_misses_total{provider_name="local"}"#),
-        1.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_augmenter_attempts_total{augmenter_name="ops",augmenter_type="plain_advanced",realm="internal",result="success"}"#
-        ),
-        1.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_auth_requests_total{result="success",realm="spare"}"#
-        ),
-        0.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_cache_misses_total{provider_name="backup"}"#
-        ),
-        0.0
+    expect_samples(
+        &s,
+        &[
+            (
+                r#"authotron_auth_requests_total{result="success",realm="internal"}"#,
+                1.0,
+            ),
+            (
+                r#"authotron_cache_misses_total{provider_name="local"}"#,
+                1.0,
+            ),
+            (
+                r#"authotron_augmenter_attempts_total{augmenter_name="ops",augmenter_type="plain_advanced",realm="internal",result="success"}"#,
+                1.0,
+            ),
+            (
+                r#"authotron_auth_requests_total{result="success",realm="spare"}"#,
+                0.0,
+            ),
+            (
+                r#"authotron_cache_misses_total{provider_name="backup"}"#,
+                0.0,
+            ),
+        ],
     );
     assert!(!s
         .keys()
@@ -362,19 +354,18 @@ async fn entries_with_identical_labels_share_their_series() {
     let s = samples(&meters);
     let attempts = r#"authotron_auth_provider_attempts_total{provider_name="twin",provider_type="Bearer",realm="r",result="error"}"#;
     assert_eq!(get(&s, attempts), 2.0);
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_jwks_refreshes_total{provider_name="twin",result="ok"}"#
-        ),
-        2.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_augmenter_attempts_total{augmenter_name="ops",augmenter_type="plain",realm="r",result="success"}"#
-        ),
-        2.0
+    expect_samples(
+        &s,
+        &[
+            (
+                r#"authotron_jwks_refreshes_total{provider_name="twin",result="ok"}"#,
+                2.0,
+            ),
+            (
+                r#"authotron_augmenter_attempts_total{augmenter_name="ops",augmenter_type="plain",realm="r",result="success"}"#,
+                2.0,
+            ),
+        ],
     );
     let provider_series = s
         .keys()

@@ -12,7 +12,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::auth::test_support::{basic, config, from_yaml};
 use crate::auth::{Authenticator, Lookup, Outcome};
 use crate::domain::{ProviderVerdict, Scheme, Verdict};
-use crate::metrics::test_support::{get, samples};
+use crate::metrics::test_support::{expect_samples, get, samples};
 use crate::providers::Provider;
 
 const PLAIN: &str = r#"
@@ -73,53 +73,47 @@ async fn the_pipeline_counts_requests_attempts_augmenters_and_the_cache() {
         (attempts("success"), attempts("error"), attempts("timeout")),
         (1.0, 1.0, 0.0)
     );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_auth_provider_duration_seconds_count{provider_name="local",provider_type="Basic",realm="internal"}"#
-        ),
-        2.0
-    );
-    assert_eq!(
-        get(&s, r#"authotron_cache_hits_total{provider_name="local"}"#),
-        3.0
-    );
-    assert_eq!(
-        get(&s, r#"authotron_cache_misses_total{provider_name="local"}"#),
-        1.0
+    expect_samples(
+        &s,
+        &[
+            (
+                r#"authotron_auth_provider_duration_seconds_count{provider_name="local",provider_type="Basic",realm="internal"}"#,
+                2.0,
+            ),
+            (r#"authotron_cache_hits_total{provider_name="local"}"#, 3.0),
+            (
+                r#"authotron_cache_misses_total{provider_name="local"}"#,
+                1.0,
+            ),
+        ],
     );
     // The cached refusal, and the refusals that needed a validation (the Digest one included).
-    assert_eq!(
-        get(&s, r#"authotron_cache_hits_total{provider_name="none"}"#),
-        1.0
-    );
-    assert_eq!(
-        get(&s, r#"authotron_cache_misses_total{provider_name="none"}"#),
-        2.0
+    expect_samples(
+        &s,
+        &[
+            (r#"authotron_cache_hits_total{provider_name="none"}"#, 1.0),
+            (r#"authotron_cache_misses_total{provider_name="none"}"#, 2.0),
+        ],
     );
     // Only the augmenter of alice's realm ran, once (later answers came from the cache).
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_augmenter_attempts_total{augmenter_name="ops",augmenter_type="plain_advanced",realm="internal",result="success"}"#
-        ),
-        1.0
+    expect_samples(
+        &s,
+        &[
+            (
+                r#"authotron_augmenter_attempts_total{augmenter_name="ops",augmenter_type="plain_advanced",realm="internal",result="success"}"#,
+                1.0,
+            ),
+            (
+                r#"authotron_augmenter_duration_seconds_count{augmenter_type="plain_advanced",realm="internal"}"#,
+                1.0,
+            ),
+            (
+                r#"authotron_augmenter_attempts_total{augmenter_name="extra",augmenter_type="plain",realm="other",result="success"}"#,
+                0.0,
+            ),
+            ("authotron_validations_in_flight", 0.0),
+        ],
     );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_augmenter_duration_seconds_count{augmenter_type="plain_advanced",realm="internal"}"#
-        ),
-        1.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_augmenter_attempts_total{augmenter_name="extra",augmenter_type="plain",realm="other",result="success"}"#
-        ),
-        0.0
-    );
-    assert_eq!(get(&s, "authotron_validations_in_flight"), 0.0);
 }
 
 /// A provider that answers after `delay`, or never.
@@ -175,19 +169,18 @@ async fn timeouts_and_outages_are_counted_apart() {
     };
     assert_eq!((attempts("timeout"), attempts("error")), (1.0, 0.0));
     // A timeout has no duration sample, as upstream.
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_auth_provider_duration_seconds_count{provider_name="slow",provider_type="Bearer",realm="r"}"#
-        ),
-        0.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_auth_requests_total{result="unavailable",realm="unknown"}"#
-        ),
-        1.0
+    expect_samples(
+        &s,
+        &[
+            (
+                r#"authotron_auth_provider_duration_seconds_count{provider_name="slow",provider_type="Bearer",realm="r"}"#,
+                0.0,
+            ),
+            (
+                r#"authotron_auth_requests_total{result="unavailable",realm="unknown"}"#,
+                1.0,
+            ),
+        ],
     );
 
     let a = slow(Some(Duration::from_millis(1)), || {
@@ -261,26 +254,22 @@ providers:
         Verdict::Authenticated(_)
     ));
     let s = samples(a.metrics());
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_jwks_refreshes_total{provider_name="keys",result="error"}"#
-        ),
-        1.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_jwks_refreshes_total{provider_name="keys",result="ok"}"#
-        ),
-        0.0
-    );
-    assert_eq!(
-        get(
-            &s,
-            r#"authotron_outbound_request_duration_seconds_count{provider_name="keys"}"#
-        ),
-        1.0
+    expect_samples(
+        &s,
+        &[
+            (
+                r#"authotron_jwks_refreshes_total{provider_name="keys",result="error"}"#,
+                1.0,
+            ),
+            (
+                r#"authotron_jwks_refreshes_total{provider_name="keys",result="ok"}"#,
+                0.0,
+            ),
+            (
+                r#"authotron_outbound_request_duration_seconds_count{provider_name="keys"}"#,
+                1.0,
+            ),
+        ],
     );
     // The API key is no JWT: the jwt provider refused it without a call.
     assert_eq!(
