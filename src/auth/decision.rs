@@ -117,6 +117,35 @@ impl HeaderPlan {
         self.0.iter().flatten()
     }
 
+    /// What the upstream of a protected location sees when the module did not allow the
+    /// request (it refused, or another module granted access under `satisfy any`): no
+    /// identity header and no credential of the client's. `keep_credential` leaves the client's
+    /// `Authorization` for access modules that still have to read it (`auth_basic`,
+    /// `auth_request` under `satisfy any`); it is removed once they are done.
+    pub fn scrubbing(policy: &Policy, keep_credential: bool) -> Self {
+        let blank = |name| {
+            Some(Rewrite {
+                name,
+                value: HeaderValue::Blank,
+            })
+        };
+        let credential = match keep_credential {
+            true => None,
+            false => blank(HeaderName::Fixed(AUTHORIZATION)),
+        };
+        let configured = match policy.forwards_in_authorization() {
+            true => None,
+            false => blank(HeaderName::Configured(policy.header.clone())),
+        };
+        HeaderPlan([
+            credential,
+            blank(HeaderName::Fixed(LEGACY_USERNAME)),
+            blank(HeaderName::Fixed(REALM_SELECTOR)),
+            blank(HeaderName::Fixed(LEGACY_ROLES)),
+            configured,
+        ])
+    }
+
     /// What the upstream of a protected location sees of the caller: the token in the
     /// configured header, the legacy headers or blanks in their place (so a client cannot
     /// send its own), and no trace of the client's credential.

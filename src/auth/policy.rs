@@ -127,6 +127,34 @@ impl Policy {
     }
 }
 
+/// How a request header's name relates to one the module writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderMatch {
+    /// The same name, in any case: it gets the module's value.
+    Same,
+    /// The same name with `_` for `-` (`X_Auth_Username`), which NGINX passes on with
+    /// `underscores_in_headers on` and FastCGI, uwsgi and SCGI hand to applications under the
+    /// same variable as the real one: it is emptied, whatever the module writes.
+    Variant,
+    Other,
+}
+
+/// Compares `candidate`, a request header's name, with `ours`.
+pub fn header_match(ours: &[u8], candidate: &[u8]) -> HeaderMatch {
+    let fold = |b: &u8| match b.to_ascii_lowercase() {
+        b'_' => b'-',
+        other => other,
+    };
+    if ours.eq_ignore_ascii_case(candidate) {
+        HeaderMatch::Same
+    } else if ours.len() == candidate.len() && ours.iter().map(fold).eq(candidate.iter().map(fold))
+    {
+        HeaderMatch::Variant
+    } else {
+        HeaderMatch::Other
+    }
+}
+
 /// `authotron_realm`: the same rule as a provider's `realm`, since both end up in the
 /// `WWW-Authenticate` challenge.
 pub fn check_realm(realm: &str) -> Result<(), String> {

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use ngx::ffi::{
     ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
-    ngx_http_request_t, ngx_int_t, NGX_AGAIN, NGX_DECLINED, NGX_ERROR,
-    NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_LOG_DEBUG, NGX_LOG_INFO, NGX_LOG_WARN, NGX_OK,
+    ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE, ngx_http_request_t, ngx_int_t, NGX_AGAIN,
+    NGX_DECLINED, NGX_ERROR, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_SATISFY_ANY, NGX_LOG_DEBUG,
+    NGX_LOG_INFO, NGX_LOG_WARN, NGX_OK,
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 use ngx::{ngx_log_debug_mask, ngx_log_error};
@@ -19,25 +20,70 @@ use super::headers::{self, NoMemory};
 use super::module::Module;
 use super::panic_guard::guard_status;
 use super::request_ctx::{Delivery, RequestCtx};
+use crate::auth::decision::HeaderPlan;
 use crate::auth::policy::REALM_SELECTOR;
 use crate::auth::{Authenticator, Decision, Interruption, NoteLevel, Progress, Ruling};
 
-/// Adds the handler to the access phase.
+/// Adds the access handler, and the precontent handler that cleans what the upstream sees of
+/// requests the module did not allow.
 pub fn register(cf: &mut ngx_conf_t) -> ngx_int_t {
-    let Some(core) = NgxHttpCoreModule::main_conf_mut(cf) else {
-        return NGX_ERROR as ngx_int_t;
-    };
-    let phase = &mut core.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
+    let handlers = [
+        (
+            ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
+            access_handler as Handler,
+        ),
+        (
+            ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE,
+            precontent_handler,
+        ),
+    ];
+    for (phase, handler) in handlers {
+        if add_phase_handler(cf, phase as usize, handler).is_none() {
+            return NGX_ERROR as ngx_int_t;
+        }
+    }
+    NGX_OK as ngx_int_t
+}
+
+type Handler = unsafe extern "C" fn(*mut ngx_http_request_t) -> ngx_int_t;
+
+fn add_phase_handler(cf: &mut ngx_conf_t, phase: usize, handler: Handler) -> Option<()> {
+    let core = NgxHttpCoreModule::main_conf_mut(cf)?;
     // SAFETY: the phase's handler array, initialised by the HTTP core module before
     // postconfiguration; the result is checked for null.
-    let slot = unsafe { ngx_array_push(phase) }.cast::<ngx_http_handler_pt>();
+    let slot = unsafe { ngx_array_push(&mut core.phases[phase].handlers) };
     // SAFETY: a non-null result is room for one handler pointer.
-    match unsafe { slot.as_mut() } {
-        Some(slot) => {
-            *slot = Some(access_handler);
-            NGX_OK as ngx_int_t
-        }
-        None => NGX_ERROR as ngx_int_t,
+    let slot = unsafe { slot.cast::<ngx_http_handler_pt>().as_mut() }?;
+    *slot = Some(handler);
+    Some(())
+}
+
+unsafe extern "C" fn precontent_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
+    // SAFETY: NGINX calls phase handlers with a live request, on its own thread.
+    guard_status(|| scrub_unless_allowed(unsafe { &mut *r }))
+}
+
+/// Under `satisfy any` another module may grant access before the access handler ran, or
+/// after it refused; either way the client's own identity headers and credential must not
+/// reach the upstream of a location where `authotron` is on.
+fn scrub_unless_allowed(r: &mut ngx_http_request_t) -> ngx_int_t {
+    let Some(loc) = Module::location_conf(r) else {
+        return NGX_DECLINED as ngx_int_t;
+    };
+    if loc.enabled != 1 || loc.endpoint.is_some() || !std::ptr::eq(r, r.main) {
+        return NGX_DECLINED as ngx_int_t;
+    }
+    let allowed = RequestCtx::of(r).is_some_and(|ctx| {
+        // SAFETY: the ctx lives in the pool of `r`, which is live; the borrow ends here.
+        let decision = unsafe { ctx.as_ref() }.decision.borrow();
+        decision.as_ref().is_some_and(|d| d.allowed().is_some())
+    });
+    if allowed {
+        return NGX_DECLINED as ngx_int_t;
+    }
+    match headers::rewrite(r, &HeaderPlan::scrubbing(&loc.policy, false)) {
+        Ok(()) => NGX_DECLINED as ngx_int_t,
+        Err(NoMemory) => NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
     }
 }
 
@@ -163,13 +209,19 @@ fn write_headers(
     if loc.endpoint.is_some() {
         return Ok(());
     }
+    if let Decision::Allowed(allowed) = decision {
+        return headers::rewrite(r, &allowed.rewrites);
+    }
+    // Refused, yet `satisfy any` or an `error_page` may still send the request upstream.
+    let others_may_grant = NgxHttpCoreModule::location_conf(r)
+        .is_some_and(|core| core.satisfy == NGX_HTTP_SATISFY_ANY as ngx::ffi::ngx_uint_t);
+    headers::rewrite(r, &HeaderPlan::scrubbing(&loc.policy, others_may_grant))?;
     match decision {
-        Decision::Allowed(allowed) => headers::rewrite(r, &allowed.rewrites),
         Decision::Unauthorized { challenge } => headers::challenge(r, challenge),
         Decision::Unavailable { retry_after } => {
             headers::add_reply_header(r, "Retry-After", &retry_after.to_string())
         }
-        Decision::Forbidden | Decision::Failed => Ok(()),
+        _ => Ok(()),
     }
 }
 

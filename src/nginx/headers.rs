@@ -11,7 +11,7 @@ use ngx::ffi::{
 };
 
 use crate::auth::decision::{HeaderPlan, HeaderValue};
-use crate::auth::policy::AUTHORIZATION;
+use crate::auth::policy::{self, HeaderMatch, AUTHORIZATION};
 use crate::store::api::ApiRequest;
 
 /// Out of pool memory while writing headers.
@@ -78,9 +78,13 @@ pub fn rewrite(r: &mut ngx_http_request_t, plan: &HeaderPlan) -> Result<(), NoMe
     for h in elements_mut(&mut r.headers_in.headers) {
         let key = bytes(&h.key);
         for p in pending.iter_mut().flatten() {
-            if key.eq_ignore_ascii_case(p.name.as_bytes()) {
-                h.value = p.value;
-                p.found = true;
+            match policy::header_match(p.name.as_bytes(), key) {
+                HeaderMatch::Same => {
+                    h.value = p.value;
+                    p.found = true;
+                }
+                HeaderMatch::Variant => h.value = empty_str(),
+                HeaderMatch::Other => {}
             }
         }
     }

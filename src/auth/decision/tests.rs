@@ -228,3 +228,45 @@ fn the_same_identity_gets_the_same_token_on_every_location() {
     let second = allowed(decide(&a, outcome, &whoami));
     assert_eq!(first.token, second.token);
 }
+
+#[test]
+fn a_request_the_module_did_not_allow_reaches_the_upstream_without_identity_headers() {
+    let scrubbed = |policy: &Policy| -> Vec<(String, bool)> {
+        HeaderPlan::scrubbing(policy, false)
+            .iter()
+            .map(|rw| (rw.name.as_str().to_owned(), rw.value == HeaderValue::Blank))
+            .collect()
+    };
+    let all_blank = |names: &[&str]| -> Vec<(String, bool)> {
+        names.iter().map(|n| ((*n).to_owned(), true)).collect()
+    };
+    assert_eq!(
+        scrubbed(&Policy::default()),
+        all_blank(&[
+            "Authorization",
+            "X-Auth-Username",
+            "X-Auth-Realm",
+            "X-Auth-Roles"
+        ])
+    );
+    let custom = policy(|p| p.header = Arc::from("X-Token"));
+    assert_eq!(
+        scrubbed(&custom),
+        all_blank(&[
+            "Authorization",
+            "X-Auth-Username",
+            "X-Auth-Realm",
+            "X-Auth-Roles",
+            "X-Token"
+        ])
+    );
+    // Other access modules may still need the client's credential; never its identity headers.
+    let kept: Vec<String> = HeaderPlan::scrubbing(&custom, true)
+        .iter()
+        .map(|rw| rw.name.as_str().to_owned())
+        .collect();
+    assert_eq!(
+        kept,
+        ["X-Auth-Username", "X-Auth-Realm", "X-Auth-Roles", "X-Token"]
+    );
+}

@@ -110,6 +110,32 @@ fn endpoints_answer_reads_and_the_token_api_every_method() {
 }
 
 #[test]
+fn header_names_match_in_any_case_and_underscore_spellings_are_variants() {
+    let ours = b"X-Auth-Username";
+    assert_eq!(header_match(ours, b"x-auth-username"), HeaderMatch::Same);
+    assert_eq!(header_match(ours, b"X-AUTH-USERNAME"), HeaderMatch::Same);
+    for variant in [
+        &b"X_Auth_Username"[..],
+        b"x_auth-username",
+        b"X-AUTH_USERNAME",
+    ] {
+        assert_eq!(
+            header_match(ours, variant),
+            HeaderMatch::Variant,
+            "{variant:?}"
+        );
+    }
+    for other in [
+        &b"X-Auth-User"[..],
+        b"X-Auth-Usernames",
+        b"X.Auth.Username",
+        b"",
+    ] {
+        assert_eq!(header_match(ours, other), HeaderMatch::Other, "{other:?}");
+    }
+}
+
+#[test]
 fn the_minted_token_replaces_authorization_only_when_that_is_the_output_header() {
     assert!(Policy::default().forwards_in_authorization());
     let custom = Policy {
