@@ -72,6 +72,8 @@ Authorization:
 X-Auth-Username:
 X-Auth-Roles:
 X-Auth-Realm:
+--- response_headers
+!WWW-Authenticate
 
 === TEST 2: satisfy any, allowed by address without any credential: forged headers blanked
 --- request: GET /by-address/x
