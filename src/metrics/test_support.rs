@@ -100,3 +100,25 @@ pub fn expect_samples(samples: &BTreeMap<String, f64>, expected: &[(&str, f64)])
         assert_eq!(get(samples, series), *value, "{series}");
     }
 }
+
+/// `authotron_auth_provider_attempts_total` for one provider and result.
+pub fn provider_attempts(samples: &BTreeMap<String, f64>, labels: [&str; 4]) -> f64 {
+    attempts(samples, "auth_provider", "provider", labels)
+}
+
+/// `authotron_augmenter_attempts_total` for one augmenter and result.
+pub fn augmenter_attempts(samples: &BTreeMap<String, f64>, labels: [&str; 4]) -> f64 {
+    attempts(samples, "augmenter", "augmenter", labels)
+}
+
+fn attempts(
+    samples: &BTreeMap<String, f64>,
+    family: &str,
+    of: &str,
+    [name, kind, realm, result]: [&str; 4],
+) -> f64 {
+    get(
+        samples,
+        &format!("authotron_{family}_attempts_total{{{of}_name=\"{name}\",{of}_type=\"{kind}\",realm=\"{realm}\",result=\"{result}\"}}"),
+    )
+}

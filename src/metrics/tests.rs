@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::test_support::{expect_samples, get, samples};
+use super::test_support::{augmenter_attempts, expect_samples, get, provider_attempts, samples};
 use super::*;
 use crate::domain::{Identity, ProviderVerdict, User, Verdict};
 
@@ -392,22 +392,8 @@ async fn providers_and_augmenters_are_counted_at_their_position() {
     let failed = m.augmenter(1).observe(async { Err::<(), _>("down") });
     assert_eq!(failed.await, Err("down"));
     let s = samples(&m);
-    let attempts = |realm: &str| {
-        get(
-            &s,
-            &format!(
-                "authotron_auth_provider_attempts_total{{provider_name=\"twin\",provider_type=\"Basic\",realm=\"{realm}\",result=\"error\"}}"
-            ),
-        )
-    };
+    let attempts = |realm: &str| provider_attempts(&s, ["twin", "Basic", realm, "error"]);
     assert_eq!((attempts("first"), attempts("second")), (0.0, 1.0));
-    let runs = |realm: &str| {
-        get(
-            &s,
-            &format!(
-                "authotron_augmenter_attempts_total{{augmenter_name=\"roles\",augmenter_type=\"plain\",realm=\"{realm}\",result=\"error\"}}"
-            ),
-        )
-    };
+    let runs = |realm: &str| augmenter_attempts(&s, ["roles", "plain", realm, "error"]);
     assert_eq!((runs("first"), runs("second")), (0.0, 1.0));
 }

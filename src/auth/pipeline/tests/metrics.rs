@@ -12,7 +12,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::auth::test_support::{basic, config, from_yaml};
 use crate::auth::{Authenticator, Lookup, Outcome};
 use crate::domain::{ProviderVerdict, Scheme, Verdict};
-use crate::metrics::test_support::{expect_samples, get, samples};
+use crate::metrics::test_support::{
+    augmenter_attempts, expect_samples, get, provider_attempts, samples,
+};
 use crate::providers::Provider;
 
 const PLAIN: &str = r#"
@@ -60,14 +62,7 @@ async fn the_pipeline_counts_requests_attempts_augmenters_and_the_cache() {
     assert_eq!(requests("no_auth_header", "unknown"), 1.0);
     assert_eq!(requests("invalid_header", "unknown"), 1.0);
     assert_eq!(requests("success", "unknown"), 0.0);
-    let attempts = |result: &str| {
-        get(
-            &s,
-            &format!(
-                "authotron_auth_provider_attempts_total{{provider_name=\"local\",provider_type=\"Basic\",realm=\"internal\",result=\"{result}\"}}"
-            ),
-        )
-    };
+    let attempts = |result: &str| provider_attempts(&s, ["local", "Basic", "internal", result]);
     // One validation per distinct credential; repeats come from the cache.
     assert_eq!(
         (attempts("success"), attempts("error"), attempts("timeout")),
@@ -159,14 +154,7 @@ async fn timeouts_and_outages_are_counted_apart() {
     let outcome = run(&a, Some("Bearer t1")).await;
     assert!(matches!(outcome.verdict, Verdict::Unavailable));
     let s = samples(a.metrics());
-    let attempts = |result: &str| {
-        get(
-            &s,
-            &format!(
-                "authotron_auth_provider_attempts_total{{provider_name=\"slow\",provider_type=\"Bearer\",realm=\"r\",result=\"{result}\"}}"
-            ),
-        )
-    };
+    let attempts = |result: &str| provider_attempts(&s, ["slow", "Bearer", "r", result]);
     assert_eq!((attempts("timeout"), attempts("error")), (1.0, 0.0));
     // A timeout has no duration sample, as upstream.
     expect_samples(
@@ -323,12 +311,7 @@ async fn providers_and_augmenters_sharing_a_name_count_under_their_own_realm() {
     ));
     let s = samples(a.metrics());
     let attempts = |realm: &str, result: &str| {
-        get(
-            &s,
-            &format!(
-                "authotron_auth_provider_attempts_total{{provider_name=\"Plain provider\",provider_type=\"Basic\",realm=\"{realm}\",result=\"{result}\"}}"
-            ),
-        )
+        provider_attempts(&s, ["Plain provider", "Basic", realm, result])
     };
     assert_eq!(
         (attempts("first", "success"), attempts("first", "error")),
@@ -338,14 +321,7 @@ async fn providers_and_augmenters_sharing_a_name_count_under_their_own_realm() {
         (attempts("second", "success"), attempts("second", "error")),
         (1.0, 0.0)
     );
-    let augmented = |realm: &str| {
-        get(
-            &s,
-            &format!(
-                "authotron_augmenter_attempts_total{{augmenter_name=\"roles\",augmenter_type=\"plain\",realm=\"{realm}\",result=\"success\"}}"
-            ),
-        )
-    };
+    let augmented = |realm: &str| augmenter_attempts(&s, ["roles", "plain", realm, "success"]);
     assert_eq!((augmented("first"), augmented("second")), (0.0, 1.0));
     // The cache families are labelled by the name alone: both providers share its series.
     assert_eq!(
