@@ -87,11 +87,15 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// The realm a request is validated in: the location's, else the one the client selects.
-    pub fn realm_for<'a>(&'a self, selector: Option<&[u8]>) -> Option<Cow<'a, str>> {
+    /// The realm a request is validated in: the location's, else the one the client selects
+    /// (`selector` reads `X-Auth-Realm`; it is only called when the location has no realm).
+    pub fn realm_for<'a, 's>(
+        &'a self,
+        selector: impl FnOnce() -> Option<&'s [u8]>,
+    ) -> Option<Cow<'a, str>> {
         match &self.realm {
             Some(realm) => Some(Cow::Borrowed(realm)),
-            None => parse_realm_selector(selector).map(Cow::Owned),
+            None => parse_realm_selector(selector()).map(Cow::Owned),
         }
     }
 

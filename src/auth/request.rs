@@ -42,11 +42,11 @@ static INTERRUPTION_LOG: LazyLock<LogThrottle> = LazyLock::new(LogThrottle::defa
 impl Authenticator {
     /// Starts deciding a request of a location with `policy`. `api_request` is only called
     /// for the token API.
-    pub fn begin(
+    pub fn begin<'r>(
         self: &Arc<Self>,
         policy: &Arc<Policy>,
         authorization: Option<&[u8]>,
-        realm_selector: Option<&[u8]>,
+        realm_selector: impl FnOnce() -> Option<&'r [u8]>,
         api_request: impl FnOnce() -> ApiRequest,
     ) -> Progress {
         let lookup = self.look_up(authorization, policy.realm_for(realm_selector).as_deref());

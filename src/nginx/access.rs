@@ -120,7 +120,7 @@ fn first_call(
     let progress = authenticator.begin(
         &loc.policy,
         headers::authorization(r),
-        headers::first_in(r, REALM_SELECTOR),
+        || headers::first_in(r, REALM_SELECTOR),
         || headers::api_request(r),
     );
     let log = connection_log(r);

@@ -31,11 +31,11 @@ async fn a_new_credential_is_validated_then_answered_from_the_cache() {
     let a = from_yaml(BOB);
     let policy = Arc::new(Policy::default());
     let header = basic("bob", "pw");
-    let first = a.begin(&policy, Some(header.as_bytes()), None, no_api_request);
+    let first = a.begin(&policy, Some(header.as_bytes()), || None, no_api_request);
     assert!(matches!(first, Progress::Running(_)));
     assert_eq!(finished(first).await.decision.status(), 200);
 
-    let cached = ruled(a.begin(&policy, Some(header.as_bytes()), None, no_api_request));
+    let cached = ruled(a.begin(&policy, Some(header.as_bytes()), || None, no_api_request));
     assert_eq!(cached.decision.status(), 200);
 }
 
@@ -43,7 +43,7 @@ async fn a_new_credential_is_validated_then_answered_from_the_cache() {
 async fn a_missing_header_is_refused_without_leaving_the_event_loop() {
     let a = from_yaml(BOB);
     let policy = Arc::new(Policy::default());
-    let ruling = ruled(a.begin(&policy, None, None, no_api_request));
+    let ruling = ruled(a.begin(&policy, None, || None, no_api_request));
     assert_eq!(ruling.decision.status(), 401);
 }
 
@@ -55,9 +55,9 @@ async fn the_locations_roles_apply_to_validated_and_cached_answers_alike() {
         ..Policy::default()
     });
     let header = basic("bob", "pw");
-    let validated = finished(a.begin(&admins, Some(header.as_bytes()), None, no_api_request));
+    let validated = finished(a.begin(&admins, Some(header.as_bytes()), || None, no_api_request));
     assert_eq!(validated.await.decision.status(), 403);
-    let cached = ruled(a.begin(&admins, Some(header.as_bytes()), None, no_api_request));
+    let cached = ruled(a.begin(&admins, Some(header.as_bytes()), || None, no_api_request));
     assert_eq!(cached.decision.status(), 403);
 }
 
@@ -75,7 +75,12 @@ async fn a_pinned_realm_ignores_the_clients_selection() {
 
 async fn status_with_selection(a: &Arc<Authenticator>, policy: &Arc<Policy>, realm: &[u8]) -> u16 {
     let header = basic("bob", "pw");
-    let progress = a.begin(policy, Some(header.as_bytes()), Some(realm), no_api_request);
+    let progress = a.begin(
+        policy,
+        Some(header.as_bytes()),
+        || Some(realm),
+        no_api_request,
+    );
     finished(progress).await.decision.status()
 }
 
@@ -92,7 +97,7 @@ async fn the_token_api_always_leaves_the_event_loop() {
         query: String::new(),
     };
     // Even a refusal that needs no provider is answered off the event loop.
-    let progress = a.begin(&tokens, None, None, api_request);
+    let progress = a.begin(&tokens, None, || None, api_request);
     let Progress::Running(work) = progress else {
         panic!("decided on the event loop");
     };
@@ -127,7 +132,7 @@ async fn a_redirected_request_keeps_its_identity_and_token_under_the_new_locatio
     let first = finished(a.begin(
         &Arc::new(Policy::default()),
         Some(header.as_bytes()),
-        None,
+        || None,
         no_api_request,
     ))
     .await;
