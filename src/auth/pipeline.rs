@@ -23,7 +23,7 @@ use crate::domain::{unix_now, Identity, ProviderVerdict, User, Verdict};
 use crate::http::IdentityClient;
 use crate::metrics::Meters;
 use crate::providers::{self, Provider, ProviderContext};
-use crate::store::Store;
+use crate::store::{self, Store};
 use crate::token::Minter;
 
 /// Everything one loaded config needs to authenticate requests. Immutable apart from its caches.
@@ -283,11 +283,15 @@ impl Authenticator {
         let mut undecided = false;
         let mut notes = Vec::new();
         for credential in credentials {
+            // A store token is shown to the store alone, even when the store is off: no identity
+            // service may ever receive one.
+            let store_token = store::token::is_well_formed(&credential.secret);
             let candidates: Vec<(usize, Arc<dyn Provider>)> = self
                 .providers
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| p.scheme() == credential.scheme)
+                .filter(|(_, p)| !store_token || p.owns(&credential.secret))
                 .filter(|(_, p)| realm.is_none_or(|r| p.any_realm() || p.realm() == r))
                 .map(|(position, p)| (position, p.clone()))
                 .collect();

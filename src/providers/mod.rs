@@ -38,6 +38,12 @@ pub trait Provider: Send + Sync {
     }
     /// The `Authorization` scheme this provider understands.
     fn scheme(&self) -> Scheme;
+    /// Whether `credential` has a form only this provider issues (a store token). Such a
+    /// credential is shown to this provider alone: every other one would forward it to an
+    /// identity service, where it ends up in logs.
+    fn owns(&self, _credential: &str) -> bool {
+        false
+    }
     /// Validates one credential. The future owns what it needs: it runs on the worker's tokio
     /// runtime, possibly after the request that started it has gone.
     fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict>;

@@ -44,6 +44,10 @@ impl Provider for TokenStoreProvider {
         Scheme::Bearer
     }
 
+    fn owns(&self, credential: &str) -> bool {
+        token::is_well_formed(credential)
+    }
+
     fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
         async move {
             if !token::is_well_formed(&credential) {

@@ -568,3 +568,18 @@ async fn requests_sharing_a_validation_log_it_once() {
 }
 
 mod metrics;
+
+#[tokio::test]
+async fn a_store_token_is_shown_to_no_other_provider() {
+    let (a, providers) = scripted(vec![Scripted::new("remote", Scheme::Bearer, "t")]);
+    let store_token = crate::store::token::generate().unwrap().secret;
+    let outcome = run(&a, &format!("Bearer {store_token}"), None).await;
+    assert!(is_rejected(&outcome));
+    assert_eq!(providers[0].calls.load(Ordering::SeqCst), 0);
+
+    // Anything else still reaches it, a near miss of the format included.
+    let (head, last) = store_token.split_at(store_token.len() - 1);
+    let near_miss = format!("{head}{}", if last == "x" { "y" } else { "x" });
+    run(&a, &format!("Bearer {near_miss}"), None).await;
+    assert_eq!(providers[0].calls.load(Ordering::SeqCst), 1);
+}
