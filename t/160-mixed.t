@@ -8,6 +8,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Test::Authotron;
+use Test::Authotron::IdP ();
 use Test::Authotron::Tokens;
 
 my $idp = idp();
@@ -29,7 +30,7 @@ $idp->register(whoami => $T{realm_key}, { uid => 'realm-user' });
 $idp->register(efas => $T{realm_key}, { username => 'realm-user-efas' });
 $idp->register(whoami => $T{flaky}, { uid => 'flaky-user' });
 
-our $ALL = <<'YAML';
+our $ALL = <<'YAML' . Test::Authotron::IdP::remote_providers() . <<'AUGMENTERS';
 auth: { timeout_in_ms: 5000 }
 include_legacy_headers: false
 providers:
@@ -38,41 +39,14 @@ providers:
     realm: local
     users:
       - { username: alice, password: alice-pw, roles: [admin] }
-  - type: jwt
-    name: kc
-    realm: kc
-    cert_uri: %%IDP%%/jwks
-    iam_realm: kc
-  - type: openid-offline
-    name: offline
-    realm: offline
-    cert_uri: %%IDP%%/realms/offline/protocol/openid-connect/certs
-    public_client_id: authotron-public
-    private_client_id: authotron-private
-    private_client_secret: private-s3cret
-    iam_url: %%IDP%%
-  - type: ecmwf-api
-    name: ecmwf
-    realm: ecmwf
-    uri: %%IDP%%/v1
-  - type: efas-api
-    name: efas
-    realm: efas
-    uri: %%IDP%%/efas
-  - type: ecmwf-token-generator
-    name: tg
-    realm: tg
-    cert_uri: %%IDP%%/jwks
-    client_id: tokengen-client
-    client_secret: tokengen-s3cret
-    token_generator_url: %%IDP%%/tg
+YAML
 augmenters:
   - type: plain_advanced
     name: ecmwf-staff
     realm: ecmwf
     match: { username: [jdoe], role: [] }
     augment: { roles: [staff], attributes: { team: forecast } }
-YAML
+AUGMENTERS
 
 defaults(yaml => $ALL, config => <<'CONF');
 location /api/ { authotron on; proxy_pass http://echo; add_header X-Provider $authotron_provider always; }

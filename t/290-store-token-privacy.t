@@ -8,6 +8,7 @@ use lib 't/lib';
 use JSON::PP qw(decode_json);
 use Test::More;
 use Test::Authotron;
+use Test::Authotron::IdP ();
 use Test::Authotron::StoreScenarios ();
 use MIME::Base64 ();
 
@@ -36,7 +37,7 @@ my $make_token = sub {
 # No identity-service route may be called (jwks is the key-set fetch at start-up: no token).
 my $NO_CALLS = '{"whoami": 0, "efas": 0, "introspect": 0, "token": 0, "validate": 0, "refresh": 0}';
 
-defaults(before_start => $db_dir, after_start => $make_token, mock_calls => $NO_CALLS, yaml => <<'YAML', config => <<'CONF');
+defaults(before_start => $db_dir, after_start => $make_token, mock_calls => $NO_CALLS, yaml => <<'YAML' . Test::Authotron::IdP::remote_providers(), config => <<'CONF');
 version: "2.0.0"
 jwt: { iss: authotron-test, exp: 600, secret: "t3st-s3cret-for-the-integration-suite-only" }
 auth: { timeout_in_ms: 3000 }
@@ -47,34 +48,6 @@ providers:
     realm: local
     users:
       - { username: alice, password: alice-pw, roles: [admin] }
-  - type: jwt
-    name: kc
-    realm: kc
-    cert_uri: %%IDP%%/jwks
-    iam_realm: kc
-  - type: openid-offline
-    name: offline
-    realm: offline
-    cert_uri: %%IDP%%/realms/offline/protocol/openid-connect/certs
-    public_client_id: authotron-public
-    private_client_id: authotron-private
-    private_client_secret: private-s3cret
-    iam_url: %%IDP%%
-  - type: ecmwf-api
-    name: ecmwf
-    realm: ecmwf
-    uri: %%IDP%%/v1
-  - type: efas-api
-    name: efas
-    realm: efas
-    uri: %%IDP%%/efas
-  - type: ecmwf-token-generator
-    name: tg
-    realm: tg
-    cert_uri: %%IDP%%/jwks
-    client_id: tokengen-client
-    client_secret: tokengen-s3cret
-    token_generator_url: %%IDP%%/tg
 YAML
 location /api/ { authotron on; proxy_pass http://echo; }
 location /token { authotron_tokens; }

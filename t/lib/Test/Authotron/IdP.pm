@@ -52,6 +52,39 @@ sub stop {
 
 sub DESTROY { $_[0]->stop }
 
+# One provider of every remote type, each in a realm named after it, for the YAML's
+# `providers:` list: the mock answers all of them.
+sub remote_providers { <<'YAML' }
+  - type: jwt
+    name: kc
+    realm: kc
+    cert_uri: %%IDP%%/jwks
+    iam_realm: kc
+  - type: openid-offline
+    name: offline
+    realm: offline
+    cert_uri: %%IDP%%/realms/offline/protocol/openid-connect/certs
+    public_client_id: authotron-public
+    private_client_id: authotron-private
+    private_client_secret: private-s3cret
+    iam_url: %%IDP%%
+  - type: ecmwf-api
+    name: ecmwf
+    realm: ecmwf
+    uri: %%IDP%%/v1
+  - type: efas-api
+    name: efas
+    realm: efas
+    uri: %%IDP%%/efas
+  - type: ecmwf-token-generator
+    name: tg
+    realm: tg
+    cert_uri: %%IDP%%/jwks
+    client_id: tokengen-client
+    client_secret: tokengen-s3cret
+    token_generator_url: %%IDP%%/tg
+YAML
+
 sub url { "http://127.0.0.1:$_[0]{ports}{http}" }
 
 sub https_url {
