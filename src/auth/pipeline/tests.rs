@@ -235,6 +235,19 @@ async fn zero_ttl_disables_the_cache() {
     assert_eq!(p.calls.load(Ordering::SeqCst), 2);
 }
 
+/// What the README promises for `cache.ttl_seconds: 0`: it leaves a provider's own TTL alone.
+#[tokio::test]
+async fn zero_ttl_leaves_providers_with_their_own_ttl_cached() {
+    let cfg = config("providers: []\ncache: { ttl_seconds: 0 }\n");
+    let mut p = Scripted::new("p", Scheme::Bearer, "good");
+    p.ttl = Some(Duration::from_secs(60));
+    let p = Arc::new(p);
+    let a = Arc::new(Authenticator::assemble(&cfg, vec![p.clone()], vec![]));
+    user_of(&run(&a, "Bearer good", None).await);
+    user_of(&run(&a, "Bearer good", None).await);
+    assert_eq!(p.calls.load(Ordering::SeqCst), 1);
+}
+
 #[tokio::test]
 async fn a_providers_own_ttl_wins_over_the_global_one() {
     let mut no_reuse = Scripted::new("p", Scheme::Bearer, "good");
