@@ -125,6 +125,8 @@ impl JwtValidator {
     fn validation(&self, alg: Algorithm) -> Validation {
         let mut validation = Validation::new(alg);
         validation.leeway = self.leeway_seconds;
+        // A token that is not valid yet is refused like an expired one (RFC 7519 §4.1.5).
+        validation.validate_nbf = true;
         // A configured check must not pass because the claim is simply absent.
         let mut required = vec!["exp"];
         required.extend(self.iss.as_ref().map(|_| "iss"));

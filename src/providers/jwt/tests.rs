@@ -225,6 +225,21 @@ async fn expiry_is_checked_with_leeway() {
 }
 
 #[tokio::test]
+async fn not_before_is_checked_with_leeway() {
+    let server = jwks_server(JWKS).await;
+    let v = validator(&server, JwtChecks::default());
+    let with_nbf = |offset: i64| {
+        let mut c = claims();
+        c["nbf"] = json!(now() + offset);
+        sign(Algorithm::RS256, Some("rsa-1"), &c)
+    };
+    accepted(v.validate(&with_nbf(-10)).await);
+    accepted(v.validate(&with_nbf(30)).await);
+    let reason = rejected(v.validate(&with_nbf(300)).await);
+    assert!(!reason.is_empty());
+}
+
+#[tokio::test]
 async fn issuer_and_audience_are_checked_when_configured() {
     let server = jwks_server(JWKS).await;
     let token = sign(Algorithm::RS256, Some("rsa-1"), &claims());
