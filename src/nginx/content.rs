@@ -54,7 +54,7 @@ content_handler!(jwks, serve_document, Document::Jwks);
 content_handler!(metrics, serve_document, Document::Metrics);
 
 fn answer_endpoint(r: &mut ngx_http_request_t, endpoint: Endpoint) -> ngx_int_t {
-    if !endpoint.allows_method(headers::bytes(&r.method_name)) {
+    if !endpoint.allows_method(r.method_name.as_bytes()) {
         return NGX_HTTP_NOT_ALLOWED as ngx_int_t;
     }
     if let Err(rc) = discard_body(r) {
@@ -77,7 +77,7 @@ fn answer_endpoint(r: &mut ngx_http_request_t, endpoint: Endpoint) -> ngx_int_t 
 }
 
 fn serve_document(r: &mut ngx_http_request_t, document: Document) -> ngx_int_t {
-    if !policy::is_read(headers::bytes(&r.method_name)) {
+    if !policy::is_read(r.method_name.as_bytes()) {
         return NGX_HTTP_NOT_ALLOWED as ngx_int_t;
     }
     if let Err(rc) = discard_body(r) {

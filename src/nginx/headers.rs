@@ -23,34 +23,24 @@ pub fn authorization(r: &ngx_http_request_t) -> Option<&[u8]> {
     let h = r.headers_in.authorization;
     // SAFETY: NGINX points `authorization` at an element of `headers_in.headers`, which lives in
     // the request pool as long as `r`; null when the client sent none.
-    unsafe { h.as_ref() }.map(|h| bytes(&h.value))
+    unsafe { h.as_ref() }.map(|h| h.value.as_bytes())
 }
 
 /// The first value of a request header.
 pub fn first_in<'r>(r: &'r ngx_http_request_t, name: &str) -> Option<&'r [u8]> {
     elements(&r.headers_in.headers)
-        .find(|h| bytes(&h.key).eq_ignore_ascii_case(name.as_bytes()))
-        .map(|h| bytes(&h.value))
+        .find(|h| h.key.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
+        .map(|h| h.value.as_bytes())
 }
 
 /// What the token API routes on: method, decoded path, raw query string.
 pub fn api_request(r: &ngx_http_request_t) -> ApiRequest {
-    let text = |s: &ngx_str_t| String::from_utf8_lossy(bytes(s)).into_owned();
+    let text = |s: &ngx_str_t| String::from_utf8_lossy(s.as_bytes()).into_owned();
     ApiRequest {
         method: text(&r.method_name),
         path: text(&r.uri),
         query: text(&r.args),
     }
-}
-
-/// The bytes of an NGINX string, borrowed for as long as the string.
-pub fn bytes(s: &ngx_str_t) -> &[u8] {
-    if s.len == 0 || s.data.is_null() {
-        return &[];
-    }
-    // SAFETY: an ngx_str_t we are handed points at `len` initialised bytes in memory that lives
-    // at least as long as the string itself (pool or static).
-    unsafe { std::slice::from_raw_parts(s.data, s.len) }
 }
 
 /// Carries out the core's plan: every rewrite in one walk over the request headers, then the
@@ -76,7 +66,7 @@ pub fn rewrite(r: &mut ngx_http_request_t, plan: &HeaderPlan) -> Result<(), NoMe
         });
     }
     for h in elements_mut(&mut r.headers_in.headers) {
-        let key = bytes(&h.key);
+        let key = h.key.as_bytes();
         for p in pending.iter_mut().flatten() {
             match policy::header_match(p.name.as_bytes(), key) {
                 HeaderMatch::Same => {
