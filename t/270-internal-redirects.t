@@ -93,7 +93,7 @@ X-Auth-Username: forged
 --- upstream_jwt
 {"sub": "ecmwf-ann", "username": "ann", "roles": ["user"]}
 --- upstream_headers
-X-Auth-Username:
+!X-Auth-Username
 --- mock_calls: {"whoami": 0}
 
 === TEST 5: try_files falling back to a named location

@@ -74,7 +74,8 @@ impl Decision {
     }
 }
 
-/// One request header to overwrite in every copy the client sent.
+/// One request header whose client copies, in any case or with `_` for `-`, all give way to
+/// the module's value.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Rewrite {
     pub name: HeaderName,
@@ -103,7 +104,7 @@ pub enum HeaderValue {
     Bearer(Arc<str>),
     /// Added when the client sent no such header.
     Text(String),
-    /// Emptied where the client sent it, never added.
+    /// Every copy the client sent is removed; nothing takes its place.
     Blank,
 }
 

@@ -138,7 +138,7 @@ pub enum HeaderMatch {
     Same,
     /// The same name with `_` for `-` (`X_Auth_Username`), which NGINX passes on with
     /// `underscores_in_headers on` and FastCGI, uwsgi and SCGI hand to applications under the
-    /// same variable as the real one: it is emptied, whatever the module writes.
+    /// same variable as the real one: it is removed, whatever the module writes.
     Variant,
     Other,
 }

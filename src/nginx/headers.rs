@@ -1,14 +1,15 @@
 //! Reading request headers, rewriting what the upstream receives, and adding response headers.
 //! Which headers to rewrite, and to what, is the core's `HeaderPlan`; this only writes memory.
 //!
-//! NGINX has no way to delete a header line, and `proxy_pass` forwards every line in
-//! `headers_in`. So every client copy of a header we own is overwritten in place: a client can
-//! never get its own value of our output headers to the backend.
+//! `proxy_pass` (and FastCGI, uwsgi, SCGI, gRPC) forward every line of `headers_in`, so no
+//! client copy of a header we own may stay in it: the backend receives exactly one line with
+//! the module's value, or none.
 
-use ngx::ffi::{
-    ngx_hash_strlow, ngx_http_request_t, ngx_list_part_t, ngx_list_push, ngx_list_t, ngx_pnalloc,
-    ngx_pool_t, ngx_str_t, ngx_table_elt_t,
-};
+use std::ptr;
+
+use ngx::ffi::{ngx_http_request_t, ngx_pnalloc, ngx_pool_t, ngx_str_t, ngx_table_elt_t};
+
+use super::header_list;
 
 use crate::auth::decision::{HeaderPlan, HeaderValue};
 use crate::auth::policy::{self, HeaderMatch, AUTHORIZATION};
@@ -28,7 +29,7 @@ pub fn authorization(r: &ngx_http_request_t) -> Option<&[u8]> {
 
 /// The first value of a request header.
 pub fn first_in<'r>(r: &'r ngx_http_request_t, name: &str) -> Option<&'r [u8]> {
-    elements(&r.headers_in.headers)
+    header_list::elements(&r.headers_in.headers)
         .find(|h| h.key.as_bytes().eq_ignore_ascii_case(name.as_bytes()))
         .map(|h| h.value.as_bytes())
 }
@@ -43,60 +44,91 @@ pub fn api_request(r: &ngx_http_request_t) -> ApiRequest {
     }
 }
 
-/// Carries out the core's plan: every rewrite in one walk over the request headers, then the
-/// headers that were set but absent are added.
+/// Carries out the core's plan. The usual request, a main request with at most one copy of
+/// each header the plan sets and no copy of those it blanks, is rewritten in place; anything
+/// else (a duplicate, an `X_Auth_Username`-style variant, a subrequest whose headers are its
+/// parent's) gets a list without any client copy, and the plan's values added.
 pub fn rewrite(r: &mut ngx_http_request_t, plan: &HeaderPlan) -> Result<(), NoMemory> {
     let pool = r.pool;
     // Values go into the pool: the upstream request is built from them after the access
     // phase, long after the plan is gone. A fixed array: this runs on every allowed request.
     let mut pending: [Option<Pending>; 5] = Default::default();
     for (slot, rewrite) in pending.iter_mut().zip(plan.iter()) {
-        let (value, add_if_absent) = match &rewrite.value {
-            HeaderValue::Bearer(token) => {
-                (pool_concat(pool, &[b"Bearer ", token.as_bytes()])?, true)
-            }
-            HeaderValue::Text(text) => (pool_str(pool, text.as_bytes())?, true),
-            HeaderValue::Blank => (empty_str(), false),
+        let value = match &rewrite.value {
+            HeaderValue::Bearer(token) => Some(pool_concat(pool, &[b"Bearer ", token.as_bytes()])?),
+            HeaderValue::Text(text) => Some(pool_str(pool, text.as_bytes())?),
+            HeaderValue::Blank => None,
         };
         *slot = Some(Pending {
             name: rewrite.name.as_str(),
             value,
-            add_if_absent,
-            found: false,
+            copies: 0,
+            variants: false,
         });
     }
-    for h in elements_mut(&mut r.headers_in.headers) {
-        let key = h.key.as_bytes();
+    for h in header_list::elements(&r.headers_in.headers) {
         for p in pending.iter_mut().flatten() {
-            match policy::header_match(p.name.as_bytes(), key) {
-                HeaderMatch::Same => {
-                    h.value = p.value;
-                    p.found = true;
-                }
-                HeaderMatch::Variant => h.value = empty_str(),
+            match policy::header_match(p.name.as_bytes(), h.key.as_bytes()) {
+                HeaderMatch::Same => p.copies += 1,
+                HeaderMatch::Variant => p.variants = true,
                 HeaderMatch::Other => {}
             }
         }
     }
-    for p in pending.iter().flatten() {
-        if p.found || !p.add_if_absent {
-            continue;
+    let in_place = std::ptr::eq(r, r.main) && pending.iter().flatten().all(Pending::in_place);
+    if in_place {
+        for h in header_list::elements_mut(&mut r.headers_in.headers) {
+            for p in pending.iter().flatten() {
+                if let (Some(value), HeaderMatch::Same) = (
+                    p.value,
+                    policy::header_match(p.name.as_bytes(), h.key.as_bytes()),
+                ) {
+                    h.value = value;
+                }
+            }
         }
-        let h = push(&mut r.headers_in.headers, pool, p.name, p.value)?;
+    } else {
+        header_list::retain(&mut r.headers_in.headers, pool, |h| {
+            let key = h.key.as_bytes();
+            pending
+                .iter()
+                .flatten()
+                .all(|p| policy::header_match(p.name.as_bytes(), key) == HeaderMatch::Other)
+        })?;
+    }
+    for p in pending.iter().flatten() {
+        let added = match p.value {
+            Some(value) if !in_place || p.copies == 0 => {
+                header_list::push(&mut r.headers_in.headers, pool, p.name, value)?
+            }
+            // Removed with no replacement: nothing may still read the client's copy.
+            None if !in_place => ptr::null_mut(),
+            _ => continue,
+        };
         if p.name.eq_ignore_ascii_case(AUTHORIZATION) {
-            r.headers_in.authorization = h;
+            r.headers_in.authorization = added;
         }
     }
     Ok(())
 }
 
-/// One rewrite with its value in the pool.
+/// One rewrite with its value in the pool, and the client's copies of it.
 struct Pending<'a> {
     name: &'a str,
-    value: ngx_str_t,
-    /// Set values are added when the client sent no such header; blanks never are.
-    add_if_absent: bool,
-    found: bool,
+    /// `None`: every client copy goes, and nothing takes its place.
+    value: Option<ngx_str_t>,
+    copies: usize,
+    variants: bool,
+}
+
+impl Pending<'_> {
+    fn in_place(&self) -> bool {
+        let copies_allowed = match self.value {
+            Some(_) => 1,
+            None => 0,
+        };
+        !self.variants && self.copies <= copies_allowed
+    }
 }
 
 /// Adds a response header.
@@ -107,7 +139,7 @@ pub fn add_out(
 ) -> Result<*mut ngx_table_elt_t, NoMemory> {
     let pool = r.pool;
     let value = pool_str(pool, value)?;
-    push(&mut r.headers_out.headers, pool, name, value)
+    header_list::push(&mut r.headers_out.headers, pool, name, value)
 }
 
 /// Adds the `WWW-Authenticate` challenge the way `auth_basic` does, so `satisfy any` can
@@ -143,39 +175,6 @@ fn link_www_authenticate(r: &mut ngx_http_request_t, h: *mut ngx_table_elt_t) {
     r.headers_out.www_authenticate = h;
 }
 
-/// Appends a fully initialised element. Everything is allocated before the element is pushed:
-/// list memory is not zeroed, and the proxy module looks headers up by `hash` and
-/// `lowcase_key`, so a half-written element must never be left in the list.
-fn push(
-    list: &mut ngx_list_t,
-    pool: *mut ngx_pool_t,
-    name: &str,
-    value: ngx_str_t,
-) -> Result<*mut ngx_table_elt_t, NoMemory> {
-    let key = pool_str(pool, name.as_bytes())?;
-    // SAFETY: `pool` is the live request pool; the result is checked for null.
-    let lowcase = unsafe { ngx_pnalloc(pool, name.len()) }.cast::<u8>();
-    if lowcase.is_null() {
-        return Err(NoMemory);
-    }
-    // SAFETY: `lowcase` has room for `key.len` bytes, `key` holds `key.len` bytes.
-    let hash = unsafe { ngx_hash_strlow(lowcase, key.data, key.len) };
-    // SAFETY: `list` is a header list initialised by NGINX with `ngx_table_elt_t` elements.
-    let h = unsafe { ngx_list_push(list) }.cast::<ngx_table_elt_t>();
-    // SAFETY: a non-null result points at room for one element; every field NGINX reads is
-    // written here before anyone can see it.
-    let element = unsafe { h.as_mut() }.ok_or(NoMemory)?;
-    element.hash = hash;
-    element.key = key;
-    element.value = value;
-    element.lowcase_key = lowcase;
-    #[cfg(ngx_table_elt_next)]
-    {
-        element.next = std::ptr::null_mut();
-    }
-    Ok(h)
-}
-
 /// A copy of `bytes` in the pool.
 pub fn pool_str(pool: *mut ngx_pool_t, bytes: &[u8]) -> Result<ngx_str_t, NoMemory> {
     pool_concat(pool, &[bytes])
@@ -208,26 +207,4 @@ fn empty_str() -> ngx_str_t {
         len: 0,
         data: c"".as_ptr().cast_mut().cast(),
     }
-}
-
-/// The elements of an NGINX list of headers.
-fn elements(list: &ngx_list_t) -> impl Iterator<Item = &ngx_table_elt_t> {
-    parts(list).flat_map(|part| {
-        // SAFETY: a header list part holds `nelts` initialised `ngx_table_elt_t` elements.
-        unsafe { std::slice::from_raw_parts(part.elts.cast::<ngx_table_elt_t>(), part.nelts) }
-    })
-}
-
-fn elements_mut(list: &mut ngx_list_t) -> impl Iterator<Item = &mut ngx_table_elt_t> {
-    parts(list).flat_map(|part| {
-        // SAFETY: as in `elements`; the `&mut` on the list makes these borrows exclusive.
-        unsafe { std::slice::from_raw_parts_mut(part.elts.cast::<ngx_table_elt_t>(), part.nelts) }
-    })
-}
-
-fn parts(list: &ngx_list_t) -> impl Iterator<Item = &ngx_list_part_t> {
-    std::iter::successors(Some(&list.part), |part| {
-        // SAFETY: `next` is null or the next part of the same list, allocated in its pool.
-        unsafe { part.next.as_ref() }
-    })
 }
