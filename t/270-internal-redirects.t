@@ -8,6 +8,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Test::Authotron;
+use Test::Authotron::IdP ();
 
 my $idp = idp();
 
@@ -23,21 +24,7 @@ my $files = sub {
     }
 };
 
-# A Bearer provider beside the Basic users: the minted token is a Bearer credential, and if the
-# module ever validated it again, this identity service would be asked about it.
-defaults(before_start => $files, yaml => <<'YAML', http_config => <<'HTTP', config => <<'CONF');
-providers:
-  - type: plain
-    name: local
-    realm: ecmwf
-    users:
-      - { username: ann, password: pw, roles: [user] }
-      - { username: root, password: pw, roles: [admin] }
-  - type: ecmwf-api
-    name: api keys
-    realm: ecmwf
-    uri: "%%IDP%%/v1"
-YAML
+defaults(before_start => $files, yaml => Test::Authotron::IdP::users_beside_api_keys(), http_config => <<'HTTP', config => <<'CONF');
 server {
     listen unix:%%PREFIX%%/accel.sock;
     location / { add_header X-Accel-Redirect /internal-files/; return 200; }

@@ -1,15 +1,21 @@
-//! The access-phase handler. Re-entrant like `auth_request`: the first call answers from the
-//! cache or starts a validation and suspends; the wake-up re-runs the phases, and the second
-//! call applies the ruling the core delivered.
+//! The check. Re-entrant like `auth_request`: the first call answers from the cache or starts
+//! a validation and suspends; the wake-up re-runs the phases, and the second call applies the
+//! ruling the core delivered.
+//!
+//! Main requests are checked in the access phase, where `satisfy` and the other access modules
+//! play their part. NGINX skips that phase in subrequests (`auth_request`, SSI includes), so a
+//! subrequest is checked at the start of its rewrite phase instead, before `return` or
+//! `rewrite` could answer it: a location with `authotron on` is never open to a subrequest.
 
 use std::ptr::NonNull;
 use std::sync::Arc;
 
 use ngx::ffi::{
     ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
-    ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE, ngx_http_request_t, ngx_int_t, NGX_AGAIN,
-    NGX_DECLINED, NGX_ERROR, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_SATISFY_ANY, NGX_LOG_DEBUG,
-    NGX_LOG_INFO, NGX_LOG_WARN, NGX_OK,
+    ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE, ngx_http_phases_NGX_HTTP_REWRITE_PHASE,
+    ngx_http_request_t, ngx_int_t, NGX_AGAIN, NGX_DECLINED, NGX_DONE, NGX_ERROR,
+    NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_SATISFY_ANY, NGX_LOG_DEBUG, NGX_LOG_INFO,
+    NGX_LOG_WARN, NGX_OK,
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 use ngx::{ngx_log_debug_mask, ngx_log_error};
@@ -23,15 +29,17 @@ use super::request_ctx::{Delivery, RequestCtx};
 use crate::auth::decision::HeaderPlan;
 use crate::auth::policy::REALM_SELECTOR;
 use crate::auth::{Authenticator, Decision, Interruption, NoteLevel, Progress, Ruling};
+use crate::domain::Identity;
 
-/// Adds the access handler, and the precontent handler that cleans what the upstream sees of
-/// requests the module did not allow.
+/// Adds the access handler, its rewrite-phase twin for subrequests, and the precontent
+/// handler that cleans what the upstream sees of requests the module did not allow.
 pub fn register(cf: &mut ngx_conf_t) -> ngx_int_t {
     let handlers = [
         (
             ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
             access_handler as Handler,
         ),
+        (ngx_http_phases_NGX_HTTP_REWRITE_PHASE, subrequest_handler),
         (
             ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE,
             precontent_handler,
@@ -70,7 +78,7 @@ fn scrub_unless_allowed(r: &mut ngx_http_request_t) -> ngx_int_t {
     let Some(loc) = Module::location_conf(r) else {
         return NGX_DECLINED as ngx_int_t;
     };
-    if loc.enabled != 1 || loc.endpoint.is_some() || !std::ptr::eq(r, r.main) {
+    if loc.enabled != 1 || loc.endpoint.is_some() {
         return NGX_DECLINED as ngx_int_t;
     }
     let allowed = RequestCtx::of(r).is_some_and(|ctx| {
@@ -89,14 +97,55 @@ fn scrub_unless_allowed(r: &mut ngx_http_request_t) -> ngx_int_t {
 
 unsafe extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: NGINX calls phase handlers with a live request, on its own thread.
-    guard_status(|| access(unsafe { &mut *r }))
+    guard_status(|| check(unsafe { &mut *r }, Phase::Access))
 }
 
-fn access(r: &mut ngx_http_request_t) -> ngx_int_t {
+unsafe extern "C" fn subrequest_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
+    // SAFETY: NGINX calls phase handlers with a live request, on its own thread.
+    guard_status(|| check(unsafe { &mut *r }, Phase::Rewrite))
+}
+
+/// Where a request is checked, and how that phase's checker is told what happened.
+#[derive(Clone, Copy)]
+enum Phase {
+    /// Main requests.
+    Access,
+    /// Subrequests, which never run the access phase.
+    Rewrite,
+}
+
+impl Phase {
+    fn checks(self, r: &ngx_http_request_t) -> bool {
+        let main = std::ptr::eq(r, r.main);
+        match self {
+            Phase::Access => main,
+            Phase::Rewrite => !main,
+        }
+    }
+
+    /// Suspended until the validation is done.
+    fn suspended(self) -> ngx_int_t {
+        match self {
+            Phase::Access => NGX_AGAIN as ngx_int_t,
+            Phase::Rewrite => NGX_DONE as ngx_int_t,
+        }
+    }
+
+    /// Let through: the access phase's checker moves on at `NGX_OK`, but the rewrite phase's
+    /// would end the request there.
+    fn passed(self) -> ngx_int_t {
+        match self {
+            Phase::Access => NGX_OK as ngx_int_t,
+            Phase::Rewrite => NGX_DECLINED as ngx_int_t,
+        }
+    }
+}
+
+fn check(r: &mut ngx_http_request_t, phase: Phase) -> ngx_int_t {
     let Some(loc) = Module::location_conf(r) else {
         return NGX_DECLINED as ngx_int_t;
     };
-    if !loc.authenticates() || !std::ptr::eq(r, r.main) {
+    if !loc.authenticates() || !phase.checks(r) {
         return NGX_DECLINED as ngx_int_t;
     }
     let Some(authenticator) = Module::main_conf(r).and_then(|m| m.authenticator.clone()) else {
@@ -104,8 +153,8 @@ fn access(r: &mut ngx_http_request_t) -> ngx_int_t {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
     match RequestCtx::of(r) {
-        Some(ctx) => second_call(r, loc, &authenticator, ctx),
-        None => first_call(r, loc, &authenticator),
+        Some(ctx) => second_call(r, loc, &authenticator, ctx, phase),
+        None => first_call(r, loc, &authenticator, phase),
     }
 }
 
@@ -113,35 +162,56 @@ fn first_call(
     r: &mut ngx_http_request_t,
     loc: &LocConf,
     authenticator: &Arc<Authenticator>,
+    phase: Phase,
 ) -> ngx_int_t {
     let Some(ctx) = RequestCtx::attach(r) else {
         return NGX_ERROR as ngx_int_t;
     };
-    let progress = authenticator.begin(
-        &loc.policy,
-        headers::authorization(r),
-        || headers::first_in(r, REALM_SELECTOR),
-        || headers::api_request(r),
-    );
+    let progress = match allowed_ancestor(r) {
+        // A subrequest acts for the caller its parent allowed, and the headers it copied from
+        // that parent carry the module's own token, which must never be validated.
+        Some(identity) => Progress::Decided(authenticator.redecide(identity, &loc.policy)),
+        None => authenticator.begin(
+            &loc.policy,
+            headers::authorization(r),
+            || headers::first_in(r, REALM_SELECTOR),
+            || headers::api_request(r),
+        ),
+    };
     let log = connection_log(r);
     match progress {
         Progress::Decided(ruling) => {
             log_cache_answer(log, &ruling);
-            apply(r, loc, ctx, ruling)
+            apply(r, loc, ctx, ruling, phase)
         }
         Progress::Running(work) => {
             ngx_log_debug_mask!(DebugMask::Http, log, "authotron: validation started");
             if bridge::start(ctx, work, authenticator.worst_case()) {
-                return NGX_AGAIN as ngx_int_t;
+                return phase.suspended();
             }
-            apply(
-                r,
-                loc,
-                ctx,
-                authenticator.interrupted(Interruption::NoRuntime),
-            )
+            let ruling = authenticator.interrupted(Interruption::NoRuntime);
+            apply(r, loc, ctx, ruling, phase)
         }
     }
+}
+
+/// The identity of the nearest enclosing request the module allowed, if any.
+fn allowed_ancestor(r: &ngx_http_request_t) -> Option<Arc<Identity>> {
+    // SAFETY: a live subrequest's parents are live (a parent outlives its subrequests); the
+    // main request's parent is null.
+    let mut parent = unsafe { r.parent.as_ref() };
+    while let Some(p) = parent {
+        if let Some(ctx) = RequestCtx::of(p) {
+            // SAFETY: the ctx lives in the shared pool, which is live; the borrow ends here.
+            let decision = unsafe { ctx.as_ref() }.decision.borrow();
+            if let Some(allowed) = decision.as_ref().and_then(Decision::allowed) {
+                return Some(allowed.identity.clone());
+            }
+        }
+        // SAFETY: as above.
+        parent = unsafe { p.parent.as_ref() };
+    }
+    None
 }
 
 fn second_call(
@@ -149,6 +219,7 @@ fn second_call(
     loc: &LocConf,
     authenticator: &Authenticator,
     ctx: NonNull<RequestCtx>,
+    phase: Phase,
 ) -> ngx_int_t {
     // SAFETY: the ctx lives in the pool of `r`, which is live; the borrow ends here.
     let ctx_ref = unsafe { ctx.as_ref() };
@@ -160,17 +231,17 @@ fn second_call(
             let decision = ctx_ref.decision.borrow();
             match decision.as_ref() {
                 // Woken for something else while the validation runs.
-                None => return NGX_AGAIN as ngx_int_t,
+                None => return phase.suspended(),
                 // An internal redirect of an allowed request: the same identity, checked
                 // against this location. Validating again would validate our own token.
                 Some(Decision::Allowed(allowed)) => {
                     authenticator.redecide(allowed.identity.clone(), &loc.policy)
                 }
-                Some(refused) => return status(loc, refused),
+                Some(refused) => return status(loc, refused, phase),
             }
         }
     };
-    apply(r, loc, ctx, ruling)
+    apply(r, loc, ctx, ruling, phase)
 }
 
 /// Logs the ruling's notes and writes the decision into the request: the rewritten headers
@@ -181,6 +252,7 @@ fn apply(
     loc: &LocConf,
     ctx: NonNull<RequestCtx>,
     ruling: Ruling,
+    phase: Phase,
 ) -> ngx_int_t {
     let log = connection_log(r);
     for note in &ruling.notes {
@@ -192,10 +264,10 @@ fn apply(
         ngx_log_error!(level, log, "authotron: {}", note.text);
     }
     let decision = ruling.decision;
-    if write_headers(r, loc, &decision).is_err() {
+    if write_headers(r, loc, &decision, phase).is_err() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }
-    let rc = status(loc, &decision);
+    let rc = status(loc, &decision, phase);
     // SAFETY: the ctx lives in the pool of `r`, which is live; the borrow ends here.
     *unsafe { ctx.as_ref() }.decision.borrow_mut() = Some(decision);
     rc
@@ -205,6 +277,7 @@ fn write_headers(
     r: &mut ngx_http_request_t,
     loc: &LocConf,
     decision: &Decision,
+    phase: Phase,
 ) -> Result<(), NoMemory> {
     if loc.endpoint.is_some() {
         return Ok(());
@@ -213,8 +286,10 @@ fn write_headers(
         return headers::rewrite(r, &allowed.rewrites);
     }
     // Refused, yet `satisfy any` or an `error_page` may still send the request upstream.
-    let others_may_grant = NgxHttpCoreModule::location_conf(r)
-        .is_some_and(|core| core.satisfy == NGX_HTTP_SATISFY_ANY as ngx::ffi::ngx_uint_t);
+    // Subrequests have no access phase, so no other module can grant them anything.
+    let others_may_grant = matches!(phase, Phase::Access)
+        && NgxHttpCoreModule::location_conf(r)
+            .is_some_and(|core| core.satisfy == NGX_HTTP_SATISFY_ANY as ngx::ffi::ngx_uint_t);
     headers::rewrite(r, &HeaderPlan::scrubbing(&loc.policy, others_may_grant))?;
     match decision {
         Decision::Unauthorized { challenge } => headers::challenge(r, challenge),
@@ -227,9 +302,9 @@ fn write_headers(
 
 /// A protected location answers with the decision's status; an endpoint location lets its
 /// content handler write the upstream-compatible response.
-fn status(loc: &LocConf, decision: &Decision) -> ngx_int_t {
+fn status(loc: &LocConf, decision: &Decision, phase: Phase) -> ngx_int_t {
     match (loc.endpoint, decision.status()) {
-        (Some(_), _) | (None, 200) => NGX_OK as ngx_int_t,
+        (Some(_), _) | (None, 200) => phase.passed(),
         (None, status) => status as ngx_int_t,
     }
 }

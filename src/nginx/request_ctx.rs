@@ -75,7 +75,8 @@ impl RequestCtx {
     /// The ctx of `r`, if any. An internal redirect (`index`, `try_files`, `error_page`,
     /// `X-Accel-Redirect`, a named location) clears every module's ctx slot but keeps the
     /// request pool, so a ctx not in its slot is looked for among the pool's cleanups, as
-    /// NGINX's realip module does, and attached again.
+    /// NGINX's realip module does, and attached again. Subrequests share their parent's pool,
+    /// so the one that belongs to `r` is the one made for it.
     pub fn of(r: &ngx_http_request_t) -> Option<NonNull<RequestCtx>> {
         // SAFETY: as in `attach`.
         let slot = unsafe { r.ctx.add(Module::module().ctx_index) };
@@ -83,8 +84,7 @@ impl RequestCtx {
         if let Some(ctx) = NonNull::new(unsafe { *slot }.cast::<RequestCtx>()) {
             return Some(ctx);
         }
-        // Subrequests share their parent's pool: the ctx found there is the parent's.
-        if r.internal() == 0 || !std::ptr::eq(r, r.main) {
+        if r.internal() == 0 {
             return None;
         }
         let ctx = Self::in_cleanups(r)?;
@@ -93,12 +93,17 @@ impl RequestCtx {
         Some(ctx)
     }
 
+    /// Request structs live in the pool too, so no two requests of one pool share an address.
     fn in_cleanups(r: &ngx_http_request_t) -> Option<NonNull<RequestCtx>> {
         // SAFETY: the request's live pool, whose cleanup list NGINX keeps null-terminated.
         let mut cleanup = unsafe { (*r.pool).cleanup.as_ref() };
         while let Some(c) = cleanup {
             if c.handler.is_some_and(|h| std::ptr::fn_addr_eq(h, DROP_CTX)) {
-                return NonNull::new(c.data.cast::<RequestCtx>());
+                let ctx = c.data.cast::<RequestCtx>();
+                // SAFETY: our cleanups' data is a ctx `attach` initialised, live with the pool.
+                if std::ptr::eq(unsafe { (*ctx).request }, r) {
+                    return NonNull::new(ctx);
+                }
             }
             // SAFETY: as above.
             cleanup = unsafe { c.next.as_ref() };

@@ -85,6 +85,23 @@ sub remote_providers { <<'YAML' }
     token_generator_url: %%IDP%%/tg
 YAML
 
+# Basic users beside an ECMWF API key provider of the same realm, for requests that move
+# (internal redirects, subrequests): the module's own token is a Bearer credential, so if it
+# were ever validated again, the mock would be asked about it.
+sub users_beside_api_keys { <<'YAML' }
+providers:
+  - type: plain
+    name: local
+    realm: ecmwf
+    users:
+      - { username: ann, password: pw, roles: [user] }
+      - { username: root, password: pw, roles: [admin] }
+  - type: ecmwf-api
+    name: api keys
+    realm: ecmwf
+    uri: "%%IDP%%/v1"
+YAML
+
 sub url { "http://127.0.0.1:$_[0]{ports}{http}" }
 
 sub https_url {
