@@ -42,14 +42,30 @@ pub fn same_digest(a: &[u8; 32], b: &[u8; 32]) -> bool {
 /// Verifies `password` against a hash off the event loop. A hash that fails to parse counts as
 /// a mismatch (config loading already rejected malformed ones).
 pub async fn verify_hash(hash: Arc<str>, password: String) -> Result<bool, String> {
-    let permits = hash_permits();
-    let _permit = permits
-        .acquire()
+    verify_hash_within(hash_permits(), hash, password).await
+}
+
+/// The permit moves into the blocking task with the hash. A caller that gives up (its provider
+/// timed out) stops waiting, but a hash cannot be stopped: it keeps its permit until it really
+/// ends, so a flood of wrong passwords never has more than `permits` hashes, and their Argon2
+/// memory, at once. Callers beyond that wait for a permit, each at most its own timeout.
+async fn verify_hash_within(
+    permits: &Arc<Semaphore>,
+    hash: Arc<str>,
+    password: String,
+) -> Result<bool, String> {
+    let permit = permits
+        .clone()
+        .acquire_owned()
         .await
         .map_err(|_| "password checks are shutting down".to_owned())?;
-    tokio::task::spawn_blocking(move || verify_hash_now(&hash, &password))
-        .await
-        .map_err(|e| format!("password check failed: {e}"))
+    tokio::task::spawn_blocking(move || {
+        let verified = verify_hash_now(&hash, &password);
+        drop(permit);
+        verified
+    })
+    .await
+    .map_err(|e| format!("password check failed: {e}"))
 }
 
 fn verify_hash_now(hash: &str, password: &str) -> bool {
@@ -64,9 +80,9 @@ fn verify_hash_now(hash: &str, password: &str) -> bool {
     }
 }
 
-fn hash_permits() -> &'static Semaphore {
-    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| Semaphore::new(CONCURRENT_HASH_CHECKS))
+fn hash_permits() -> &'static Arc<Semaphore> {
+    static PERMITS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    PERMITS.get_or_init(|| Arc::new(Semaphore::new(CONCURRENT_HASH_CHECKS)))
 }
 
 #[cfg(test)]

@@ -27,6 +27,30 @@ async fn argon2_and_bcrypt_verify() {
     }
 }
 
+// A deliberately slow Argon2id hash (m=64 MiB, t=6): long enough to still run when its caller
+// gives up.
+const SLOW_ARGON2: &str = "$argon2id$v=19$m=65536,t=6,p=1$YXV0aG90cm9uc2FsdDAwMg$Oi1hUl1PCF2z1tx+F6jy/BqReFp5+yTio+nisw6owMs";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_hash_keeps_its_permit_until_it_ends() {
+    let permits = Arc::new(Semaphore::new(2));
+    let abandoned = tokio::time::timeout(
+        std::time::Duration::from_millis(20),
+        verify_hash_within(&permits, SLOW_ARGON2.into(), "wrong".into()),
+    )
+    .await;
+    assert!(abandoned.is_err(), "the slow hash finished within 20 ms");
+    assert_eq!(
+        permits.available_permits(),
+        1,
+        "the hash still runs, so it must still count"
+    );
+    // Once it ends, its permit comes back.
+    let _both = tokio::time::timeout(std::time::Duration::from_secs(30), permits.acquire_many(2))
+        .await
+        .expect("the abandoned hash never gave its permit back");
+}
+
 #[test]
 fn plaintext_compares_digests() {
     assert!(same_digest(&digest("secret"), &digest("secret")));
