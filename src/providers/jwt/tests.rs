@@ -419,3 +419,23 @@ async fn a_fractional_or_exponent_exp_is_the_users_expiry_rounded_down() {
         assert_eq!(user.expires_at(), Some(exp), "{written}");
     }
 }
+
+#[tokio::test]
+async fn a_crit_header_is_refused() {
+    let server = jwks_server(JWKS).await;
+    let v = validator(&server, JwtChecks::default());
+    let payload = claims().to_string();
+    accepted(
+        v.validate(&sign_raw(
+            r#"{"alg":"RS256","typ":"JWT","kid":"rsa-1"}"#,
+            &payload,
+        ))
+        .await,
+    );
+    for crit in [r#"["foo"]"#, r#"["exp"]"#, "[]", "null"] {
+        let header =
+            format!(r#"{{"alg":"RS256","typ":"JWT","kid":"rsa-1","crit":{crit},"foo":1}}"#);
+        let reason = rejected(v.validate(&sign_raw(&header, &payload)).await);
+        assert!(reason.contains("crit"), "{crit}: {reason}");
+    }
+}
