@@ -2,7 +2,8 @@
 # (t/fixtures/jwks, served by scripts/mock-idp). Claims mapping as upstream, with our checks:
 # algorithm allowlist (never `none`, HMAC only with allow_hmac), `exp` required, optional
 # iss/aud, kid required unless the JWKS has one key, a rate-limited refetch on an unknown kid,
-# the last good key set kept when a fetch fails, the JWKS fetched at worker start.
+# the last good key set kept when a fetch fails, the JWKS fetched at worker start; `nbf`
+# checked, an `exp` in any JSON number form honoured, any `crit` header refused.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -52,6 +53,10 @@ our %T = (
     no_iss => jwt(claims => { sub => 'checked', aud => 'authotron' }),
     no_aud => jwt(claims => { sub => 'checked', iss => 'https://idp.test/realms/ecmwf' }),
     rs256_with_scope => jwt(claims => { sub => 'scoped', scope => 'a b  c' }),
+    not_yet => jwt(claims => { sub => 'early', nbf => $now + 300 }),
+    # RFC 7515 §4.1.11: an extension we do not understand; an empty list is itself forbidden.
+    crit => jwt(header => { crit => ['foo'], foo => 1 }, claims => { sub => 'mallory' }),
+    crit_empty => jwt(header => { crit => [] }, claims => { sub => 'mallory' }),
     not_a_jwt => 'this-is-not-a-jwt',
 );
 
@@ -383,3 +388,52 @@ Authorization: Bearer %%T(full)%%
 Cache-Control: no-store
 --- response_body_like
 "username":\s*"alice".*"realm":\s*"ecmwf"
+
+=== TEST 30: a token whose nbf is later than now plus the leeway is refused
+--- request: GET /api/x
+--- more_headers
+Authorization: Bearer %%T(not_yet)%%
+--- error_code: 401
+--- error_log
+rejected the credential: invalid token: ImmatureSignature
+
+=== TEST 31: a crit header is refused, an empty one too: we understand no extension
+--- request eval
+bearers(qw(crit crit_empty))
+--- error_code: 401
+--- error_log
+rejected the credential: the header marks extensions critical (`crit`)
+
+=== TEST 32: an exp with a fraction or an exponent caps the cache and the minted token
+--- yaml eval
+keycloak_yaml(top => "auth: { timeout_in_ms: 3000 }\ncache: { ttl_seconds: 600, negative_ttl_seconds: 5, capacity: 100 }\n",
+    more => ['leeway_seconds: 0'])
+--- mock eval
+sub {
+    # 4.5 s ahead, written 1765000004.5 by JSON::PP and 1.7650000045e+09 by hand.
+    my $exp = time + 4.5;
+    $main::EXP = $exp;
+    $main::T{exp_fraction} = jwt(claims => { sub => 'fraction', exp => 0 + $exp });
+    $main::T{exp_exponent} = jwt(payload => sprintf('{"sub":"exponent","exp":%.10e}', $exp));
+}
+--- before_request eval
+# jsonwebtoken rounds the exp to whole seconds: 2 s past it, the token is refused.
+[undef, undef, sub { my $left = $main::EXP + 2 - Time::HiRes::time; Time::HiRes::sleep($left) if $left > 0 }, undef]
+--- request eval
+["GET /api/1\nAuthorization: Bearer %%T(exp_fraction)%%",
+ "GET /api/2\nAuthorization: Bearer %%T(exp_exponent)%%",
+ "GET /api/3\nAuthorization: Bearer %%T(exp_fraction)%%",
+ "GET /api/4\nAuthorization: Bearer %%T(exp_exponent)%%"]
+--- error_code eval
+[200, 200, 401, 401]
+--- upstream_jwt eval
+['{"username": "fraction"}', '{"username": "exponent"}', undef, undef]
+--- check eval
+sub {
+    my ($run, $res) = @_;
+    for my $i (0, 1) {
+        my $exp = ($run->upstream_claims($res->[$i]) // {})->{exp};
+        ok(defined $exp && $exp <= $main::EXP, "request " . ($i + 1) . ": the minted exp is not after the token's")
+          or diag('minted exp ' . ($exp // 'none') . ", token exp $main::EXP");
+    }
+}

@@ -505,12 +505,7 @@ impl Authenticator {
 
 /// A cached identity never outlives the credential's own expiry.
 fn positive_ttl(identity: &Identity) -> Duration {
-    let Some(exp) = identity
-        .user
-        .attributes
-        .get("exp")
-        .and_then(|e| e.parse::<i64>().ok())
-    else {
+    let Some(exp) = identity.user.expires_at() else {
         return identity.cache_ttl;
     };
     let left = u64::try_from(exp.saturating_sub(unix_now())).unwrap_or(0);

@@ -37,6 +37,21 @@ impl User {
         self.roles.join(",")
     }
 
+    /// When the credential expires (Unix seconds), from the `exp` attribute a provider copied from
+    /// it, if that is a number. A JWT's `exp` may be any JSON number (RFC 7519 §2, NumericDate),
+    /// `1733500000.5` or `1.7335e9` as well as `1733500000`: a fraction is rounded down, since the
+    /// credential must never be taken to live past its expiry, and a value beyond `i64` is
+    /// clamped to it. Anything else (`soon`) is no expiry at all, as before.
+    pub fn expires_at(&self) -> Option<i64> {
+        let exp = self.attributes.get("exp")?;
+        let number: serde_json::Number = serde_json::from_str(exp).ok()?;
+        // A parsed JSON number is finite (serde_json refuses `1e400`, `NaN` is not JSON), and
+        // `as` saturates, so neither a huge nor a negative value can wrap or panic.
+        number
+            .as_i64()
+            .or_else(|| number.as_f64().map(|seconds| seconds.floor() as i64))
+    }
+
     /// Whether every field that may end up in an HTTP header is free of control characters.
     /// A username like "ad\nmin" would otherwise split a header, or pass for "admin" once a
     /// backend strips it.
@@ -45,3 +60,6 @@ impl User {
         clean(&self.username) && clean(&self.realm) && self.roles.iter().all(|r| clean(r))
     }
 }
+
+#[cfg(test)]
+mod tests;

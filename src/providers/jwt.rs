@@ -9,6 +9,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse};
@@ -84,6 +86,11 @@ impl JwtValidator {
             // Covers `alg: none`, which jsonwebtoken does not even parse.
             Err(_) => return ProviderVerdict::Rejected("not a JWT we accept".to_owned()),
         };
+        if has_critical_header(token) {
+            return ProviderVerdict::Rejected(
+                "the header marks extensions critical (`crit`), and we understand none".to_owned(),
+            );
+        }
         if !self.algorithms.contains(&header.alg) {
             return ProviderVerdict::Rejected(format!("algorithm {:?} is not allowed", header.alg));
         }
@@ -142,6 +149,20 @@ impl JwtValidator {
         }
         validation
     }
+}
+
+/// Whether the JOSE header has a `crit` member. RFC 7515 §4.1.11: a recipient must refuse a
+/// token whose `crit` lists an extension it does not understand, and we understand none; an
+/// empty list must not be sent at all. jsonwebtoken's `Header` has no `crit` field and drops it
+/// unread, so the header is read again here. `decode_header` accepted it, so the token has
+/// exactly three segments and the first one decodes; if it did not, it counts as critical.
+fn has_critical_header(token: &str) -> bool {
+    let segment = token.split('.').next().unwrap_or_default();
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .ok()
+        .and_then(|json| serde_json::from_slice::<Map<String, Value>>(&json).ok())
+        .is_none_or(|header| header.contains_key("crit"))
 }
 
 fn unknown_key() -> ProviderVerdict {

@@ -126,11 +126,7 @@ impl Minter {
 
     pub fn expiry(&self, user: &User, now: i64) -> i64 {
         let own = now.saturating_add(self.lifetime_secs);
-        match user
-            .attributes
-            .get("exp")
-            .and_then(|e| e.parse::<i64>().ok())
-        {
+        match user.expires_at() {
             Some(cap) => own.min(cap),
             None => own,
         }

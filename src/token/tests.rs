@@ -151,6 +151,19 @@ fn exp_attribute_caps_the_lifetime() {
 }
 
 #[test]
+fn a_fractional_exp_attribute_caps_the_lifetime_rounded_down() {
+    let t = now();
+    let mut user = alice();
+    // `{t}.5`, and t + 1800 written as `<tenth>e1`.
+    let tenth = (t + 1800) as f64 / 10.0;
+    for (exp, want) in [(format!("{t}.5"), t), (format!("{tenth}e1"), t + 1800)] {
+        user.attributes.insert("exp".into(), exp.clone());
+        let token = mint(&settings(None), &user, t);
+        assert_eq!(decoded(&token, None)["exp"], want, "{exp}");
+    }
+}
+
+#[test]
 fn audience_is_emitted_when_configured() {
     let token = mint(&settings(Some("polytope")), &alice(), now());
     assert_eq!(decoded(&token, Some("polytope"))["aud"], "polytope");

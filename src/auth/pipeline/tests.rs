@@ -271,6 +271,13 @@ fn cached_identity_never_outlives_its_exp_attribute() {
     user.attributes
         .insert("exp".into(), (unix_now() - 5).to_string());
     assert_eq!(ttl(&user), Duration::ZERO);
+    // Any JSON number form of a JWT's exp counts, not only an integer.
+    user.attributes
+        .insert("exp".into(), format!("{}.5", unix_now() + 5));
+    assert!(ttl(&user) <= Duration::from_secs(5));
+    user.attributes
+        .insert("exp".into(), format!("{}e0", unix_now() - 5));
+    assert_eq!(ttl(&user), Duration::ZERO);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

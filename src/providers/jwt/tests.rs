@@ -390,3 +390,52 @@ async fn warm_up_fetches_the_set_once() {
             .await,
     );
 }
+
+/// An RS256 token under `rsa-1` from header and payload JSON as written, for what `Header` and
+/// `serde_json` cannot produce: a `crit` member, a number in exponent form.
+fn sign_raw(header: &str, payload: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let key = EncodingKey::from_rsa_pem(RSA_1.as_bytes()).unwrap();
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::RS256).unwrap();
+    format!("{message}.{signature}")
+}
+
+#[tokio::test]
+async fn a_fractional_or_exponent_exp_is_the_users_expiry_rounded_down() {
+    let server = jwks_server(JWKS).await;
+    let v = validator(&server, JwtChecks::default());
+    let header = r#"{"alg":"RS256","typ":"JWT","kid":"rsa-1"}"#;
+    let exp = now() + 300;
+    // exp + 0.5, as a fraction and as an exponent form of it.
+    for written in [format!("{exp}.5"), format!("{}5e-1", exp)] {
+        let payload = format!(r#"{{"sub":"user1","exp":{written}}}"#);
+        let user = accepted(v.validate(&sign_raw(header, &payload)).await);
+        assert_eq!(user.expires_at(), Some(exp), "{written}");
+    }
+}
+
+#[tokio::test]
+async fn a_crit_header_is_refused() {
+    let server = jwks_server(JWKS).await;
+    let v = validator(&server, JwtChecks::default());
+    let payload = claims().to_string();
+    accepted(
+        v.validate(&sign_raw(
+            r#"{"alg":"RS256","typ":"JWT","kid":"rsa-1"}"#,
+            &payload,
+        ))
+        .await,
+    );
+    for crit in [r#"["foo"]"#, r#"["exp"]"#, "[]", "null"] {
+        let header =
+            format!(r#"{{"alg":"RS256","typ":"JWT","kid":"rsa-1","crit":{crit},"foo":1}}"#);
+        let reason = rejected(v.validate(&sign_raw(&header, &payload)).await);
+        assert!(reason.contains("crit"), "{crit}: {reason}");
+    }
+}

@@ -981,9 +981,11 @@ sub jwt_problems {
     push @p, "sub is '$claims->{sub}', expected '$claims->{realm}-$claims->{username}'"
       unless $claims->{sub} eq "$claims->{realm}-$claims->{username}";
     push @p, "iss is '$claims->{iss}'" unless $claims->{iss} eq $JWT{iss};
-    # exp is iat + jwt.exp, capped by an `exp` attribute (a remote token's own expiry).
+    # exp is iat + jwt.exp, capped by an `exp` attribute (a remote token's own expiry), which
+    # may be any JSON number and caps rounded down.
     my $want_exp = $claims->{iat} + $JWT{exp};
     my $cap = ref $claims->{attributes} eq 'HASH' ? $claims->{attributes}{exp} : undef;
+    $cap = POSIX::floor($cap) if defined $cap && $cap =~ /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
     $want_exp = $cap if defined $cap && $cap =~ /^-?\d+$/ && $cap < $want_exp;
     push @p, "exp is $claims->{exp}, iat $claims->{iat}: expected $want_exp (iat + $JWT{exp}, capped by an exp attribute)"
       unless $claims->{exp} == $want_exp;

@@ -10,6 +10,9 @@ package Test::Authotron::Tokens;
 #   jwt(alg => 'none')                                         unsigned
 #   jwt(kid => undef)                                          no kid header
 #   jwt(claims => { exp => undef })                            drops a default claim
+#   jwt(header => { crit => ['foo'] })                         more JOSE header members
+#   jwt(payload => '{"sub":"x","exp":1.7e9}')                  the payload as written, for
+#                                                              number forms JSON::PP never writes
 #
 # Default claims: sub, iat (now), exp (now + 3600). unique('name') gives a string no earlier
 # run used, for opaque tokens and API keys (caches are per NGINX, registrations per mock).
@@ -41,17 +44,18 @@ sub jwt {
     my $key = $o{key} // ($alg =~ /^ES/ ? 'ec-1' : $alg eq 'EdDSA' ? 'ed-1' : $alg =~ /^HS/ ? 'hs-1' : 'rsa-1');
     my %claims = (sub => 'subject-1', iat => time, exp => time + 3600, %{ $o{claims} // {} });
     delete $claims{$_} for grep { !defined $claims{$_} } keys %claims;
+    my $payload = $o{payload} // JSON::PP->new->canonical->encode(\%claims);
     my %header = %{ $o{header} // {} };
     $header{kid} = exists $o{kid} ? $o{kid} : $key;
     delete $header{kid} unless defined $header{kid};
 
     if ($alg eq 'none') {
         my $h = encode_base64url(JSON::PP->new->canonical->encode({ alg => 'none', typ => 'JWT', %header }));
-        my $p = encode_base64url(JSON::PP->new->canonical->encode(\%claims));
+        my $p = encode_base64url($payload);
         return "$h.$p.";
     }
     my $signing = $o{secret} // ($alg =~ /^HS/ ? key_text("$key.secret") : \key_text("$key.pem"));
-    return encode_jwt(payload => JSON::PP->new->canonical->encode(\%claims), alg => $alg, key => $signing,
+    return encode_jwt(payload => $payload, alg => $alg, key => $signing,
         extra_headers => { typ => 'JWT', %header });
 }
 
