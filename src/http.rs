@@ -73,21 +73,46 @@ pub struct JsonReply {
     pub body: Option<serde_json::Value>,
 }
 
+/// The largest answer read from an identity service. Real answers are a few hundred bytes and
+/// key sets a few KiB; a hostile or broken service must not make a worker buffer without bound.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
 /// Sends `request` and reads a JSON body. The error is a transport failure (refused, timeout,
-/// TLS): the service could not answer. Its text never contains the URL, which may carry a
-/// credential in its query.
+/// TLS) or an answer over [`MAX_ANSWER_BYTES`]: the service could not answer. Its text never
+/// contains the URL, which may carry a credential in its query.
 pub async fn send_json(request: reqwest::RequestBuilder) -> Result<JsonReply, String> {
     let response = request
         .send()
         .await
         .map_err(|e| format!("request failed: {}", e.without_url()))?;
     let status = response.status().as_u16();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| format!("reading the answer failed: {}", e.without_url()))?;
+    let bytes = read_capped(response).await?;
     Ok(JsonReply {
         status,
         body: serde_json::from_slice(&bytes).ok(),
     })
+}
+
+/// The body, read as it arrives and abandoned once it passes the cap, whatever the answer's
+/// `Content-Length` claims (a chunked answer has none).
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let too_large = || format!("the answer is larger than {} KiB", MAX_ANSWER_BYTES / 1024);
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("reading the answer failed: {}", e.without_url()))?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }

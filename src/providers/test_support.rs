@@ -109,6 +109,11 @@ pub fn failures(caller: Caller) -> Vec<(&'static str, ResponseTemplate, bool)> {
             false,
         ),
         (
+            "an answer over the size cap",
+            ResponseTemplate::new(200).set_body_json(oversized_answer()),
+            false,
+        ),
+        (
             "timeout",
             ResponseTemplate::new(200)
                 .set_body_json(json!({}))
@@ -116,6 +121,23 @@ pub fn failures(caller: Caller) -> Vec<(&'static str, ResponseTemplate, bool)> {
             false,
         ),
     ]
+}
+
+/// A well-formed answer of every remote provider's shape (a user for ecmwf-api and efas-api,
+/// tokens for the OpenID ones), padded past `MAX_ANSWER_BYTES`: only its size is wrong.
+fn oversized_answer() -> Value {
+    let sub_token = mint(
+        "k",
+        b"unused",
+        json!({"sub": "someone", "exp": 4_000_000_000u64}),
+    );
+    json!({
+        "uid": "someone",
+        "email": "someone@example.org",
+        "access_token": sub_token,
+        "refresh_token": sub_token,
+        "padding": "x".repeat(crate::http::MAX_ANSWER_BYTES),
+    })
 }
 
 /// Matches a form body holding exactly `expected` (decoded, in any order).
