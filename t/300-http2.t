@@ -55,7 +55,7 @@ CONF
 
 # API keys the mock identity service knows: each answers with a user of its own name.
 our %KEY = map { ($_ => unique("h2-$_")) } qw(warm shared new), (map { "burst$_" } 0 .. 99), (map { "gone$_" } 1 .. 5),
-  (map { "closed$_" } 1 .. 5);
+  (map { "closed$_" } 1 .. 5), (map { "reload$_" } 1 .. 5);
 $idp->register(whoami => $KEY{$_}, { uid => "$_-user" }) for keys %KEY;
 
 sub basic { "Authorization: Basic %%BASE64($_[0])%%" }
@@ -97,6 +97,10 @@ our @AFTER_CANCEL = (["GET /api/next1\n" . basic('alice:alice-pw'), 200, 'alice'
 our @DROPPED = ((map { "GET /api/closed$_\n" . bearer("closed$_") } 1 .. 4), "GET /whoami?closed5\n" . bearer('closed5'));
 our @AFTER_DROP = ((map { ["GET /api/again$_\n" . bearer("closed$_"), 200, "closed$_-user"] } 1 .. 4),
     ["GET /whoami\n" . bearer('closed5'), 200, 'closed5-user'], ["GET /api/again6\n" . basic('bob:bob-pw'), 200, 'bob']);
+
+# TEST 4: streams whose validations are in flight when NGINX reloads.
+our @RELOADED = ((map { ["GET /api/reload$_\n" . bearer("reload$_"), 200, "reload$_-user"] } 1 .. 4),
+    ["GET /whoami\n" . bearer('reload5'), 200, 'reload5-user']);
 
 # Sends the cases as concurrent streams of the connection and checks every answer.
 sub exchange {
@@ -212,3 +216,16 @@ client prematurely closed connection while processing HTTP/2 connection
 --- mock_calls eval
 # the dropped streams' calls, then each of their keys again
 { whoami => 5 + 5 }
+
+=== TEST 4: a reload with validations in flight: the old worker answers every stream, then exits
+NGINX configuration: http2 on; authotron on + proxy_pass; authotron_whoami; nginx -s reload.
+--- after_start eval
+sub {
+    my ($idp, $run) = @_;
+    my $h2 = Test::Authotron::H2->connect($run);
+    my @ids = main::in_flight($run, $h2, scalar @main::RELOADED, map { $_->[0] } @main::RELOADED);
+    $run->reload;
+    main::check_answers($run, $h2, 'after the reload', \@main::RELOADED, \@ids);
+}
+--- mock_calls eval
+{ whoami => 5 }
