@@ -1092,6 +1092,11 @@ my @NGINX_ECHOES = (
     # ngx_http_script.c: the values of variables a configuration line evaluates (for instance
     # proxy_set_header ... $authotron_jwt); the configuration chose to compute them.
     'http script copy: "', 'http script var: "', 'http script capture: "',
+    # src/http/v2, the HTTP/2 counterparts of the lines above: each request header field and the
+    # request line NGINX builds from them, the fields a client adds to the HPACK table, a field
+    # refused for its value (info level), and the response's header and trailer fields.
+    'http2 header: "', 'http2 request line: "', 'http2 table add: "', 'client sent header "',
+    'http2 output header: "', 'http2 output trailer: "',
 );
 my $NGINX_ECHO = do {
     my $any = join '|', map { quotemeta } @NGINX_ECHOES;
