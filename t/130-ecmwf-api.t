@@ -12,7 +12,8 @@ use Test::Authotron::Tokens;
 my $idp = idp();
 
 our %T = map { ($_ => unique("key-$_")) } qw(good noemail nouid emptyuid forbidden cached ttl fails timeout
-  slowhttp garbage close reset refused recover negative status401 status404 status400 status429 status408 wrongtype);
+  slowhttp garbage close reset refused recover negative status401 status404 status400 status429 status408 wrongtype
+  bound1 bound2 bound3 bound4 bound5);
 # Characters that change a query string's meaning unless the key is percent-encoded.
 $T{special} = unique('k+y/&=%25#?;') . '~!$\'()*@:';
 
@@ -27,7 +28,8 @@ $idp->register(whoami => $T{status404}, { message => 'no such thing' }, 404);
 $idp->register(whoami => $T{status400}, { message => 'bad' }, 400);
 $idp->register(whoami => $T{status429}, { message => 'slow down' }, 429);
 $idp->register(whoami => $T{status408}, '', 408);
-$idp->register(whoami => $T{$_}, { uid => "user-$_" }) for qw(cached ttl fails timeout slowhttp garbage close reset refused recover);
+$idp->register(whoami => $T{$_}, { uid => "user-$_" }) for qw(cached ttl fails timeout slowhttp garbage close reset refused recover
+  bound1 bound2 bound3 bound4 bound5);
 
 # authotron.yaml with the ecmwf-api provider: `top` replaces the auth line above `providers:`,
 # `uri` the who-am-i service, and each line of `more` is one more provider setting.
@@ -258,3 +260,21 @@ providers:
 --- must_die
 --- error_log eval
 ['authotron.yaml:%%YAML_LINE:ftp://%%', qr/\buri\b/]
+
+=== TEST 19: http.max_concurrent_calls: with 2 calls in flight, more keys get 503 at once and the service never sees them
+--- yaml eval
+api_yaml(top => "auth: { timeout_in_ms: 5000 }\nhttp: { max_concurrent_calls: 2 }\n")
+--- mock eval
+sub { my ($idp) = @_; $idp->delay(whoami => 1500) }
+--- parallel
+--- request eval
+[map { "GET /api/$_\nAuthorization: Bearer $main::T{$_}" } qw(bound1 bound2 bound3 bound4 bound5)]
+--- error_code eval
+[map { '200|503' } 1 .. 5]
+--- mock_calls: {"whoami": 2}
+--- check eval
+sub {
+    my ($run, $responses) = @_;
+    my @codes = sort map { $_->{status} } @$responses;
+    Test::More::is_deeply(\@codes, [200, 200, 503, 503, 503], 'two keys validated, three refused');
+}

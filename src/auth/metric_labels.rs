@@ -34,6 +34,7 @@ pub fn catalogue(
     Catalogue {
         providers: provider_entries.collect(),
         augmenters: augmenter_entries.collect(),
+        max_concurrent_calls: config.http.max_concurrent_calls,
     }
 }
 

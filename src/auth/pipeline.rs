@@ -70,7 +70,7 @@ pub struct Job {
 impl Authenticator {
     pub fn new(config: &Config) -> Result<Self, String> {
         let http = Arc::new(IdentityClient::new(&config.http)?);
-        let ctx = ProviderContext::new(http);
+        let ctx = ProviderContext::new(http, config.http.max_concurrent_calls as usize);
         let providers = config
             .providers
             .iter()

@@ -13,6 +13,9 @@ pub struct HttpSettings {
     /// Extra CAs (PEM) to trust. NGINX clears worker environments, so `SSL_CERT_FILE` cannot
     /// do this job. A relative path is relative to the YAML file.
     pub ca_file: Option<String>,
+    /// Calls one provider may have in flight per worker; beyond that a validation is answered
+    /// "unavailable" at once instead of queueing behind a slow identity service.
+    pub max_concurrent_calls: u64,
 }
 
 impl Default for HttpSettings {
@@ -21,6 +24,7 @@ impl Default for HttpSettings {
             connect_timeout_ms: 2_000,
             timeout_ms: 4_000,
             ca_file: None,
+            max_concurrent_calls: 256,
         }
     }
 }
@@ -60,6 +64,9 @@ impl Default for JwtChecks {
     }
 }
 
+/// Far beyond what one worker can usefully have waiting on one service.
+const MAX_CONCURRENT_CALLS: u64 = 65_536;
+
 pub(crate) fn decode_http(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<HttpSettings> {
     let mut f = node.mapping()?;
     let mut settings = HttpSettings::default();
@@ -68,6 +75,12 @@ pub(crate) fn decode_http(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<HttpSett
     }
     if let Some(ms) = f.optional("timeout_ms") {
         settings.timeout_ms = positive(&ms)?;
+    }
+    if let Some(n) = f.optional("max_concurrent_calls") {
+        settings.max_concurrent_calls = positive(&n)?;
+        if settings.max_concurrent_calls > MAX_CONCURRENT_CALLS {
+            return Err(n.error(format!("must be at most {MAX_CONCURRENT_CALLS}")));
+        }
     }
     if let Some(path) = f.optional("ca_file") {
         let file = path.string(cx)?;

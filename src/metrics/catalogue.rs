@@ -29,6 +29,8 @@ pub struct AugmenterEntry {
 pub struct Catalogue {
     pub providers: Vec<ProviderEntry>,
     pub augmenters: Vec<AugmenterEntry>,
+    /// `http.max_concurrent_calls`, shown as a gauge when some provider calls out.
+    pub max_concurrent_calls: u64,
 }
 
 impl Catalogue {

@@ -120,6 +120,20 @@ pub static OUTBOUND_DURATION: Family = Family {
     labels: &["provider_name"],
 };
 
+pub static OUTBOUND_REFUSED: Family = Family {
+    name: "authotron_outbound_refused_total",
+    help: "Calls to identity services not made because the provider already had http.max_concurrent_calls in flight in that worker (answered 503).",
+    kind: Kind::Counter,
+    labels: &["provider_name"],
+};
+
+pub static OUTBOUND_LIMIT: Family = Family {
+    name: "authotron_outbound_max_concurrent_calls",
+    help: "http.max_concurrent_calls: calls each provider may have in flight, per worker.",
+    kind: Kind::Gauge,
+    labels: &[],
+};
+
 pub static JWKS_REFRESHES: Family = Family {
     name: "authotron_jwks_refreshes_total",
     help: "Key set fetches made for a provider, by result (ok, error).",
@@ -147,6 +161,8 @@ pub static FAMILIES: &[&Family] = &[
     &CACHE_MISSES,
     &IN_FLIGHT,
     &OUTBOUND_DURATION,
+    &OUTBOUND_REFUSED,
+    &OUTBOUND_LIMIT,
     &JWKS_REFRESHES,
     &UNAVAILABLE,
 ];

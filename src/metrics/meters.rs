@@ -39,6 +39,7 @@ struct ProviderIds {
     timeout: SeriesId,
     duration: SeriesId,
     outbound: Option<SeriesId>,
+    outbound_refused: Option<SeriesId>,
     jwks_ok: Option<SeriesId>,
     jwks_error: Option<SeriesId>,
 }
@@ -161,6 +162,10 @@ impl Meters {
 
     pub fn layout(&self) -> &Layout {
         &self.layout
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
     }
 
     /// Moves every number to the shared table: from then on all workers add to, and show, the
@@ -321,6 +326,9 @@ fn provider_ids(layout: &mut Layout, p: &ProviderEntry) -> ProviderIds {
         outbound: p
             .remote
             .then(|| layout.add(&family::OUTBOUND_DURATION, name)),
+        outbound_refused: p
+            .remote
+            .then(|| layout.add(&family::OUTBOUND_REFUSED, name)),
         jwks_ok: p
             .jwks
             .then(|| layout.add(&family::JWKS_REFRESHES, &[&p.name, "ok"])),
@@ -384,6 +392,12 @@ impl ProviderMeter {
     pub(super) fn outbound(&self, elapsed: Duration) {
         if let Some(id) = self.ids().and_then(|ids| ids.outbound) {
             self.meters.observe(id, &family::OUTBOUND_DURATION, elapsed);
+        }
+    }
+
+    pub(super) fn outbound_refused(&self) {
+        if let Some(id) = self.ids().and_then(|ids| ids.outbound_refused) {
+            self.meters.add(id, 1);
         }
     }
 

@@ -21,7 +21,7 @@ pub mod table;
 pub use catalogue::{AugmenterEntry, Catalogue, ProviderEntry};
 pub use cells::Installed;
 pub use meters::{AugmenterMeter, Meters, ProviderMeter};
-pub use scope::{jwks_refreshed, outbound_call};
+pub use scope::{jwks_refreshed, outbound_call, outbound_refused};
 pub use table::Table;
 
 impl Meters {

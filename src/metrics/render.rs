@@ -15,6 +15,15 @@ pub fn render(meters: &Meters) -> Vec<u8> {
             let _ = writeln!(out, "{}{{version=\"{version}\"}} 1", family.name);
             continue;
         }
+        // A setting, not a count: shown from the config, never summed over workers.
+        if std::ptr::eq(family, &family::OUTBOUND_LIMIT) {
+            let catalogue = meters.catalogue();
+            if catalogue.providers.iter().any(|p| p.remote) {
+                header(&mut out, family);
+                let _ = writeln!(out, "{} {}", family.name, catalogue.max_concurrent_calls);
+            }
+            continue;
+        }
         let mut series = meters
             .layout()
             .series()

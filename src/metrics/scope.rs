@@ -34,6 +34,11 @@ impl OutboundCall {
     }
 }
 
+/// The current provider had too many calls in flight to make one more.
+pub fn outbound_refused() {
+    let _ = PROVIDER.try_with(|meter| meter.outbound_refused());
+}
+
 /// A key set fetch for the current provider ended, well or not.
 pub fn jwks_refreshed(ok: bool) {
     let _ = PROVIDER.try_with(|meter| meter.jwks_refreshed(ok));

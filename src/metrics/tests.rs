@@ -35,6 +35,7 @@ fn plain() -> Catalogue {
             augmenter("ops", "plain_advanced", "internal"),
             augmenter("extra", "plain", "other"),
         ],
+        ..Catalogue::default()
     }
 }
 
@@ -265,6 +266,7 @@ async fn a_reload_with_a_new_layout_keeps_the_series_it_shares() {
     let after = meters(Catalogue {
         providers: vec![provider("local", "internal"), provider("backup", "spare")],
         augmenters: vec![augmenter("ops", "plain_advanced", "internal")],
+        ..Catalogue::default()
     });
     let installed = after.install(&table(region));
     assert!(installed.reused > 0 && installed.reused < after.layout().cells());
@@ -334,6 +336,7 @@ async fn entries_with_identical_labels_share_their_series() {
     let meters = meters(Catalogue {
         providers: vec![twin.clone(), twin],
         augmenters: vec![ops.clone(), ops],
+        ..Catalogue::default()
     });
     // Position 2 is no provider's (nor augmenter's): it records nothing.
     for position in [0, 1, 2] {
@@ -382,6 +385,7 @@ async fn providers_and_augmenters_are_counted_at_their_position() {
             augmenter("roles", "plain", "first"),
             augmenter("roles", "plain", "second"),
         ],
+        ..Catalogue::default()
     });
     let refusal = async { ProviderVerdict::Rejected("no".into()) };
     assert!(m
@@ -396,4 +400,30 @@ async fn providers_and_augmenters_are_counted_at_their_position() {
     assert_eq!((attempts("first"), attempts("second")), (0.0, 1.0));
     let runs = |realm: &str| augmenter_attempts(&s, ["roles", "plain", realm, "error"]);
     assert_eq!((runs("first"), runs("second")), (0.0, 1.0));
+}
+
+#[test]
+fn the_call_bound_is_shown_once_as_set_when_a_provider_calls_out() {
+    let remote = ProviderEntry {
+        remote: true,
+        ..provider("api", "internal")
+    };
+    let text = |providers| {
+        let m = meters(Catalogue {
+            providers,
+            max_concurrent_calls: 7,
+            ..Catalogue::default()
+        });
+        String::from_utf8(m.render()).unwrap()
+    };
+    let calling = text(vec![remote]);
+    assert_eq!(
+        calling
+            .lines()
+            .filter(|l| l.starts_with("authotron_outbound_max_concurrent_calls"))
+            .collect::<Vec<_>>(),
+        ["authotron_outbound_max_concurrent_calls 7"]
+    );
+    assert!(calling.contains("authotron_outbound_refused_total{provider_name=\"api\"} 0\n"));
+    assert!(!text(vec![provider("local", "internal")]).contains("outbound"));
 }

@@ -2,8 +2,6 @@
 //! service, as upstream does. Unlike upstream the key is percent-encoded, an answer without a
 //! `uid` is refused, and the status policy of `remote::Caller::ApiKey` applies.
 
-use std::sync::Arc;
-
 use reqwest::Url;
 
 use super::remote::{self, Caller, Failure};
@@ -11,7 +9,6 @@ use super::{ttl_or, ConfiguredProvider, CredentialCheck, ProviderContext, Provid
 use crate::config::EcmwfApiConfig;
 use crate::domain::ProviderVerdict;
 use crate::domain::User;
-use crate::http::IdentityClient;
 
 const SERVICE: &str = "ECMWF who-am-i";
 
@@ -19,7 +16,7 @@ pub type EcmwfApiProvider = ConfiguredProvider<EcmwfApi>;
 
 pub struct EcmwfApi {
     who_am_i: Url,
-    http: Arc<IdentityClient>,
+    channel: remote::Channel,
 }
 
 impl EcmwfApiProvider {
@@ -30,7 +27,7 @@ impl EcmwfApiProvider {
             check: EcmwfApi {
                 who_am_i: remote::endpoint(&config.uri, &["who-am-i"])
                     .map_err(|e| remote::config_error(&config.name, "uri", e))?,
-                http: ctx.http.clone(),
+                channel: ctx.channel(),
             },
         })
     }
@@ -44,10 +41,12 @@ impl CredentialCheck for EcmwfApi {
 
 impl EcmwfApi {
     async fn lookup(&self, realm: &str, key: &str) -> Result<User, Failure> {
-        let request = remote::client(&self.http)?
+        let request = self
+            .channel
+            .client()?
             .get(self.who_am_i.clone())
             .query(&[("token", key)]);
-        let body = remote::call(SERVICE, Caller::ApiKey, request).await?;
+        let body = self.channel.call(SERVICE, Caller::ApiKey, request).await?;
         // Upstream accepts a missing `uid` as the empty username; nobody should be "".
         let uid = remote::string_field(&body, "uid")
             .ok_or_else(|| Failure::Rejected(format!("{SERVICE} answered without a `uid`")))?;

@@ -3,8 +3,6 @@
 //! provider reports its configured realm everywhere (upstream reports a hard-coded `efas` in
 //! challenges and realm selection), and the status policy of `remote::Caller::ApiKey` applies.
 
-use std::sync::Arc;
-
 use reqwest::Url;
 use serde_json::Value;
 
@@ -13,7 +11,6 @@ use super::{ttl_or, ConfiguredProvider, CredentialCheck, ProviderContext, Provid
 use crate::config::EfasApiConfig;
 use crate::domain::ProviderVerdict;
 use crate::domain::User;
-use crate::http::IdentityClient;
 
 const SERVICE: &str = "EFAS user-details";
 
@@ -22,7 +19,7 @@ pub type EfasApiProvider = ConfiguredProvider<EfasApi>;
 pub struct EfasApi {
     /// Used as configured: the key is added as its `token` query parameter.
     uri: Url,
-    http: Arc<IdentityClient>,
+    channel: remote::Channel,
 }
 
 impl EfasApiProvider {
@@ -33,7 +30,7 @@ impl EfasApiProvider {
             check: EfasApi {
                 uri: remote::endpoint(&config.uri, &[])
                     .map_err(|e| remote::config_error(&config.name, "uri", e))?,
-                http: ctx.http.clone(),
+                channel: ctx.channel(),
             },
         })
     }
@@ -47,10 +44,12 @@ impl CredentialCheck for EfasApi {
 
 impl EfasApi {
     async fn lookup(&self, realm: &str, key: &str) -> Result<User, Failure> {
-        let request = remote::client(&self.http)?
+        let request = self
+            .channel
+            .client()?
             .get(self.uri.clone())
             .query(&[("token", key)]);
-        let body = remote::call(SERVICE, Caller::ApiKey, request).await?;
+        let body = self.channel.call(SERVICE, Caller::ApiKey, request).await?;
         let malformed =
             |field| Failure::Rejected(format!("{SERVICE} answered without a usable `{field}`"));
         let username =

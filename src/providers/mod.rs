@@ -133,14 +133,22 @@ impl<C: CredentialCheck> Provider for ConfiguredProvider<C> {
 pub struct ProviderContext {
     pub http: Arc<IdentityClient>,
     pub jwks: jwks::JwksRegistry,
+    /// `http.max_concurrent_calls`.
+    pub max_concurrent_calls: usize,
 }
 
 impl ProviderContext {
-    pub fn new(http: Arc<IdentityClient>) -> Self {
+    pub fn new(http: Arc<IdentityClient>, max_concurrent_calls: usize) -> Self {
         ProviderContext {
             jwks: jwks::JwksRegistry::new(http.clone()),
             http,
+            max_concurrent_calls,
         }
+    }
+
+    /// A channel to an identity service for one provider, with a bound of its own.
+    fn channel(&self) -> remote::Channel {
+        remote::Channel::new(self.http.clone(), self.max_concurrent_calls)
     }
 }
 

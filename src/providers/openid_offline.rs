@@ -3,8 +3,6 @@
 //! like a `jwt` provider's. Unlike upstream, `offline_access` must be a whole scope
 //! (not a substring of one) and the status policy of `remote::Caller::Client` applies.
 
-use std::sync::Arc;
-
 use futures::future::BoxFuture;
 use reqwest::{Client, RequestBuilder, Url};
 use serde_json::{Map, Value};
@@ -14,7 +12,6 @@ use super::remote::{self, Caller, Failure};
 use super::{ttl_or, ConfiguredProvider, CredentialCheck, ProviderContext, ProviderInfo};
 use crate::config::OpenidOfflineConfig;
 use crate::domain::ProviderVerdict;
-use crate::http::IdentityClient;
 
 const INTROSPECTION: &str = "Keycloak token introspection";
 const EXCHANGE: &str = "Keycloak token exchange";
@@ -27,7 +24,7 @@ pub struct OpenidOffline {
     public_client_id: String,
     private_client_id: String,
     private_client_secret: String,
-    http: Arc<IdentityClient>,
+    channel: remote::Channel,
     validator: JwtValidator,
 }
 
@@ -47,7 +44,7 @@ impl OpenidOfflineProvider {
             public_client_id: config.public_client_id.clone(),
             private_client_id: config.private_client_id.clone(),
             private_client_secret: config.private_client_secret.clone(),
-            http: ctx.http.clone(),
+            channel: ctx.channel(),
             validator: JwtValidator::new(
                 &config.name,
                 &config.realm,
@@ -73,9 +70,12 @@ impl OpenidOffline {
     }
 
     async fn access_token(&self, offline: &str) -> Result<String, Failure> {
-        let client = remote::client(&self.http)?;
+        let client = self.channel.client()?;
         let request = self.post(client, &self.introspect, &[("token", offline)]);
-        let introspection = remote::call(INTROSPECTION, Caller::Client, request).await?;
+        let introspection = self
+            .channel
+            .call(INTROSPECTION, Caller::Client, request)
+            .await?;
         if !is_active_offline(&introspection) {
             return Err(Failure::Rejected("Not a valid offline_access token".into()));
         }
@@ -85,7 +85,7 @@ impl OpenidOffline {
             ("refresh_token", offline),
         ];
         let request = self.post(client, &self.token, &form);
-        let exchange = remote::call(EXCHANGE, Caller::Client, request).await?;
+        let exchange = self.channel.call(EXCHANGE, Caller::Client, request).await?;
         remote::access_token(EXCHANGE, &exchange)
     }
 }

@@ -6,8 +6,11 @@
 //! table in README, "Behaviour and differences from upstream"). No reason built here contains the user's credential, a client
 //! secret, a URL (an API key travels in the query) or the service's own error text.
 
+use std::sync::Arc;
+
 use reqwest::{Client, RequestBuilder, Url};
 use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
 
 use crate::domain::ProviderVerdict;
 use crate::domain::User;
@@ -80,19 +83,48 @@ pub(super) fn config_error(name: &str, key: &str, problem: String) -> String {
     format!("provider `{name}`: `{key}` {problem}")
 }
 
-/// The worker's HTTP client; failing to build one is an outage, not a verdict on the user.
-pub(super) fn client(http: &IdentityClient) -> Result<&Client, Failure> {
-    http.client().map_err(Failure::Unavailable)
+/// One provider's way to its identity service: the worker's shared HTTP client, and the
+/// provider's own bound on calls in flight (`http.max_concurrent_calls`). When a service slows
+/// down, a call beyond the bound fails at once as an outage (503), rather than joining an
+/// unbounded queue of requests that would all time out anyway.
+pub(super) struct Channel {
+    http: Arc<IdentityClient>,
+    permits: Arc<Semaphore>,
 }
 
-/// Sends `request` to `service` (a label for logs) and classifies the answer.
-pub(super) async fn call(service: &str, caller: Caller, request: RequestBuilder) -> Answer {
-    let timer = crate::metrics::outbound_call();
-    let sent = send_json(request).await;
-    timer.finish();
-    match sent {
-        Ok(reply) => classify(service, caller, reply),
-        Err(transport) => Err(Failure::Unavailable(format!("{service}: {transport}"))),
+impl Channel {
+    pub(super) fn new(http: Arc<IdentityClient>, max_in_flight: usize) -> Self {
+        Channel {
+            http,
+            permits: Arc::new(Semaphore::new(max_in_flight)),
+        }
+    }
+
+    /// The worker's HTTP client; failing to build one is an outage, not a verdict on the user.
+    pub(super) fn client(&self) -> Result<&Client, Failure> {
+        self.http.client().map_err(Failure::Unavailable)
+    }
+
+    /// Sends `request` to `service` (a label for logs) and classifies the answer.
+    pub(super) async fn call(
+        &self,
+        service: &str,
+        caller: Caller,
+        request: RequestBuilder,
+    ) -> Answer {
+        let Ok(_permit) = self.permits.try_acquire() else {
+            crate::metrics::outbound_refused();
+            return Err(Failure::Unavailable(format!(
+                "{service}: too many calls in flight (http.max_concurrent_calls)"
+            )));
+        };
+        let timer = crate::metrics::outbound_call();
+        let sent = send_json(request).await;
+        timer.finish();
+        match sent {
+            Ok(reply) => classify(service, caller, reply),
+            Err(transport) => Err(Failure::Unavailable(format!("{service}: {transport}"))),
+        }
     }
 }
 

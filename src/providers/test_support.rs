@@ -28,9 +28,12 @@ pub fn context() -> ProviderContext {
     let settings = HttpSettings {
         connect_timeout_ms: 200,
         timeout_ms: 300,
-        ca_file: None,
+        ..HttpSettings::default()
     };
-    ProviderContext::new(Arc::new(IdentityClient::new(&settings).expect("client")))
+    ProviderContext::new(
+        Arc::new(IdentityClient::new(&settings).expect("client")),
+        settings.max_concurrent_calls as usize,
+    )
 }
 
 /// Checks that accept the HS512 test tokens.

@@ -3,8 +3,6 @@
 //! an access token, and that token is validated like a `jwt` provider's. Unlike upstream,
 //! the status policy of `remote::Caller::Client` applies.
 
-use std::sync::Arc;
-
 use futures::future::BoxFuture;
 use reqwest::Url;
 use serde_json::{json, Value};
@@ -14,7 +12,6 @@ use super::remote::{self, Caller, Failure};
 use super::{ttl_or, ConfiguredProvider, CredentialCheck, ProviderContext, ProviderInfo};
 use crate::config::TokenGeneratorConfig;
 use crate::domain::ProviderVerdict;
-use crate::http::IdentityClient;
 
 const VALIDATION: &str = "ECMWF token generator validation";
 const EXCHANGE: &str = "ECMWF token generator exchange";
@@ -26,7 +23,7 @@ pub struct TokenGenerator {
     refresh: Url,
     client_id: String,
     client_secret: String,
-    http: Arc<IdentityClient>,
+    channel: remote::Channel,
     validator: JwtValidator,
 }
 
@@ -42,7 +39,7 @@ impl TokenGeneratorProvider {
             refresh: url(&["admin", "refresh-access-token"])?,
             client_id: config.client_id.clone(),
             client_secret: config.client_secret.clone(),
-            http: ctx.http.clone(),
+            channel: ctx.channel(),
             validator: JwtValidator::new(
                 &config.name,
                 &config.realm,
@@ -60,11 +57,14 @@ impl TokenGeneratorProvider {
 
 impl TokenGenerator {
     async fn access_token(&self, offline: &str) -> Result<String, Failure> {
-        let client = remote::client(&self.http)?;
+        let client = self.channel.client()?;
         let request = client
             .post(self.validate.clone())
             .json(&json!({"token": offline, "client_id": self.client_id}));
-        let validation = remote::call(VALIDATION, Caller::Client, request).await?;
+        let validation = self
+            .channel
+            .call(VALIDATION, Caller::Client, request)
+            .await?;
         // An absent `active` counts as false, as upstream.
         if validation.get("active") != Some(&Value::Bool(true)) {
             return Err(Failure::Rejected(
@@ -76,7 +76,7 @@ impl TokenGenerator {
             "client_secret": self.client_secret,
             "refresh_token": offline,
         }));
-        let exchange = remote::call(EXCHANGE, Caller::Client, request).await?;
+        let exchange = self.channel.call(EXCHANGE, Caller::Client, request).await?;
         remote::access_token(EXCHANGE, &exchange)
     }
 }

@@ -22,7 +22,10 @@ providers:
 "#;
 
 fn built_providers(config: &Config) -> Vec<Arc<dyn Provider>> {
-    let ctx = ProviderContext::new(Arc::new(IdentityClient::new(&config.http).unwrap()));
+    let ctx = ProviderContext::new(
+        Arc::new(IdentityClient::new(&config.http).unwrap()),
+        config.http.max_concurrent_calls as usize,
+    );
     let build = |p| providers::build(p, &ctx).unwrap();
     config.providers.iter().map(build).collect()
 }

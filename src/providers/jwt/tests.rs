@@ -69,7 +69,7 @@ async fn jwks_server(body: &str) -> MockServer {
 
 fn validator(server: &MockServer, checks: JwtChecks) -> JwtValidator {
     let http = Arc::new(IdentityClient::new(&HttpSettings::default()).unwrap());
-    let ctx = ProviderContext::new(http);
+    let ctx = ProviderContext::new(http, 8);
     JwtValidator::new(
         "kc",
         "ecmwf",

@@ -1,6 +1,7 @@
 //! Upstream's tests of this provider, plus the status policy, encoding and the JWT step.
 
 use serde_json::json;
+use std::sync::Arc;
 use wiremock::matchers::{any, basic_auth, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

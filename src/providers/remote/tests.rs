@@ -126,3 +126,70 @@ fn string_fields_must_be_non_empty_strings() {
     assert_eq!(string_field(&body, "c"), None);
     assert_eq!(string_field(&body, "d"), None);
 }
+
+#[tokio::test]
+async fn a_call_beyond_the_bound_fails_at_once_as_an_outage_and_is_counted() {
+    use std::time::Duration;
+
+    use wiremock::matchers::any;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use crate::config::HttpSettings;
+    use crate::metrics::test_support::{get, samples};
+    use crate::metrics::{Catalogue, Meters, ProviderEntry};
+
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"uid": "u"}))
+                .set_delay(Duration::from_millis(500)),
+        )
+        .mount(&server)
+        .await;
+    let http = IdentityClient::new(&HttpSettings::default()).expect("client");
+    let channel = Arc::new(Channel::new(Arc::new(http), 1));
+    let call = |channel: Arc<Channel>, url: String| async move {
+        let request = channel.client()?.get(url);
+        channel.call("svc", Caller::ApiKey, request).await
+    };
+
+    let first = tokio::spawn(call(channel.clone(), server.uri()));
+    while server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty()
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let meters = Arc::new(Meters::new(Catalogue {
+        providers: vec![ProviderEntry {
+            name: "svc".into(),
+            scheme: "Bearer".into(),
+            realm: "r".into(),
+            remote: true,
+            jwks: false,
+        }],
+        ..Catalogue::default()
+    }));
+    let second = meters
+        .provider(0)
+        .within(call(channel.clone(), server.uri()))
+        .await;
+    assert!(
+        matches!(&second, Err(Failure::Unavailable(why)) if why.contains("too many calls in flight")),
+        "{second:?}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap_or_default().len(),
+        1,
+        "the refused call reached the service"
+    );
+    let refused = r#"authotron_outbound_refused_total{provider_name="svc"}"#;
+    assert_eq!(get(&samples(&meters), refused), 1.0);
+
+    assert_eq!(kind(first.await.expect("first call")), "ok");
+    // Its permit is back: the next call goes through.
+    assert_eq!(kind(call(channel, server.uri()).await), "ok");
+}

@@ -2,6 +2,7 @@
 //! policy.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::{decode, DecodingKey, Validation};
