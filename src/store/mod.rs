@@ -7,6 +7,8 @@ pub mod api;
 mod postgres;
 mod schema;
 mod sqlite;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod token;
 
 use std::sync::Arc;

@@ -1,49 +1,13 @@
 //! The store against a real SQLite file: every operation the API and the provider use.
 //! PostgreSQL runs the same statements; the t/ suite covers it against a real server.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::test_support::TempDb;
 use super::*;
-use crate::config::{StoreBackend, StoreSettings};
+use crate::config::StoreBackend;
 use crate::domain::Identity;
 use crate::store::api::{self, Route};
-
-struct TempDb(PathBuf);
-
-impl TempDb {
-    fn new(name: &str) -> TempDb {
-        let dir = std::env::temp_dir().join(format!(
-            "authotron-store-{name}-{}-{}",
-            std::process::id(),
-            token::generate().unwrap().id
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDb(dir)
-    }
-
-    fn settings(&self) -> StoreSettings {
-        StoreSettings {
-            enabled: true,
-            backend: Some(StoreBackend::Sqlite {
-                path: self.0.join("tokens.db").to_string_lossy().into_owned(),
-            }),
-            max_expiry_seconds: 1000,
-            default_expiry_seconds: 100,
-            ..StoreSettings::default()
-        }
-    }
-
-    fn store(&self) -> Store {
-        Store::new(&self.settings()).unwrap().expect("enabled")
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn alice() -> Identity {
     let mut user = User::new("alice", "ecmwf", vec!["user".into()]);
