@@ -1,6 +1,7 @@
 # The token store on a real SQLite file: the shared scenarios (create, use, list, revoke, expire,
 # ownership, near misses, the management API's routes and refusals, what the database holds,
-# augmenters on every use; t/lib/Test/Authotron/StoreScenarios.pm), then what is SQLite's own:
+# the roles a token carries, its owner checked again after a reload;
+# t/lib/Test/Authotron/StoreScenarios.pm), then what is SQLite's own:
 # where the file goes, the built-in limits, a database the worker cannot write (503), and the
 # configuration mistakes nginx -t catches.
 use strict;

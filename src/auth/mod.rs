@@ -11,7 +11,7 @@ pub mod policy;
 pub mod reply;
 pub mod request;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 pub mod throttle;
 
 pub use decision::{Decision, Ruling};

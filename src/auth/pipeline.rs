@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::domain::{unix_now, Identity, ProviderVerdict, User, Verdict};
 use crate::http::IdentityClient;
 use crate::metrics::Meters;
-use crate::providers::{self, Provider, ProviderContext};
+use crate::providers::{self, token_store, Provider, ProviderContext};
 use crate::store::{self, Store};
 use crate::token::Minter;
 
@@ -89,12 +89,15 @@ impl Authenticator {
     }
 
     /// Adds the token store and its pseudo-provider, after the configured providers and
-    /// outside the challenges (it has no realm of its own), as upstream does.
+    /// outside the challenges (it has no realm of its own), as upstream does. The configured
+    /// providers are the ones a token's owner is checked against on each lookup.
     pub fn with_store(mut self, store: Option<Arc<Store>>) -> Self {
         if let Some(store) = &store {
+            let owners = token_store::Owners::new(self.providers.clone());
             self.providers
-                .push(Arc::new(providers::token_store::TokenStoreProvider::new(
+                .push(Arc::new(token_store::TokenStoreProvider::new(
                     store.clone(),
+                    owners,
                 )));
             if let Some(added) = self.providers.last() {
                 let entry = metric_labels::provider_entry(added.as_ref(), None);

@@ -12,4 +12,4 @@ pub use clock::unix_now;
 pub use identity::{Identity, Minted};
 pub use scheme::Scheme;
 pub use user::User;
-pub use verdict::{ProviderVerdict, Verdict};
+pub use verdict::{OwnerCheck, ProviderVerdict, Verdict};

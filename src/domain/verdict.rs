@@ -1,4 +1,5 @@
-//! What is concluded about a credential: by one provider, and by the whole pipeline.
+//! What is concluded about a credential: by one provider, and by the whole pipeline; and what
+//! a provider says of the owner of a store token.
 
 use std::sync::Arc;
 
@@ -13,6 +14,19 @@ pub enum ProviderVerdict {
     Rejected(String),
     /// The provider could not decide (timeout, outage); the reason is for logs only.
     Unavailable(String),
+}
+
+/// What a provider says, at a token's use, of the user it vouched for when the store token was
+/// made (README, "A token and its owner").
+#[derive(Debug, PartialEq, Eq)]
+pub enum OwnerCheck {
+    /// It still vouches for them, as this user: the snapshot with what it knows now.
+    Current(User),
+    /// It no longer does: a configured user who has been removed.
+    Gone,
+    /// It cannot tell without the user's own credential (an identity service): the snapshot
+    /// stands until the token expires or is revoked.
+    CannotTell,
 }
 
 /// The authentication fact about one credential; this is what the cache keeps.

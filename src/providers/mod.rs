@@ -22,8 +22,9 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 
 use crate::config::ProviderConfig;
-use crate::domain::ProviderVerdict;
 use crate::domain::Scheme;
+use crate::domain::User;
+use crate::domain::{OwnerCheck, ProviderVerdict};
 use crate::http::IdentityClient;
 
 pub trait Provider: Send + Sync {
@@ -47,6 +48,11 @@ pub trait Provider: Send + Sync {
     /// Validates one credential. The future owns what it needs: it runs on the worker's tokio
     /// runtime, possibly after the request that started it has gone.
     fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict>;
+    /// What this provider says now of `owner`, a user of its realm it accepted when a store
+    /// token was made. Called on every lookup of the token, so it must be cheap and local.
+    fn check_owner(&self, _owner: &User) -> OwnerCheck {
+        OwnerCheck::CannotTell
+    }
     /// How long an identity this provider accepted may be reused; `None` means the global
     /// `cache.ttl_seconds`.
     fn cache_ttl(&self) -> Option<Duration> {
@@ -90,6 +96,10 @@ pub trait CredentialCheck: Send + Sync + 'static {
         info: &ProviderInfo,
         credential: &str,
     ) -> impl Future<Output = ProviderVerdict> + Send;
+    /// [`Provider::check_owner`]. Only a type that holds its users itself can tell.
+    fn check_owner(&self, _owner: &User) -> OwnerCheck {
+        OwnerCheck::CannotTell
+    }
     /// [`Provider::warm_up`].
     fn warm_up(&self) -> Option<BoxFuture<'static, ()>> {
         None
@@ -118,6 +128,10 @@ impl<C: CredentialCheck> Provider for ConfiguredProvider<C> {
 
     fn authenticate(self: Arc<Self>, credential: String) -> BoxFuture<'static, ProviderVerdict> {
         async move { self.check.verdict(&self.info, &credential).await }.boxed()
+    }
+
+    fn check_owner(&self, owner: &User) -> OwnerCheck {
+        self.check.check_owner(owner)
     }
 
     fn cache_ttl(&self) -> Option<Duration> {

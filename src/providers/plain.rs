@@ -7,9 +7,9 @@ use base64::Engine;
 use super::password::{digest, same_digest, verify_hash, StoredPassword};
 use super::{ConfiguredProvider, CredentialCheck, ProviderInfo};
 use crate::config::PlainProviderConfig;
-use crate::domain::ProviderVerdict;
 use crate::domain::Scheme;
 use crate::domain::User;
+use crate::domain::{OwnerCheck, ProviderVerdict};
 
 const WRONG: &str = "Wrong username or password";
 
@@ -96,6 +96,20 @@ impl CredentialCheck for Plain {
             }
         }
         ProviderVerdict::Rejected(WRONG.to_owned())
+    }
+
+    /// The config is the truth about its users, now as at creation: an owner who is no longer
+    /// listed is gone, and one still listed has the roles listed now. The password is not
+    /// looked at: it is one way of proving who the owner is, and the token is another.
+    fn check_owner(&self, owner: &User) -> OwnerCheck {
+        // A username listed twice (two passwords) has the roles of its first entry.
+        match self.users.iter().find(|u| u.username == owner.username) {
+            Some(listed) => OwnerCheck::Current(User {
+                roles: listed.roles.clone(),
+                ..owner.clone()
+            }),
+            None => OwnerCheck::Gone,
+        }
     }
 }
 

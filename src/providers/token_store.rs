@@ -1,6 +1,9 @@
 //! The token-store pseudo-provider, present when `store:` is configured (README, "Long-lived
 //! tokens"): a Bearer credential in our token format is looked up in the store; anything else
-//! is refused without a database call.
+//! is refused without a database call. A token found is honoured only while the provider that
+//! accepted its owner still vouches for them (`owner`).
+
+mod owner;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,14 +17,16 @@ use crate::domain::ProviderVerdict;
 use crate::domain::Scheme;
 use crate::store::api::TOKEN_STORE;
 use crate::store::{restore, token, Store};
+pub use owner::Owners;
 
 pub struct TokenStoreProvider {
     store: Arc<Store>,
+    owners: Owners,
 }
 
 impl TokenStoreProvider {
-    pub fn new(store: Arc<Store>) -> Self {
-        TokenStoreProvider { store }
+    pub fn new(store: Arc<Store>, owners: Owners) -> Self {
+        TokenStoreProvider { store, owners }
     }
 }
 
@@ -55,7 +60,10 @@ impl Provider for TokenStoreProvider {
             }
             match self.store.find(&credential, unix_now()).await {
                 Ok(Some(found)) => match restore(&found) {
-                    Ok(user) => ProviderVerdict::Accepted(user),
+                    Ok(snapshot) => match self.owners.vouch(found.provider.as_deref(), snapshot) {
+                        Ok(user) => ProviderVerdict::Accepted(user),
+                        Err(reason) => ProviderVerdict::Rejected(reason),
+                    },
                     Err(e) => ProviderVerdict::Unavailable(e),
                 },
                 Ok(None) => ProviderVerdict::Rejected("unknown, expired or revoked".to_owned()),
@@ -74,3 +82,6 @@ impl Provider for TokenStoreProvider {
         Some(async move { drop(self.store.prepare().await) }.boxed())
     }
 }
+
+#[cfg(test)]
+mod tests;

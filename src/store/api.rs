@@ -257,6 +257,7 @@ async fn issue(
             info: info.clone(),
             owner,
             snapshot,
+            provider: identity.provider.clone(),
         })
         .await?;
     Ok(Created {

@@ -7,6 +7,8 @@ pub mod api;
 mod postgres;
 mod schema;
 mod sqlite;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod token;
 
 use std::sync::Arc;
@@ -35,18 +37,22 @@ pub struct Owner {
     pub username: String,
 }
 
-/// A new row: the token's hash, its public fields, and the owner's snapshot as JSON.
+/// A new row: the token's hash, its public fields, the owner's snapshot as JSON, and the
+/// `name` of the provider that accepted the owner.
 pub struct NewRow {
     pub hash: String,
     pub info: TokenInfo,
     pub owner: Owner,
     pub snapshot: String,
+    pub provider: String,
 }
 
 /// What a successful lookup finds.
 pub struct Found {
     pub snapshot: String,
     pub expires_at: i64,
+    /// `None` for a row written before the provider was recorded.
+    pub provider: Option<String>,
 }
 
 /// How a revocation names its token.

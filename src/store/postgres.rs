@@ -159,8 +159,8 @@ impl Backend for Postgres {
                 .await?;
                 c.execute(
                     "INSERT INTO authotron_tokens (id, token_hash, realm, username, \
-                     user_snapshot, description, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     user_snapshot, description, created_at, expires_at, provider) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     &[
                         &row.info.id,
                         &row.hash,
@@ -170,6 +170,7 @@ impl Backend for Postgres {
                         &row.info.description,
                         &row.info.created_at,
                         &row.info.expires_at,
+                        &row.provider,
                     ],
                 )
                 .await?;
@@ -186,7 +187,7 @@ impl Backend for Postgres {
                     .query_opt(
                         "UPDATE authotron_tokens SET last_used_at = $1 \
                          WHERE token_hash = $2 AND expires_at > $1 \
-                         RETURNING user_snapshot, expires_at",
+                         RETURNING user_snapshot, expires_at, provider",
                         &[&now, &hash],
                     )
                     .await?;
@@ -194,6 +195,7 @@ impl Backend for Postgres {
                     Ok(Found {
                         snapshot: row.try_get(0)?,
                         expires_at: row.try_get(1)?,
+                        provider: row.try_get(2)?,
                     })
                 })
                 .transpose()

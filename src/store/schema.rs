@@ -2,8 +2,9 @@
 //! `authotron_schema`; a new column or index is a new entry at the end, never an edit.
 
 /// Statements of each schema version, in order. Portable between SQLite and PostgreSQL.
-pub const MIGRATIONS: &[&[&str]] = &[&[
-    "CREATE TABLE authotron_tokens (
+pub const MIGRATIONS: &[&[&str]] = &[
+    &[
+        "CREATE TABLE authotron_tokens (
         id TEXT PRIMARY KEY,
         token_hash TEXT NOT NULL UNIQUE,
         realm TEXT NOT NULL,
@@ -14,9 +15,14 @@ pub const MIGRATIONS: &[&[&str]] = &[&[
         expires_at BIGINT NOT NULL,
         last_used_at BIGINT
     )",
-    "CREATE INDEX authotron_tokens_owner ON authotron_tokens (realm, username)",
-    "CREATE INDEX authotron_tokens_expiry ON authotron_tokens (expires_at)",
-]];
+        "CREATE INDEX authotron_tokens_owner ON authotron_tokens (realm, username)",
+        "CREATE INDEX authotron_tokens_expiry ON authotron_tokens (expires_at)",
+    ],
+    // The `name` of the provider that accepted the owner (README, "A token and its owner").
+    // NULL in rows written before it was recorded, by this build's predecessors: during a
+    // rolling upgrade, machines of a fleet still running one keep writing such rows.
+    &["ALTER TABLE authotron_tokens ADD COLUMN provider TEXT"],
+];
 
 /// Creates the version table; the migrations run inside the caller's lock.
 pub const VERSION_TABLE: &str =

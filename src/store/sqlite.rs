@@ -147,7 +147,8 @@ impl Backend for Sqlite {
             )?;
             c.execute(
                 "INSERT INTO authotron_tokens (id, token_hash, realm, username, user_snapshot, \
-                 description, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 description, created_at, expires_at, provider) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     row.info.id,
                     row.hash,
@@ -156,7 +157,8 @@ impl Backend for Sqlite {
                     row.snapshot,
                     row.info.description,
                     row.info.created_at,
-                    row.info.expires_at
+                    row.info.expires_at,
+                    row.provider
                 ],
             )?;
             Ok(())
@@ -168,12 +170,13 @@ impl Backend for Sqlite {
             c.query_row(
                 "UPDATE authotron_tokens SET last_used_at = ?1 \
                  WHERE token_hash = ?2 AND expires_at > ?1 \
-                 RETURNING user_snapshot, expires_at",
+                 RETURNING user_snapshot, expires_at, provider",
                 params![now, hash],
                 |row| {
                     Ok(Found {
                         snapshot: row.get(0)?,
                         expires_at: row.get(1)?,
+                        provider: row.get(2)?,
                     })
                 },
             )

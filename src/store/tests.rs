@@ -1,49 +1,13 @@
 //! The store against a real SQLite file: every operation the API and the provider use.
 //! PostgreSQL runs the same statements; the t/ suite covers it against a real server.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::test_support::TempDb;
 use super::*;
-use crate::config::{StoreBackend, StoreSettings};
+use crate::config::StoreBackend;
 use crate::domain::Identity;
 use crate::store::api::{self, Route};
-
-struct TempDb(PathBuf);
-
-impl TempDb {
-    fn new(name: &str) -> TempDb {
-        let dir = std::env::temp_dir().join(format!(
-            "authotron-store-{name}-{}-{}",
-            std::process::id(),
-            token::generate().unwrap().id
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDb(dir)
-    }
-
-    fn settings(&self) -> StoreSettings {
-        StoreSettings {
-            enabled: true,
-            backend: Some(StoreBackend::Sqlite {
-                path: self.0.join("tokens.db").to_string_lossy().into_owned(),
-            }),
-            max_expiry_seconds: 1000,
-            default_expiry_seconds: 100,
-            ..StoreSettings::default()
-        }
-    }
-
-    fn store(&self) -> Store {
-        Store::new(&self.settings()).unwrap().expect("enabled")
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn alice() -> Identity {
     let mut user = User::new("alice", "ecmwf", vec!["user".into()]);
@@ -96,6 +60,8 @@ async fn lifecycle_ownership_and_expiry() {
     );
     assert_eq!(user.roles, ["user"]);
     assert_eq!(user.attributes["exp"], (now + 100).to_string());
+    // With the provider that accepted alice, which decides whether she still counts.
+    assert_eq!(found.provider.as_deref(), Some("local"));
 
     // Listing shows the last use and never the secret.
     let listed = run(&store, &alice(), Route::List, now + 6).await;
@@ -191,4 +157,33 @@ async fn an_unusable_database_is_unavailable_not_a_verdict() {
     assert!(api::perform(&store, &alice(), Route::List, 1)
         .await
         .is_err());
+}
+
+#[tokio::test]
+async fn a_database_of_the_first_schema_is_upgraded_and_keeps_its_tokens() {
+    let db = TempDb::new("upgrade");
+    let old = token::generate().unwrap();
+    {
+        // As the first release left it: schema version 1, one token.
+        let c = rusqlite::Connection::open(db.path()).unwrap();
+        c.execute(schema::VERSION_TABLE, []).unwrap();
+        for statement in schema::MIGRATIONS[0] {
+            c.execute(statement, []).unwrap();
+        }
+        c.execute("INSERT INTO authotron_schema (version) VALUES (1)", [])
+            .unwrap();
+        c.execute(
+            "INSERT INTO authotron_tokens (id, token_hash, realm, username, user_snapshot, \
+             created_at, expires_at) VALUES (?1, ?2, 'ecmwf', 'alice', ?3, 1, 100)",
+            rusqlite::params![old.id, old.hash, snapshot(alice().provided()).unwrap()],
+        )
+        .unwrap();
+    }
+    let store = db.store();
+    let found = store.find(&old.secret, 10).await.unwrap().expect("kept");
+    assert_eq!(found.provider, None);
+    // New tokens record their provider next to it.
+    let created = json(&run(&store, &alice(), create(), 10).await);
+    let new = store.find(created["token"].as_str().unwrap(), 11).await;
+    assert_eq!(new.unwrap().unwrap().provider.as_deref(), Some("local"));
 }

@@ -588,6 +588,7 @@ async fn requests_sharing_a_validation_log_it_once() {
 }
 
 mod metrics;
+mod store_owner;
 
 #[tokio::test]
 async fn a_store_token_is_shown_to_no_other_provider() {

@@ -601,7 +601,7 @@ sub {
 --- secret eval
 ["%%T(tok)%%"]
 
-=== STORE 12: augmenters run again on every use, over the provider's roles at creation
+=== STORE 12: a token carries its owner's roles as configured now: the plain provider's and the augmenters'
 --- after_start eval
 sub {
     my (undef, $run) = @_;
@@ -618,7 +618,92 @@ sub {
 --- request eval
 ["GET /api/x\n" . bearer('%%T(tok)%%'), "GET /api/x\n" . basic('alice')]
 --- upstream_jwt eval
-['{"username": "alice", "roles": ["reader", "auditor", "ops"]}', '{"username": "alice", "roles": ["editor", "auditor", "ops"]}']
+['{"username": "alice", "roles": ["editor", "auditor", "ops"]}', '{"username": "alice", "roles": ["editor", "auditor", "ops"]}']
+
+=== STORE 13: a reload without bob: his token is refused, yet kept; alice's keeps working; bob back, his token works again
+--- after_start eval
+sub {
+    my (undef, $run) = @_;
+    my $bob = create_token($run, 'bob', query => 'description=bob-leaves');
+    my $alice = create_token($run, 'alice');
+    # Used first, so the worker has them cached (cache_ttl_seconds: 30): the reload must not
+    # let that cache answer.
+    status_is(call($run, 'GET /api/x', bearer($_)), 200, 'a token before the reload') for map { $_->{token} } $bob, $alice;
+    @main::T{qw(bob bob_id alice)} = ($bob->{token}, $bob->{id}, $alice->{token});
+    $main::YAML = $run->{yaml};
+    (my $without = $run->{yaml}) =~ s/^ *- \{ username: bob,.*\n//m or die "no bob in the YAML\n";
+    reload_with($run, $without);
+}
+--- request eval
+[
+  "GET /api/x\n" . bearer('%%T(bob)%%'),
+  "GET /whoami\n" . bearer('%%T(bob)%%'),
+  "GET /api/x\n" . basic('bob'),
+  "GET /api/x\n" . bearer('%%T(alice)%%'),
+  "GET /api/x\n" . bearer('%%T(bob)%%'),
+]
+--- before_request eval
+[(undef) x 4, sub { reload_with($_[1], $main::YAML) }]
+--- error_code eval
+[401, 401, 401, 200, 200]
+--- response_headers_like eval
+[('WWW-Authenticate: Basic realm="internal"') x 3, '', '']
+--- upstream_jwt eval
+[undef, undef, undef, '{"username": "alice", "roles": ["reader", "auditor"]}', '{"username": "bob", "roles": ["writer"]}']
+--- error_log
+rejected the credential: its owner "bob" is no longer a user of provider "local"
+--- check eval
+sub {
+    my ($run) = @_;
+    my @kept = grep { index($_->[1], $main::T{bob_id}) >= 0 } grep { $_->[0] !~ /log/ }
+      Test::Authotron::StoreScenarios::backend('contents')->($run);
+    ok(scalar @kept, "bob's token stayed in the database while he was away");
+}
+--- secret eval
+["%%T(bob)%%", "%%T(alice)%%", $PASSWORD{bob}]
+
+=== STORE 14: a new password leaves the owner's tokens working
+--- after_start eval
+sub {
+    my (undef, $run) = @_;
+    my $t = create_token($run, 'bob');
+    status_is(call($run, 'GET /api/x', bearer($t->{token})), 200, 'the token before the change');
+    $main::T{tok} = $t->{token};
+    (my $yaml = $run->{yaml}) =~ s/(username: bob, password: )\Q$PASSWORD{bob}\E/$1bob-New-Pw-5150/ or die "no bob in the YAML\n";
+    reload_with($run, $yaml);
+}
+--- request eval
+["GET /api/x\n" . basic('bob'), "GET /api/x\nAuthorization: Basic %%BASE64(bob:bob-New-Pw-5150)%%", "GET /api/x\n" . bearer('%%T(tok)%%')]
+--- error_code eval
+[401, 200, 200]
+--- upstream_jwt eval
+[undef, '{"username": "bob", "roles": ["writer"]}', '{"username": "bob", "roles": ["writer"]}']
+--- secret eval
+["%%T(tok)%%", $PASSWORD{bob}, 'bob-New-Pw-5150']
+
+=== STORE 15: a renamed provider vouches for no earlier token; the users log in again under the new name
+--- after_start eval
+sub {
+    my (undef, $run) = @_;
+    my $t = create_token($run, 'alice');
+    my $other = create_token($run, 'alice@other');
+    status_is(call($run, 'GET /api/x', bearer($t->{token})), 200, 'the token before the rename');
+    @main::T{qw(tok other)} = ($t->{token}, $other->{token});
+    (my $yaml = $run->{yaml}) =~ s/name: local\n/name: employees\n/ or die "no provider local in the YAML\n";
+    reload_with($run, $yaml);
+}
+--- request eval
+["GET /api/x\n" . bearer('%%T(tok)%%'), "GET /api/x\n" . basic('alice'), "GET /partners/x\n" . bearer('%%T(other)%%')]
+--- error_code eval
+[401, 200, 200]
+--- response_headers eval
+["", "X-Provider: employees", ""]
+--- upstream_jwt eval
+[undef, '{"username": "alice", "realm": "internal"}', '{"username": "alice", "realm": "other", "roles": ["partner"]}']
+--- error_log
+rejected the credential: provider "local", which accepted its owner "alice", is no longer configured for realm "internal"
+--- secret eval
+["%%T(tok)%%", "%%T(other)%%", $PASSWORD{alice}, $PASSWORD{'alice@other'}]
 BLOCKS
 }
 
