@@ -58,10 +58,15 @@ impl Provider for TokenStoreProvider {
             if !token::is_well_formed(&credential) {
                 return ProviderVerdict::Rejected("not a store token".to_owned());
             }
-            match self.store.find(&credential, unix_now()).await {
+            let now = unix_now();
+            match self.store.find(&credential, now).await {
                 Ok(Some(found)) => match restore(&found) {
                     Ok(snapshot) => match self.owners.vouch(found.provider.as_deref(), snapshot) {
-                        Ok(user) => ProviderVerdict::Accepted(user),
+                        Ok(user) => {
+                            // Bookkeeping only: a token is not refused for it.
+                            let _ = self.store.used(&credential, &found, now).await;
+                            ProviderVerdict::Accepted(user)
+                        }
                         Err(reason) => ProviderVerdict::Rejected(reason),
                     },
                     Err(e) => ProviderVerdict::Unavailable(e),

@@ -53,7 +53,12 @@ pub struct Found {
     pub expires_at: i64,
     /// `None` for a row written before the provider was recorded.
     pub provider: Option<String>,
+    pub last_used_at: Option<i64>,
 }
+
+/// `last_used_at` is written at most this often per token: a token in steady use costs one
+/// write a minute, not one per cache miss.
+const LAST_USED_GRANULARITY: i64 = 60;
 
 /// How a revocation names its token.
 #[derive(Debug, PartialEq, Eq)]
@@ -67,8 +72,16 @@ trait Backend: Send + Sync {
     /// Creates or upgrades the schema; idempotent, safe with several workers at once.
     fn migrate(&self) -> BoxFuture<'static, Result<(), String>>;
     fn insert(&self, row: NewRow) -> BoxFuture<'static, Result<(), String>>;
-    /// The unexpired token with this hash, marking it used at `now`.
+    /// The unexpired token with this hash: one indexed read, never a write, so a flood of
+    /// made-up tokens cannot queue writes.
     fn find(&self, hash: String, now: i64) -> BoxFuture<'static, Result<Option<Found>, String>>;
+    /// Sets `last_used_at` to `now` unless it is later than `stale_at` already.
+    fn touch(
+        &self,
+        hash: String,
+        now: i64,
+        stale_at: i64,
+    ) -> BoxFuture<'static, Result<(), String>>;
     /// The owner's unexpired tokens, oldest first.
     fn list(&self, owner: Owner, now: i64) -> BoxFuture<'static, Result<Vec<TokenInfo>, String>>;
     /// Deletes the owner's token; false when the owner has no such token.
@@ -132,6 +145,19 @@ impl Store {
     pub async fn find(&self, secret: &str, now: i64) -> Result<Option<Found>, Unavailable> {
         self.prepare().await?;
         self.bounded(self.backend.find(token::hash(secret), now))
+            .await
+    }
+
+    /// Records that the token `find` found was honoured at `now`, at most once a minute.
+    pub async fn used(&self, secret: &str, found: &Found, now: i64) -> Result<(), Unavailable> {
+        if found
+            .last_used_at
+            .is_some_and(|last| now - last < LAST_USED_GRANULARITY)
+        {
+            return Ok(());
+        }
+        let hash = token::hash(secret);
+        self.bounded(self.backend.touch(hash, now, now - LAST_USED_GRANULARITY))
             .await
     }
 

@@ -185,10 +185,9 @@ impl Backend for Postgres {
             async move {
                 let row = c
                     .query_opt(
-                        "UPDATE authotron_tokens SET last_used_at = $1 \
-                         WHERE token_hash = $2 AND expires_at > $1 \
-                         RETURNING user_snapshot, expires_at, provider",
-                        &[&now, &hash],
+                        "SELECT user_snapshot, expires_at, provider, last_used_at \
+                         FROM authotron_tokens WHERE token_hash = $1 AND expires_at > $2",
+                        &[&hash, &now],
                     )
                     .await?;
                 row.map(|row| {
@@ -196,9 +195,30 @@ impl Backend for Postgres {
                         snapshot: row.try_get(0)?,
                         expires_at: row.try_get(1)?,
                         provider: row.try_get(2)?,
+                        last_used_at: row.try_get(3)?,
                     })
                 })
                 .transpose()
+            }
+            .boxed()
+        })
+    }
+
+    fn touch(
+        &self,
+        hash: String,
+        now: i64,
+        stale_at: i64,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        self.with(move |c| {
+            async move {
+                c.execute(
+                    "UPDATE authotron_tokens SET last_used_at = $1 \
+                     WHERE token_hash = $2 AND (last_used_at IS NULL OR last_used_at <= $3)",
+                    &[&now, &hash, &stale_at],
+                )
+                .await?;
+                Ok(())
             }
             .boxed()
         })

@@ -168,19 +168,35 @@ impl Backend for Sqlite {
     fn find(&self, hash: String, now: i64) -> BoxFuture<'static, Result<Option<Found>, String>> {
         self.with(move |c| {
             c.query_row(
-                "UPDATE authotron_tokens SET last_used_at = ?1 \
-                 WHERE token_hash = ?2 AND expires_at > ?1 \
-                 RETURNING user_snapshot, expires_at, provider",
-                params![now, hash],
+                "SELECT user_snapshot, expires_at, provider, last_used_at FROM authotron_tokens \
+                 WHERE token_hash = ?1 AND expires_at > ?2",
+                params![hash, now],
                 |row| {
                     Ok(Found {
                         snapshot: row.get(0)?,
                         expires_at: row.get(1)?,
                         provider: row.get(2)?,
+                        last_used_at: row.get(3)?,
                     })
                 },
             )
             .optional()
+        })
+    }
+
+    fn touch(
+        &self,
+        hash: String,
+        now: i64,
+        stale_at: i64,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        self.with(move |c| {
+            c.execute(
+                "UPDATE authotron_tokens SET last_used_at = ?1 \
+                 WHERE token_hash = ?2 AND (last_used_at IS NULL OR last_used_at <= ?3)",
+                params![now, hash, stale_at],
+            )?;
+            Ok(())
         })
     }
 

@@ -63,7 +63,8 @@ async fn lifecycle_ownership_and_expiry() {
     // With the provider that accepted alice, which decides whether she still counts.
     assert_eq!(found.provider.as_deref(), Some("local"));
 
-    // Listing shows the last use and never the secret.
+    // Listing shows the last use (once the provider honoured the token) and never the secret.
+    store.used(&secret, &found, now + 5).await.unwrap();
     let listed = run(&store, &alice(), Route::List, now + 6).await;
     let listed_text = String::from_utf8(listed.body.clone()).unwrap();
     assert!(!listed_text.contains(&secret[token::PREFIX.len()..]));
@@ -186,4 +187,46 @@ async fn a_database_of_the_first_schema_is_upgraded_and_keeps_its_tokens() {
     let created = json(&run(&store, &alice(), create(), 10).await);
     let new = store.find(created["token"].as_str().unwrap(), 11).await;
     assert_eq!(new.unwrap().unwrap().provider.as_deref(), Some("local"));
+}
+
+#[tokio::test]
+async fn last_used_is_written_at_most_once_a_minute() {
+    let db = TempDb::new("last-used");
+    let store = db.store();
+    let now = 1_000_000;
+    let secret = json(&run(&store, &alice(), create(), now).await)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let last_used = || async {
+        json(&run(&store, &alice(), Route::List, now).await)[0]["last_used_at"].clone()
+    };
+    assert_eq!(last_used().await, serde_json::Value::Null);
+    for (at, shown) in [
+        (now + 1, now + 1),
+        (now + 30, now + 1),
+        (now + 61, now + 61),
+    ] {
+        let found = store.find(&secret, at).await.unwrap().expect("found");
+        store.used(&secret, &found, at).await.unwrap();
+        assert_eq!(last_used().await, shown, "used at {at}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_token_is_looked_up_without_a_write() {
+    let db = TempDb::new("no-write");
+    let store = db.store();
+    store.prepare().await.unwrap();
+    // Another connection holds the database's write lock, as a busy writer would.
+    let writer = rusqlite::Connection::open(db.path()).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let made_up = token::generate().unwrap().secret;
+    let found = store.find(&made_up, 1_000_000).await;
+    assert!(
+        matches!(found, Ok(None)),
+        "a lookup waited for the write lock: {:?}",
+        found.err()
+    );
+    writer.execute_batch("ROLLBACK").unwrap();
 }
