@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use argon2::PasswordHash;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
@@ -73,9 +73,7 @@ fn verify_hash_now(hash: &str, password: &str) -> bool {
         return bcrypt::verify(password, hash).unwrap_or(false);
     }
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => argon2_memory::verify(&parsed, password.as_bytes()),
         Err(_) => false,
     }
 }
@@ -84,6 +82,8 @@ fn hash_permits() -> &'static Arc<Semaphore> {
     static PERMITS: OnceLock<Arc<Semaphore>> = OnceLock::new();
     PERMITS.get_or_init(|| Arc::new(Semaphore::new(CONCURRENT_HASH_CHECKS)))
 }
+
+mod argon2_memory;
 
 #[cfg(test)]
 mod tests;

@@ -57,3 +57,31 @@ fn plaintext_compares_digests() {
     assert!(!same_digest(&digest("secret"), &digest("Secret")));
     assert!(!same_digest(&digest("secret"), &digest("secret ")));
 }
+
+#[test]
+fn mapped_memory_verifies_as_the_library_does() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    use argon2::{Algorithm, Argon2, Params, PasswordVerifier, Version};
+
+    let salt = SaltString::encode_b64(b"authotron-salt-16").unwrap();
+    for algorithm in [Algorithm::Argon2id, Algorithm::Argon2i, Algorithm::Argon2d] {
+        for version in [Version::V0x10, Version::V0x13] {
+            for (m, t, p, len) in [(8, 1, 1, 32), (32, 2, 4, 64)] {
+                let params = Params::new(m, t, p, Some(len)).unwrap();
+                let argon = Argon2::new(algorithm, version, params);
+                let phc = argon.hash_password(b"pw", &salt).unwrap().to_string();
+                let parsed = PasswordHash::new(&phc).unwrap();
+                for attempt in ["pw", "pW", ""] {
+                    let library = Argon2::default()
+                        .verify_password(attempt.as_bytes(), &parsed)
+                        .is_ok();
+                    assert_eq!(
+                        argon2_memory::verify(&parsed, attempt.as_bytes()),
+                        library,
+                        "{phc} with {attempt:?}"
+                    );
+                }
+            }
+        }
+    }
+}
