@@ -22,9 +22,10 @@ use ngx::{ngx_log_debug_mask, ngx_log_error};
 
 use super::bridge;
 use super::directives::LocConf;
-use super::headers::{self, NoMemory};
+use super::headers;
 use super::module::Module;
 use super::panic_guard::guard_status;
+use super::pool::NoMemory;
 use super::request_ctx::{Delivery, RequestCtx};
 use crate::auth::decision::HeaderPlan;
 use crate::auth::policy::REALM_SELECTOR;

@@ -10,9 +10,10 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
-use super::headers::{self, NoMemory};
+use super::headers;
 use super::module::Module;
 use super::panic_guard::guard_status;
+use super::pool::{pool_str, NoMemory};
 use super::request_ctx::RequestCtx;
 use crate::auth::policy;
 use crate::auth::{Document, Endpoint, Reply};
@@ -105,7 +106,7 @@ fn send(r: &mut ngx_http_request_t, reply: Reply) -> Result<ngx_int_t, NoMemory>
     r.headers_out.content_length_n = reply.body.len() as _;
     if let Some(content_type) = reply.content_type {
         r.headers_out.content_type_len = content_type.len();
-        r.headers_out.content_type = headers::pool_str(pool, content_type.as_bytes())?;
+        r.headers_out.content_type = pool_str(pool, content_type.as_bytes())?;
         r.headers_out.content_type_lowcase = std::ptr::null_mut();
     }
     for (name, value) in &reply.headers {
@@ -117,7 +118,7 @@ fn send(r: &mut ngx_http_request_t, reply: Reply) -> Result<ngx_int_t, NoMemory>
     if rc == NGX_ERROR as ngx_int_t || rc > NGX_OK as ngx_int_t || r.header_only() != 0 {
         return Ok(rc);
     }
-    let body = headers::pool_str(pool, &reply.body)?;
+    let body = pool_str(pool, &reply.body)?;
     // SAFETY: allocations from the live request pool, checked for null below.
     let (buf, out) = unsafe {
         (

@@ -14,7 +14,7 @@ use ngx::ffi::{
     ngx_pool_t, ngx_str_t, ngx_table_elt_t,
 };
 
-use super::headers::{pool_str, NoMemory};
+use super::pool::{pool_str, NoMemory};
 
 /// The elements of a header list.
 pub fn elements(list: &ngx_list_t) -> impl Iterator<Item = &ngx_table_elt_t> {

@@ -7,17 +7,14 @@
 
 use std::ptr;
 
-use ngx::ffi::{ngx_http_request_t, ngx_pnalloc, ngx_pool_t, ngx_str_t, ngx_table_elt_t};
+use ngx::ffi::{ngx_http_request_t, ngx_str_t, ngx_table_elt_t};
 
 use super::header_list;
+use super::pool::{pool_concat, pool_str, NoMemory};
 
 use crate::auth::decision::{HeaderPlan, HeaderValue};
 use crate::auth::policy::{self, HeaderMatch, AUTHORIZATION};
 use crate::store::api::ApiRequest;
-
-/// Out of pool memory while writing headers.
-#[derive(Debug)]
-pub struct NoMemory;
 
 /// The client's `Authorization` value (NGINX keeps at most one: it rejects duplicates).
 pub fn authorization(r: &ngx_http_request_t) -> Option<&[u8]> {
@@ -173,38 +170,4 @@ fn link_www_authenticate(r: &mut ngx_http_request_t, h: *mut ngx_table_elt_t) {
 #[cfg(not(ngx_table_elt_next))]
 fn link_www_authenticate(r: &mut ngx_http_request_t, h: *mut ngx_table_elt_t) {
     r.headers_out.www_authenticate = h;
-}
-
-/// A copy of `bytes` in the pool.
-pub fn pool_str(pool: *mut ngx_pool_t, bytes: &[u8]) -> Result<ngx_str_t, NoMemory> {
-    pool_concat(pool, &[bytes])
-}
-
-/// The parts, joined, in one pool allocation.
-fn pool_concat(pool: *mut ngx_pool_t, parts: &[&[u8]]) -> Result<ngx_str_t, NoMemory> {
-    let len = parts.iter().map(|p| p.len()).sum();
-    if len == 0 {
-        return Ok(empty_str());
-    }
-    // SAFETY: `pool` is a live NGINX pool owned by the request being handled.
-    let data = unsafe { ngx_pnalloc(pool, len) }.cast::<u8>();
-    if data.is_null() {
-        return Err(NoMemory);
-    }
-    // SAFETY: `data` is a fresh allocation of `len` bytes, which the parts fill exactly.
-    let buffer = unsafe { std::slice::from_raw_parts_mut(data, len) };
-    let mut at = 0;
-    for part in parts {
-        buffer[at..at + part.len()].copy_from_slice(part);
-        at += part.len();
-    }
-    Ok(ngx_str_t { len, data })
-}
-
-/// A valid pointer even for nothing: NGINX copies header values with memcpy.
-fn empty_str() -> ngx_str_t {
-    ngx_str_t {
-        len: 0,
-        data: c"".as_ptr().cast_mut().cast(),
-    }
 }

@@ -12,5 +12,6 @@ mod headers;
 mod metrics;
 mod module;
 mod panic_guard;
+mod pool;
 mod request_ctx;
 mod variables;

@@ -7,8 +7,8 @@ use ngx::ffi::{
 };
 use ngx::ngx_string;
 
-use super::headers;
 use super::panic_guard::guard;
+use super::pool;
 use super::request_ctx::RequestCtx;
 use crate::auth::decision::Allowed;
 
@@ -65,7 +65,7 @@ unsafe extern "C" fn get(
             v.set_not_found(1);
             return NGX_OK as ngx_int_t;
         };
-        let Ok(copy) = headers::pool_str(r.pool, value.as_bytes()) else {
+        let Ok(copy) = pool::pool_str(r.pool, value.as_bytes()) else {
             return NGX_ERROR as ngx_int_t;
         };
         v.data = copy.data;

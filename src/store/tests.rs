@@ -216,7 +216,13 @@ async fn last_used_is_written_at_most_once_a_minute() {
 #[tokio::test]
 async fn an_unknown_token_is_looked_up_without_a_write() {
     let db = TempDb::new("no-write");
-    let store = db.store();
+    // A generous deadline: creating the schema must not fail on a busy machine, and a lookup
+    // that needs the write lock fails all the same, only later.
+    let settings = StoreSettings {
+        timeout_ms: 20_000,
+        ..db.settings()
+    };
+    let store = Store::new(&settings).unwrap().expect("enabled");
     store.prepare().await.unwrap();
     // Another connection holds the database's write lock, as a busy writer would.
     let writer = rusqlite::Connection::open(db.path()).unwrap();
