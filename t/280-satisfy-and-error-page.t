@@ -46,6 +46,11 @@ location /with-fallback/ {
     proxy_pass http://echo;
 }
 location @fallback { proxy_pass http://echo; }
+location /legacy/ {
+    authotron on;
+    authotron_legacy_headers on;
+    proxy_pass http://echo;
+}
 location /custom-header/ {
     satisfy any;
     allow 127.0.0.1;
@@ -159,12 +164,6 @@ X_Auth_Username: admin
 !X_Auth_Username
 
 === TEST 11: legacy headers on, two forged copies of one: the backend gets one, the module's
---- config
-location /legacy/ {
-    authotron on;
-    authotron_legacy_headers on;
-    proxy_pass http://echo;
-}
 --- request: GET /legacy/x
 --- more_headers
 Authorization: Basic %%BASE64(ann:pw)%%
@@ -189,12 +188,6 @@ Authorization: Basic %%BASE64(mallory:guess)%%
 === TEST 13: underscore spellings and duplicates together, with many other headers around them
 --- http_config
 underscores_in_headers on;
---- config
-location /legacy/ {
-    authotron on;
-    authotron_legacy_headers on;
-    proxy_pass http://echo;
-}
 --- request: GET /legacy/x
 --- more_headers eval
 join("", map { "X-Filler-$_: $_\n" } 1 .. 30)
