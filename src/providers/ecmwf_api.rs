@@ -3,6 +3,7 @@
 //! `uid` is refused, and the status policy of `remote::Caller::ApiKey` applies.
 
 use reqwest::Url;
+use serde_json::{Map, Value};
 
 use super::remote::{self, Caller, Failure};
 use super::{ttl_or, ConfiguredProvider, CredentialCheck, ProviderContext, ProviderInfo};
@@ -47,16 +48,21 @@ impl EcmwfApi {
             .get(self.who_am_i.clone())
             .query(&[("token", key)]);
         let body = self.channel.call(SERVICE, Caller::ApiKey, request).await?;
-        // Upstream accepts a missing `uid` as the empty username; nobody should be "".
-        let uid = remote::string_field(&body, "uid")
-            .ok_or_else(|| Failure::Rejected(format!("{SERVICE} answered without a `uid`")))?;
-        // Only the e-mail: since 0.3.7 the key itself is not kept (it would reach the JWT).
-        let mut user = User::new(uid, realm.to_owned(), Vec::new());
-        if let Some(email) = remote::string_field(&body, "email") {
-            user.attributes.insert("ecmwf-email".into(), email.into());
-        }
-        Ok(user)
+        user_from_answer(realm, &body)
     }
+}
+
+/// The user of a who-am-i answer (a 2xx JSON object).
+pub(crate) fn user_from_answer(realm: &str, body: &Map<String, Value>) -> Result<User, Failure> {
+    // Upstream accepts a missing `uid` as the empty username; nobody should be "".
+    let uid = remote::string_field(body, "uid")
+        .ok_or_else(|| Failure::Rejected(format!("{SERVICE} answered without a `uid`")))?;
+    // Only the e-mail: since 0.3.7 the key itself is not kept (it would reach the JWT).
+    let mut user = User::new(uid, realm.to_owned(), Vec::new());
+    if let Some(email) = remote::string_field(body, "email") {
+        user.attributes.insert("ecmwf-email".into(), email.into());
+    }
+    Ok(user)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! challenges and realm selection), and the status policy of `remote::Caller::ApiKey` applies.
 
 use reqwest::Url;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::remote::{self, Caller, Failure};
 use super::{ttl_or, ConfiguredProvider, CredentialCheck, ProviderContext, ProviderInfo};
@@ -50,22 +50,26 @@ impl EfasApi {
             .get(self.uri.clone())
             .query(&[("token", key)]);
         let body = self.channel.call(SERVICE, Caller::ApiKey, request).await?;
-        let malformed =
-            |field| Failure::Rejected(format!("{SERVICE} answered without a usable `{field}`"));
-        let username =
-            remote::string_field(&body, "username").ok_or_else(|| malformed("username"))?;
-        let roles = match body.get("roles") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(list) => serde_json::from_value(list.clone()).map_err(|_| malformed("roles"))?,
-        };
-        // Only the e-mail is kept (upstream since 0.3.3): the rest is personal data the
-        // backends do not need.
-        let mut user = User::new(username, realm.to_owned(), roles);
-        if let Some(email) = remote::string_field(&body, "email") {
-            user.attributes.insert("email".into(), email.into());
-        }
-        Ok(user)
+        user_from_answer(realm, &body)
     }
+}
+
+/// The user of a user-details answer (a 2xx JSON object).
+pub(crate) fn user_from_answer(realm: &str, body: &Map<String, Value>) -> Result<User, Failure> {
+    let malformed =
+        |field| Failure::Rejected(format!("{SERVICE} answered without a usable `{field}`"));
+    let username = remote::string_field(body, "username").ok_or_else(|| malformed("username"))?;
+    let roles = match body.get("roles") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(list) => serde_json::from_value(list.clone()).map_err(|_| malformed("roles"))?,
+    };
+    // Only the e-mail is kept (upstream since 0.3.3): the rest is personal data the
+    // backends do not need.
+    let mut user = User::new(username, realm.to_owned(), roles);
+    if let Some(email) = remote::string_field(body, "email") {
+        user.attributes.insert("email".into(), email.into());
+    }
+    Ok(user)
 }
 
 #[cfg(test)]

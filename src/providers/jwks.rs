@@ -156,17 +156,20 @@ impl JwksCache {
         if !(200..300).contains(&reply.status) {
             return Err(format!("JWKS {}: status {}", self.uri, reply.status));
         }
-        let keys = reply
-            .body
-            .as_ref()
-            .and_then(|body| body.get("keys"))
-            .and_then(|keys| keys.as_array())
-            .ok_or_else(|| format!("JWKS {}: not a key set", self.uri))?;
-        // A key of a type we cannot use must not make the whole set unusable.
-        let usable = keys
-            .iter()
-            .filter_map(|key| serde_json::from_value::<Jwk>(key.clone()).ok())
-            .collect();
-        Ok(Arc::new(usable))
+        key_set(reply.body.as_ref()).map_err(|e| format!("JWKS {}: {e}", self.uri))
     }
+}
+
+/// The usable keys of a JWKS document (`None`: the body was not JSON).
+pub(crate) fn key_set(body: Option<&serde_json::Value>) -> Result<KeySet, &'static str> {
+    let keys = body
+        .and_then(|body| body.get("keys"))
+        .and_then(|keys| keys.as_array())
+        .ok_or("not a key set")?;
+    // A key of a type we cannot use must not make the whole set unusable.
+    let usable = keys
+        .iter()
+        .filter_map(|key| serde_json::from_value::<Jwk>(key.clone()).ok())
+        .collect();
+    Ok(Arc::new(usable))
 }

@@ -14,7 +14,7 @@ use base64::Engine;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse};
-use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Header, Validation};
 use serde_json::{Map, Value};
 
 use super::claims::user_from_claims;
@@ -81,19 +81,10 @@ impl JwtValidator {
     }
 
     pub async fn validate(&self, token: &str) -> ProviderVerdict {
-        let header = match decode_header(token) {
+        let header = match self.screen(token) {
             Ok(header) => header,
-            // Covers `alg: none`, which jsonwebtoken does not even parse.
-            Err(_) => return ProviderVerdict::Rejected("not a JWT we accept".to_owned()),
+            Err(refused) => return refused,
         };
-        if has_critical_header(token) {
-            return ProviderVerdict::Rejected(
-                "the header marks extensions critical (`crit`), and we understand none".to_owned(),
-            );
-        }
-        if !self.algorithms.contains(&header.alg) {
-            return ProviderVerdict::Rejected(format!("algorithm {:?} is not allowed", header.alg));
-        }
         let keys = match self.jwks.current().await {
             Ok(keys) => keys,
             Err(e) => return ProviderVerdict::Unavailable(e),
@@ -110,16 +101,41 @@ impl JwtValidator {
                 _ => return unknown_key(),
             },
         };
-        if !key_fits(&jwk, header.alg) {
-            return ProviderVerdict::Rejected(format!(
-                "key {:?} does not fit algorithm {:?}",
-                jwk.common.key_id, header.alg
+        self.verify(token, header.alg, &jwk)
+    }
+
+    /// What the token alone tells, before any key is fetched: a header we can read, no
+    /// critical extension, an allowed algorithm. Split out so that it can be fuzzed offline.
+    pub(crate) fn screen(&self, token: &str) -> Result<Header, ProviderVerdict> {
+        let header = match decode_header(token) {
+            Ok(header) => header,
+            // Covers `alg: none`, which jsonwebtoken does not even parse.
+            Err(_) => return Err(ProviderVerdict::Rejected("not a JWT we accept".to_owned())),
+        };
+        if has_critical_header(token) {
+            return Err(ProviderVerdict::Rejected(
+                "the header marks extensions critical (`crit`), and we understand none".to_owned(),
             ));
         }
-        let Ok(key) = DecodingKey::from_jwk(&jwk) else {
+        if !self.algorithms.contains(&header.alg) {
+            let reason = format!("algorithm {:?} is not allowed", header.alg);
+            return Err(ProviderVerdict::Rejected(reason));
+        }
+        Ok(header)
+    }
+
+    /// The signature and the claims, with the key the header selected.
+    pub(crate) fn verify(&self, token: &str, alg: Algorithm, jwk: &Jwk) -> ProviderVerdict {
+        if !key_fits(jwk, alg) {
+            return ProviderVerdict::Rejected(format!(
+                "key {:?} does not fit algorithm {:?}",
+                jwk.common.key_id, alg
+            ));
+        }
+        let Ok(key) = DecodingKey::from_jwk(jwk) else {
             return ProviderVerdict::Rejected("the matching key is unusable".to_owned());
         };
-        let claims = match decode::<Map<String, Value>>(token, &key, &self.validation(header.alg)) {
+        let claims = match decode::<Map<String, Value>>(token, &key, &self.validation(alg)) {
             Ok(data) => data.claims,
             Err(e) => return ProviderVerdict::Rejected(format!("invalid token: {e}")),
         };
@@ -156,7 +172,7 @@ impl JwtValidator {
 /// empty list must not be sent at all. jsonwebtoken's `Header` has no `crit` field and drops it
 /// unread, so the header is read again here. `decode_header` accepted it, so the token has
 /// exactly three segments and the first one decodes; if it did not, it counts as critical.
-fn has_critical_header(token: &str) -> bool {
+pub(crate) fn has_critical_header(token: &str) -> bool {
     let segment = token.split('.').next().unwrap_or_default();
     URL_SAFE_NO_PAD
         .decode(segment)
@@ -170,7 +186,7 @@ fn unknown_key() -> ProviderVerdict {
 }
 
 /// The key named by `kid`; without a `kid`, the only key of a one-key set.
-fn pick_key<'a>(keys: &'a [Jwk], kid: Option<&str>) -> Option<&'a Jwk> {
+pub(crate) fn pick_key<'a>(keys: &'a [Jwk], kid: Option<&str>) -> Option<&'a Jwk> {
     match kid {
         Some(kid) => keys
             .iter()
@@ -182,7 +198,7 @@ fn pick_key<'a>(keys: &'a [Jwk], kid: Option<&str>) -> Option<&'a Jwk> {
 
 /// The key's type must be the algorithm's family (no RSA key used as an HMAC secret), and an
 /// algorithm or use the key declares must agree.
-fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
+pub(crate) fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
     use Algorithm::*;
     let family = matches!(
         (&jwk.algorithm, alg),

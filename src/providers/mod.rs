@@ -1,6 +1,6 @@
 //! Credential providers. Each file holds one provider type; `build` maps a config entry to it.
 
-mod claims;
+pub(crate) mod claims;
 pub mod ecmwf_api;
 pub mod efas_api;
 pub mod jwks;
@@ -8,7 +8,7 @@ pub mod jwt;
 pub mod openid_offline;
 mod password;
 pub mod plain;
-mod remote;
+pub(crate) mod remote;
 #[cfg(test)]
 mod test_support;
 pub mod token_generator;

@@ -91,7 +91,7 @@ impl OpenidOffline {
 }
 
 /// `active: true` and `offline_access` among the space-separated scopes (RFC 7662).
-fn is_active_offline(introspection: &Map<String, Value>) -> bool {
+pub(crate) fn is_active_offline(introspection: &Map<String, Value>) -> bool {
     let scope = introspection.get("scope").and_then(Value::as_str);
     introspection.get("active") == Some(&Value::Bool(true))
         && scope.is_some_and(|s| s.split_whitespace().any(|s| s == "offline_access"))

@@ -133,7 +133,7 @@ impl Plain {
 
 /// Standard base64 with padding, UTF-8, split at the first colon; a missing colon means an
 /// empty password. The messages are upstream's.
-fn decode_basic(credential: &str) -> Result<(String, String), &'static str> {
+pub(crate) fn decode_basic(credential: &str) -> Result<(String, String), &'static str> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(credential)
         .map_err(|_| "Invalid base64 in Basic auth")?;

@@ -18,7 +18,7 @@ use crate::http::{send_json, IdentityClient, JsonReply};
 
 /// Whose credential a 4xx answer is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Caller {
+pub(crate) enum Caller {
     /// The user's key is the only credential sent (`ecmwf-api`, `efas-api`): a 4xx is the
     /// service saying no to that key.
     ApiKey,
@@ -31,7 +31,7 @@ pub(super) enum Caller {
 
 /// Why a provider stopped before it had a user; it becomes the provider's verdict.
 #[derive(Debug)]
-pub(super) enum Failure {
+pub(crate) enum Failure {
     /// A definitive "no" about the credential.
     Rejected(String),
     /// No answer worth trusting: an outage or a misconfiguration.
@@ -57,7 +57,7 @@ impl From<Result<User, Failure>> for ProviderVerdict {
 }
 
 /// The JSON object of a 2xx answer, or why there is none.
-pub(super) type Answer = Result<Map<String, Value>, Failure>;
+pub(crate) type Answer = Result<Map<String, Value>, Failure>;
 
 /// `base` with `segments` appended as percent-encoded path segments; a trailing slash on
 /// `base` is not doubled. Checked when the config is loaded, so `nginx -t` reports it.
@@ -128,7 +128,9 @@ impl Channel {
     }
 }
 
-fn classify(service: &str, caller: Caller, reply: JsonReply) -> Answer {
+/// What an answer means, from its status and body. Apart from `call` so that it can be fuzzed
+/// without a service.
+pub(crate) fn classify(service: &str, caller: Caller, reply: JsonReply) -> Answer {
     let status = reply.status;
     let unavailable = |why: &str| Err(Failure::Unavailable(format!("{service} {why}")));
     match (status, caller) {
@@ -193,7 +195,7 @@ pub(super) fn string_field<'a>(body: &'a Map<String, Value>, field: &str) -> Opt
 
 /// The `access_token` of a 2xx exchange answer. Its absence is the service misbehaving, not
 /// a verdict on the user.
-pub(super) fn access_token(service: &str, body: &Map<String, Value>) -> Result<String, Failure> {
+pub(crate) fn access_token(service: &str, body: &Map<String, Value>) -> Result<String, Failure> {
     string_field(body, "access_token")
         .map(str::to_owned)
         .ok_or_else(|| {

@@ -5,7 +5,7 @@
 
 use futures::future::BoxFuture;
 use reqwest::Url;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::jwt::JwtValidator;
 use super::remote::{self, Caller, Failure};
@@ -65,8 +65,7 @@ impl TokenGenerator {
             .channel
             .call(VALIDATION, Caller::Client, request)
             .await?;
-        // An absent `active` counts as false, as upstream.
-        if validation.get("active") != Some(&Value::Bool(true)) {
+        if !is_active(&validation) {
             return Err(Failure::Rejected(
                 "Token is not valid according to ECMWF Token Generator".into(),
             ));
@@ -79,6 +78,12 @@ impl TokenGenerator {
         let exchange = self.channel.call(EXCHANGE, Caller::Client, request).await?;
         remote::access_token(EXCHANGE, &exchange)
     }
+}
+
+/// Whether a validation answer says the offline token is valid. An absent `active` counts as
+/// false, as upstream.
+pub(crate) fn is_active(validation: &Map<String, Value>) -> bool {
+    validation.get("active") == Some(&Value::Bool(true))
 }
 
 impl CredentialCheck for TokenGenerator {
