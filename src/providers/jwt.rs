@@ -83,7 +83,7 @@ impl JwtValidator {
     pub async fn validate(&self, token: &str) -> ProviderVerdict {
         let header = match self.screen(token) {
             Ok(header) => header,
-            Err(refused) => return refused,
+            Err(reason) => return ProviderVerdict::Rejected(reason),
         };
         let keys = match self.jwks.current().await {
             Ok(keys) => keys,
@@ -105,21 +105,21 @@ impl JwtValidator {
     }
 
     /// What the token alone tells, before any key is fetched: a header we can read, no
-    /// critical extension, an allowed algorithm. Split out so that it can be fuzzed offline.
-    pub(crate) fn screen(&self, token: &str) -> Result<Header, ProviderVerdict> {
+    /// critical extension, an allowed algorithm. The error is why the token is refused. Split
+    /// out so that it can be fuzzed offline.
+    pub(crate) fn screen(&self, token: &str) -> Result<Header, String> {
         let header = match decode_header(token) {
             Ok(header) => header,
             // Covers `alg: none`, which jsonwebtoken does not even parse.
-            Err(_) => return Err(ProviderVerdict::Rejected("not a JWT we accept".to_owned())),
+            Err(_) => return Err("not a JWT we accept".to_owned()),
         };
         if has_critical_header(token) {
-            return Err(ProviderVerdict::Rejected(
+            return Err(
                 "the header marks extensions critical (`crit`), and we understand none".to_owned(),
-            ));
+            );
         }
         if !self.algorithms.contains(&header.alg) {
-            let reason = format!("algorithm {:?} is not allowed", header.alg);
-            return Err(ProviderVerdict::Rejected(reason));
+            return Err(format!("algorithm {:?} is not allowed", header.alg));
         }
         Ok(header)
     }
