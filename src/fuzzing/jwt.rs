@@ -38,7 +38,7 @@ static KEYS: LazyLock<Vec<Jwk>> = LazyLock::new(|| {
 /// that every check can be reached. It never fetches its key set: the harness picks keys.
 static VALIDATOR: LazyLock<JwtValidator> = LazyLock::new(|| {
     let http = IdentityClient::new(&HttpSettings::default()).expect("a client without CA file");
-    let ctx = ProviderContext::new(Arc::new(http));
+    let ctx = ProviderContext::new(Arc::new(http), 1);
     let mut algorithms: Vec<String> = DEFAULT_ALGORITHMS.iter().map(|a| a.to_string()).collect();
     algorithms.push("HS256".into());
     let checks = JwtChecks {

@@ -128,8 +128,8 @@ impl Channel {
     }
 }
 
-/// What an answer means, from its status and body. Apart from `call` so that it can be fuzzed
-/// without a service.
+/// What an answer means, from its status and body. Apart from `Channel::call` so that it can
+/// be fuzzed without a service.
 pub(crate) fn classify(service: &str, caller: Caller, reply: JsonReply) -> Answer {
     let status = reply.status;
     let unavailable = |why: &str| Err(Failure::Unavailable(format!("{service} {why}")));
