@@ -22,7 +22,7 @@ use super::jwks::JwksCache;
 use super::remote::Failure;
 use super::{ConfiguredProvider, CredentialCheck, ProviderContext, ProviderInfo};
 use crate::config::{JwtChecks, JwtProviderConfig};
-use crate::domain::ProviderVerdict;
+use crate::domain::{unix_now, ProviderVerdict};
 
 pub struct JwtValidator {
     name: String,
@@ -139,10 +139,22 @@ impl JwtValidator {
             Ok(data) => data.claims,
             Err(e) => return ProviderVerdict::Rejected(format!("invalid token: {e}")),
         };
+        if claims.get("nbf").is_some_and(|nbf| !self.started(nbf)) {
+            let reason = "not valid yet, or its `nbf` is not a NumericDate";
+            return ProviderVerdict::Rejected(reason.to_owned());
+        }
         match user_from_claims(&claims, &self.name, &self.realm) {
             Ok(user) => ProviderVerdict::Accepted(user),
             Err(reason) => ProviderVerdict::Rejected(reason),
         }
+    }
+
+    /// Whether a token with this `nbf` may be used now. jsonwebtoken checks an `nbf` only when
+    /// it reads as a `u64` and skips any other value, so a string or a number beyond `u64`
+    /// made a token valid years early; this checks every JSON number, with the leeway.
+    fn started(&self, nbf: &Value) -> bool {
+        let now = unix_now() as f64 + self.leeway_seconds as f64;
+        nbf.as_f64().is_some_and(|nbf| nbf <= now)
     }
 
     fn validation(&self, alg: Algorithm) -> Validation {

@@ -239,6 +239,27 @@ async fn not_before_is_checked_with_leeway() {
     assert!(!reason.is_empty());
 }
 
+/// Found by fuzzing (the `jwt` target's "an accepted token is not early" invariant): an `nbf`
+/// of 10^102 passed, as did, when probing the same invariant by hand, an `nbf` written as a
+/// string or `null`. jsonwebtoken skips an `nbf` it cannot read as a `u64`.
+#[tokio::test]
+async fn an_nbf_beyond_u64_or_not_a_number_is_checked_not_ignored() {
+    let server = jwks_server(JWKS).await;
+    let v = validator(&server, JwtChecks::default());
+    let later = now() + 3_000_000_000;
+    let huge: Value = serde_json::from_str(&format!("1{}", "3".repeat(102))).unwrap();
+    for nbf in [huge, json!(later.to_string()), json!(null)] {
+        let mut c = claims();
+        c["nbf"] = nbf.clone();
+        let reason = rejected(v.validate(&sign(Algorithm::RS256, Some("rsa-1"), &c)).await);
+        assert!(reason.contains("nbf"), "{nbf}: {reason}");
+    }
+    // A fraction is a NumericDate too (RFC 7519 §2).
+    let mut c = claims();
+    c["nbf"] = json!(now() as f64 - 0.5);
+    accepted(v.validate(&sign(Algorithm::RS256, Some("rsa-1"), &c)).await);
+}
+
 #[tokio::test]
 async fn issuer_and_audience_are_checked_when_configured() {
     let server = jwks_server(JWKS).await;
