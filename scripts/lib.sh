@@ -31,6 +31,12 @@ apt_install_missing() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 }
 
+# Where cargo builds: $CARGO_TARGET_DIR when set (cargo honours it, so the scripts that build must
+# look there too, or they would run an older build from target/), else target/.
+target_dir() {
+    echo "${CARGO_TARGET_DIR:-$AUTHOTRON_ROOT/target}"
+}
+
 # The NGINX binary the module is built for: $TEST_NGINX_BINARY, else the newest vendored build.
 nginx_binary() {
     if [ -n "${TEST_NGINX_BINARY:-}" ]; then
@@ -39,9 +45,9 @@ nginx_binary() {
     fi
     local newest
     # shellcheck disable=SC2012  # our own build paths; ls -t is the simple way to get the newest
-    newest=$(ls -t "$AUTHOTRON_ROOT"/target/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n 1)
+    newest=$(ls -t "$(target_dir)"/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n 1)
     if [ -z "$newest" ]; then
-        echo "no vendored NGINX under target/release/build/; run: cargo build --release" >&2
+        echo "no vendored NGINX under $(target_dir)/release/build/; run: cargo build --release" >&2
         return 1
     fi
     echo "$newest"
@@ -49,7 +55,7 @@ nginx_binary() {
 
 # The module to load: $TEST_NGINX_MODULE, else the release build.
 module_path() {
-    echo "${TEST_NGINX_MODULE:-$AUTHOTRON_ROOT/target/release/libngx_http_authotron_module.so}"
+    echo "${TEST_NGINX_MODULE:-$(target_dir)/release/libngx_http_authotron_module.so}"
 }
 
 # Prints a loopback TCP port that was free a moment ago.
