@@ -73,3 +73,32 @@ wait_for_port() {
     echo "nothing is listening on 127.0.0.1:$port" >&2
     return 1
 }
+
+# Starts scripts/mock-idp in the background with the given arguments, its output and errors in
+# DIR, and waits until it listens. Sets MOCK_IDP_PID, MOCK_IDP_PORT (the identity service) and
+# MOCK_IDP_CONTROL_PORT (its control API). Call it directly, not in a $(...) subshell, so that
+# the mock stays a child of the caller, which stops it.
+start_mock_idp() { # dir [mock-idp arguments...]
+    local dir=$1 deadline=$((SECONDS + 10))
+    shift
+    python3 "$AUTHOTRON_ROOT/scripts/mock-idp" "$@" >"$dir/idp.out" 2>"$dir/idp.err" &
+    MOCK_IDP_PID=$!
+    until [ -s "$dir/idp.out" ]; do
+        if [ "$SECONDS" -ge "$deadline" ] || ! kill -0 "$MOCK_IDP_PID" 2>/dev/null; then
+            echo "scripts/mock-idp did not start:" >&2
+            cat "$dir/idp.err" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    # shellcheck disable=SC2034  # both are for the caller
+    read -r MOCK_IDP_PORT MOCK_IDP_CONTROL_PORT < <(python3 -c \
+        'import json, sys; p = json.load(open(sys.argv[1])); print(p["http"], p["control"])' "$dir/idp.out")
+}
+
+# Prints a new store token, made through the token API of the NGINX on 127.0.0.1:PORT (its
+# /token location) for a Basic user.
+new_store_token() { # port user:password
+    curl -sf -u "$2" -X POST "http://127.0.0.1:$1/token" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
