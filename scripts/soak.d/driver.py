@@ -79,7 +79,9 @@ def main():
     p.add_argument("--store", choices=("postgres", "sqlite"), required=True)
     p.add_argument("--probe", required=True, help="the probe's Authorization value")
     p.add_argument("--reload-seconds", type=float, default=float(os.environ.get("SOAK_RELOAD_SECONDS", 10)))
-    p.add_argument("--sample-seconds", type=float, default=2)
+    # Often: a generation's peak includes the hash buffers in flight (up to two per worker),
+    # and sparse samples would catch them in some generations and not in others.
+    p.add_argument("--sample-seconds", type=float, default=0.5)
     args = p.parse_args()
 
     duration = round(args.minutes * 60)
