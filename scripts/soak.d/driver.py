@@ -25,11 +25,12 @@ gives one point, the largest RSS any of them reached while serving (not while sh
 Each generation lives one reload period under the same mix, so points are like with like. A
 leak that outlives a reload would live in the master, whose memory every new worker inherits,
 and would show as points that rise. Without reloads, a point is the largest worker RSS of each
-window of 10 s (less in runs under 100 s). The reference is the median of the first third (at
-least three) of the points after the warm-up; every point after the warm-up must stay within
-+10 % of it. So a rise over the run fails, and so does a generation that took more memory than
-its peers under the same load: the median keeps one unlucky early point from becoming the
-reference, and the first third keeps a slow rise from hiding in it.
+window of 10 s (less in runs under 100 s). The reference is the median of the first third of
+the points after the warm-up (at least five: all of them in a 1-minute run); every point after
+the warm-up must stay within +10 % of it. So a rise over the run fails, and so does a
+generation that took more memory than its peers under the same load: the median keeps one
+unlucky early point from becoming the reference (with three points, a low one did in about one
+1-minute run in 25), and the first third keeps a slow rise from hiding in it.
 """
 
 import argparse
@@ -468,7 +469,7 @@ class Report:
         if len(after) < 3:
             self.fails.append(f"too few RSS points after the warm-up ({len(after)}) to judge")
             return
-        reference = statistics.median(rss for _, rss in after[:max(3, len(after) // 3)])
+        reference = statistics.median(rss for _, rss in after[:max(5, len(after) // 3)])
         peak_t, peak = max(after, key=lambda p: p[1])
         print(f"\nworker RSS (MiB), largest per {unit}: start {mib(points[0][1]):.1f}, "
               f"after warm-up (reference) {mib(reference):.1f}, end {mib(after[-1][1]):.1f}, "
