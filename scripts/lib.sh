@@ -31,6 +31,12 @@ apt_install_missing() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 }
 
+# Where cargo builds: $CARGO_TARGET_DIR when set (cargo honours it, so the scripts that build must
+# look there too, or they would run an older build from target/), else target/.
+target_dir() {
+    echo "${CARGO_TARGET_DIR:-$AUTHOTRON_ROOT/target}"
+}
+
 # The NGINX binary the module is built for: $TEST_NGINX_BINARY, else the newest vendored build.
 nginx_binary() {
     if [ -n "${TEST_NGINX_BINARY:-}" ]; then
@@ -39,9 +45,9 @@ nginx_binary() {
     fi
     local newest
     # shellcheck disable=SC2012  # our own build paths; ls -t is the simple way to get the newest
-    newest=$(ls -t "$AUTHOTRON_ROOT"/target/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n 1)
+    newest=$(ls -t "$(target_dir)"/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n 1)
     if [ -z "$newest" ]; then
-        echo "no vendored NGINX under target/release/build/; run: cargo build --release" >&2
+        echo "no vendored NGINX under $(target_dir)/release/build/; run: cargo build --release" >&2
         return 1
     fi
     echo "$newest"
@@ -49,7 +55,7 @@ nginx_binary() {
 
 # The module to load: $TEST_NGINX_MODULE, else the release build.
 module_path() {
-    echo "${TEST_NGINX_MODULE:-$AUTHOTRON_ROOT/target/release/libngx_http_authotron_module.so}"
+    echo "${TEST_NGINX_MODULE:-$(target_dir)/release/libngx_http_authotron_module.so}"
 }
 
 # Prints a loopback TCP port that was free a moment ago.
@@ -66,4 +72,33 @@ wait_for_port() {
     done
     echo "nothing is listening on 127.0.0.1:$port" >&2
     return 1
+}
+
+# Starts scripts/mock-idp in the background with the given arguments, its output and errors in
+# DIR, and waits until it listens. Sets MOCK_IDP_PID, MOCK_IDP_PORT (the identity service) and
+# MOCK_IDP_CONTROL_PORT (its control API). Call it directly, not in a $(...) subshell, so that
+# the mock stays a child of the caller, which stops it.
+start_mock_idp() { # dir [mock-idp arguments...]
+    local dir=$1 deadline=$((SECONDS + 10))
+    shift
+    python3 "$AUTHOTRON_ROOT/scripts/mock-idp" "$@" >"$dir/idp.out" 2>"$dir/idp.err" &
+    MOCK_IDP_PID=$!
+    until [ -s "$dir/idp.out" ]; do
+        if [ "$SECONDS" -ge "$deadline" ] || ! kill -0 "$MOCK_IDP_PID" 2>/dev/null; then
+            echo "scripts/mock-idp did not start:" >&2
+            cat "$dir/idp.err" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    # shellcheck disable=SC2034  # both are for the caller
+    read -r MOCK_IDP_PORT MOCK_IDP_CONTROL_PORT < <(python3 -c \
+        'import json, sys; p = json.load(open(sys.argv[1])); print(p["http"], p["control"])' "$dir/idp.out")
+}
+
+# Prints a new store token, made through the token API of the NGINX on 127.0.0.1:PORT (its
+# /token location) for a Basic user.
+new_store_token() { # port user:password
+    curl -sf -u "$2" -X POST "http://127.0.0.1:$1/token" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
 }
