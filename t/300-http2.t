@@ -14,7 +14,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use JSON::PP qw(decode_json);
-use Test::Authotron;
+use Test::Authotron qw(:DEFAULT scaled);
 use Test::Authotron::H2;
 use Test::Authotron::StoreScenarios qw(wait_until);
 use Test::Authotron::Tokens;
@@ -111,7 +111,7 @@ sub exchange {
 # Reads the answers of the streams @$ids, sent for @$cases, and checks each.
 sub check_answers {
     my ($run, $h2, $what, $cases, $ids) = @_;
-    my @res = $h2->collect(30, @$ids);
+    my @res = $h2->collect(scaled(30), @$ids);
     Test::Authotron::Run::report("$run->{name}: $what: each of " . @$cases . " streams got its own answer",
         map { answer_problems($run, $cases->[$_], $res[$_]) } 0 .. $#$cases);
 }
@@ -122,7 +122,7 @@ sub in_flight {
     my ($run, $h2, $calls, @requests) = @_;
     my $idp = $run->{idp};
     my @ids = map { $h2->request($_) } @requests;
-    wait_until(10, sub { $idp->calls('whoami') >= $calls })
+    wait_until(scaled(10), sub { $idp->calls('whoami') >= $calls })
       or die "the identity service got " . $idp->calls('whoami') . " of $calls calls\n";
     is(scalar(grep { $h2->answered($_) } @ids), 0,
         "$run->{name}: no stream was answered while its validation was in flight");
