@@ -13,6 +13,9 @@ BUILD_PACKAGES=(gcc make pkg-config libclang-dev libpcre2-dev zlib1g-dev libssl-
 # token-store databases. wrk: the sustained load that t/260-reload-under-load.t reloads under.
 # shellcheck disable=SC2034
 TEST_PACKAGES=(perl python3 libtest-base-perl libcrypt-jwt-perl openssl slapd ldap-utils postgresql sqlite3 wrk)
+# valgrind: memcheck for scripts/memcheck, callgrind for scripts/profile.
+# shellcheck disable=SC2034
+VALGRIND_PACKAGES=(valgrind)
 
 # Installs the given Debian packages that are not installed yet; a no-op when all are, so that
 # reruns do not touch apt at all.
@@ -31,6 +34,11 @@ apt_install_missing() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 }
 
+# Where cargo builds: $CARGO_TARGET_DIR, else target/.
+target_dir() {
+    echo "${CARGO_TARGET_DIR:-$AUTHOTRON_ROOT/target}"
+}
+
 # The NGINX binary the module is built for: $TEST_NGINX_BINARY, else the newest vendored build.
 nginx_binary() {
     if [ -n "${TEST_NGINX_BINARY:-}" ]; then
@@ -39,9 +47,9 @@ nginx_binary() {
     fi
     local newest
     # shellcheck disable=SC2012  # our own build paths; ls -t is the simple way to get the newest
-    newest=$(ls -t "$AUTHOTRON_ROOT"/target/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n 1)
+    newest=$(ls -t "$(target_dir)"/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n 1)
     if [ -z "$newest" ]; then
-        echo "no vendored NGINX under target/release/build/; run: cargo build --release" >&2
+        echo "no vendored NGINX under $(target_dir)/release/build/; run: cargo build --release" >&2
         return 1
     fi
     echo "$newest"
@@ -49,7 +57,15 @@ nginx_binary() {
 
 # The module to load: $TEST_NGINX_MODULE, else the release build.
 module_path() {
-    echo "${TEST_NGINX_MODULE:-$AUTHOTRON_ROOT/target/release/libngx_http_authotron_module.so}"
+    echo "${TEST_NGINX_MODULE:-$(target_dir)/release/libngx_http_authotron_module.so}"
+}
+
+# Points the suite in t/ at the NGINX binary and the module built here, and says which.
+export_suite_env() {
+    TEST_NGINX_BINARY=$(nginx_binary)
+    TEST_NGINX_MODULE=$(module_path)
+    export TEST_NGINX_BINARY TEST_NGINX_MODULE
+    echo "==> nginx: $TEST_NGINX_BINARY, module: $TEST_NGINX_MODULE"
 }
 
 # Prints a loopback TCP port that was free a moment ago.
