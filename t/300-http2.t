@@ -30,7 +30,8 @@ defaults(
     upstream_jwt => '{"username": "alice"}',
     mock => sub { my ($idp) = @_; $idp->delay(whoami => 1500) },
     no_error_log => "[error]\n[warn]",
-    yaml => <<'YAML', http_config => <<'HTTP', config => <<'CONF');
+    # The identity service's default timeout, scaled: under valgrind an answer can take seconds.
+    yaml => "http: { timeout_ms: ${\ scaled(4000)} }\n" . <<'YAML', http_config => <<'HTTP', config => <<'CONF');
 auth: { timeout_in_ms: 30000 }
 cache: { ttl_seconds: 60, negative_ttl_seconds: 5, capacity: 10000 }
 providers:

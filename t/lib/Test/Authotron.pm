@@ -646,12 +646,21 @@ sub start_nginx {
         my $log = slurp("$self->{prefix}/error.log");
         if ($log =~ /start worker process/) {
             my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Proto => 'tcp');
-            if ($s) { close $s; return 1 }
+            if ($s) { close $s; $self->wait_for_accept($deadline); return 1 }
         }
         sleep 0.05;
     }
     fail("$self->{name}: nginx starts within " . Test::Authotron::scaled(10) . " s");
     return 0;
+}
+
+# The master listens before its worker serves, and a worker under valgrind takes seconds to
+# start: requests sent meanwhile wait in the listen queue, where a graceful exit (quit_after)
+# would drop them. So wait until a worker has accepted the probe connection (NGINX's debug line
+# "accept: ..."), up to $deadline; a block that logs less goes on without it.
+sub wait_for_accept {
+    my ($self, $deadline) = @_;
+    sleep 0.05 while time < $deadline && slurp("$self->{prefix}/error.log") !~ /\] \d+#\d+: \*\d+ accept: /;
 }
 
 sub stop_nginx {
