@@ -603,8 +603,9 @@ sub nginx_cmd {
 # The command that runs the block's NGINX itself (not `nginx -s`, which only sends a signal),
 # under memcheck with TEST_NGINX_VALGRIND. Each process, master and every worker it forks, logs
 # to its own valgrind.<pid>.log; --trace-children follows an exec too. Leaks are not errors to
-# valgrind here (--errors-for-leak-kinds=none): check_memory decides which count. NGINX's
-# shutdown waits for the module's threads, so --fair-sched keeps them from starving each other.
+# valgrind here (--errors-for-leak-kinds=none): check_memory decides which count. valgrind runs
+# one thread at a time; --fair-sched keeps NGINX's thread and the module's runtime threads from
+# starving one another.
 sub checked_cmd {
     my ($self, @cmd) = @_;
     return @cmd unless $VALGRIND;
