@@ -15,7 +15,8 @@ use Test::Authotron qw(:DEFAULT scaled);
 plan skip_all => 'stopping threads of a worker (it runs as nobody) with ptrace needs root' if $>;
 
 # Stops the threads of process $pid named $name for $seconds and returns once they are stopped,
-# with a handle whose end of file is when the helper exits, which lets them run on.
+# with a handle whose end of file is when the helper exits, which lets them run on. The block
+# stops them while they are idle, so they hold no lock that NGINX's thread could wait for.
 my $FREEZER = <<'PY';
 import ctypes, os, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
