@@ -13,6 +13,9 @@ BUILD_PACKAGES=(gcc make pkg-config libclang-dev libpcre2-dev zlib1g-dev libssl-
 # token-store databases. wrk: the sustained load that t/260-reload-under-load.t reloads under.
 # shellcheck disable=SC2034
 TEST_PACKAGES=(perl python3 libtest-base-perl libcrypt-jwt-perl openssl slapd ldap-utils postgresql sqlite3 wrk)
+# valgrind: memcheck for scripts/memcheck, callgrind for scripts/profile.
+# shellcheck disable=SC2034
+VALGRIND_PACKAGES=(valgrind)
 
 # Installs the given Debian packages that are not installed yet; a no-op when all are, so that
 # reruns do not touch apt at all.
@@ -56,6 +59,14 @@ nginx_binary() {
 # The module to load: $TEST_NGINX_MODULE, else the release build.
 module_path() {
     echo "${TEST_NGINX_MODULE:-$(target_dir)/release/libngx_http_authotron_module.so}"
+}
+
+# Points the suite in t/ at the NGINX binary and the module built here, and says which.
+export_suite_env() {
+    TEST_NGINX_BINARY=$(nginx_binary)
+    TEST_NGINX_MODULE=$(module_path)
+    export TEST_NGINX_BINARY TEST_NGINX_MODULE
+    echo "==> nginx: $TEST_NGINX_BINARY, module: $TEST_NGINX_MODULE"
 }
 
 # Prints a loopback TCP port that was free a moment ago.

@@ -4,11 +4,11 @@
 use strict;
 use warnings;
 use lib 't/lib';
-use Test::Authotron;
+use Test::Authotron qw(:DEFAULT scaled);
 
-# slow1..slow3 share one deliberately slow Argon2id hash (~0.5 s, see t/040-hashes.t).
-defaults(yaml => <<'YAML', config => <<'CONF');
-auth: { timeout_in_ms: 30000 }
+# slow1..slow3 share one deliberately slow Argon2id hash (~0.5 s, see t/040-hashes.t). Under
+# valgrind a hash takes some 30 times as long, so the timeout is scaled too.
+defaults(yaml => "auth: { timeout_in_ms: ${\ scaled(30_000)} }\n" . <<'YAML', config => <<'CONF');
 providers:
   - type: plain
     name: slow

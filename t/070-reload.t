@@ -4,13 +4,14 @@
 use strict;
 use warnings;
 use lib 't/lib';
-use Test::Authotron;
+use Test::Authotron qw(:DEFAULT scaled);
 
 # Five users with one deliberately slow Argon2id hash (~0.5 s each, see t/040-hashes.t): five
 # distinct credentials are five real verifications, two at a time, well over a second in all.
+# Under valgrind a hash takes some 30 times as long, so the timeout is scaled too.
 my $slow = '$argon2id$v=19$m=65536,t=6,p=1$YXV0aG90cm9uc2FsdDAwMg$Oi1hUl1PCF2z1tx+F6jy/BqReFp5+yTio+nisw6owMs';
 defaults(yaml => <<"YAML", config => <<'CONF');
-auth: { timeout_in_ms: 30000 }
+auth: { timeout_in_ms: ${\ scaled(30_000)} }
 cache: { ttl_seconds: 0 }
 providers:
   - type: plain

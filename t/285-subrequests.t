@@ -8,7 +8,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::More;
-use Test::Authotron;
+use Test::Authotron qw(:DEFAULT scaled);
 use Test::Authotron::IdP ();
 use Test::Authotron::Tokens;
 
@@ -152,7 +152,8 @@ auth request unexpected status: 503
 
 === TEST 10: a client that hangs up while auth_request waits for the identity service
 --- mock eval
-sub { my ($idp) = @_; $idp->delay(whoami => 1500) }
+# scaled like abort_after, so that the clients still wait when they hang up, under valgrind too
+sub { my ($idp) = @_; $idp->delay(whoami => scaled(1.5) * 1000) }
 --- abort_requests eval
 ["GET /api/x\nAuthorization: Bearer %%T(slow)%%", "GET /app/x\nAuthorization: Bearer %%T(slow)%%"]
 --- abort_after: 0.2

@@ -14,7 +14,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use JSON::PP qw(decode_json);
-use Test::Authotron;
+use Test::Authotron qw(:DEFAULT scaled);
 use Test::Authotron::H2;
 use Test::Authotron::StoreScenarios qw(wait_until);
 use Test::Authotron::Tokens;
@@ -30,7 +30,8 @@ defaults(
     upstream_jwt => '{"username": "alice"}',
     mock => sub { my ($idp) = @_; $idp->delay(whoami => 1500) },
     no_error_log => "[error]\n[warn]",
-    yaml => <<'YAML', http_config => <<'HTTP', config => <<'CONF');
+    # The identity service's default timeout, scaled: under valgrind an answer can take seconds.
+    yaml => "http: { timeout_ms: ${\ scaled(4000)} }\n" . <<'YAML', http_config => <<'HTTP', config => <<'CONF');
 auth: { timeout_in_ms: 30000 }
 cache: { ttl_seconds: 60, negative_ttl_seconds: 5, capacity: 10000 }
 providers:
@@ -111,7 +112,7 @@ sub exchange {
 # Reads the answers of the streams @$ids, sent for @$cases, and checks each.
 sub check_answers {
     my ($run, $h2, $what, $cases, $ids) = @_;
-    my @res = $h2->collect(30, @$ids);
+    my @res = $h2->collect(scaled(30), @$ids);
     Test::Authotron::Run::report("$run->{name}: $what: each of " . @$cases . " streams got its own answer",
         map { answer_problems($run, $cases->[$_], $res[$_]) } 0 .. $#$cases);
 }
@@ -122,7 +123,7 @@ sub in_flight {
     my ($run, $h2, $calls, @requests) = @_;
     my $idp = $run->{idp};
     my @ids = map { $h2->request($_) } @requests;
-    wait_until(10, sub { $idp->calls('whoami') >= $calls })
+    wait_until(scaled(10), sub { $idp->calls('whoami') >= $calls })
       or die "the identity service got " . $idp->calls('whoami') . " of $calls calls\n";
     is(scalar(grep { $h2->answered($_) } @ids), 0,
         "$run->{name}: no stream was answered while its validation was in flight");

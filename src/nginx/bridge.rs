@@ -110,7 +110,10 @@ pub fn start(
     // the request and its connection are live on this, the NGINX thread.
     unsafe {
         (*ev).handler = Some(on_backstop);
-        (*ev).data = ctx.as_ptr().cast();
+        // NGINX's timer code reads every timer event's data as a connection (it logs its
+        // descriptor at debug level), so data is the request's connection, as for NGINX's own
+        // request timers; the handler finds the ctx from the event's place in it.
+        (*ev).data = (*ctx_ref.request).connection.cast();
         (*ev).log = (*(*ctx_ref.request).connection).log;
         // Left cancelable = 0: a graceful shutdown waits for this request.
         ngx_add_timer(ev, (worst_case + BACKSTOP_GRACE).as_millis() as _);
@@ -160,9 +163,9 @@ unsafe extern "C" fn on_wakeup(_ev: *mut ngx_event_t) {
 /// The runtime did not answer in time.
 unsafe extern "C" fn on_backstop(ev: *mut ngx_event_t) {
     guard((), || {
-        // SAFETY: `start` pointed the event's data at its ctx, which deletes the timer before it
-        // is freed, so a firing timer's ctx is live.
-        let ctx = unsafe { NonNull::new_unchecked((*ev).data.cast::<RequestCtx>()) };
+        // SAFETY: `start` armed the backstop of a ctx, which deletes the timer before it is
+        // freed, so a firing timer's ctx is live.
+        let ctx = unsafe { RequestCtx::of_backstop(ev) };
         finish(ctx, Delivery::Interrupted(Interruption::TimedOut));
     })
 }

@@ -111,6 +111,16 @@ impl RequestCtx {
         None
     }
 
+    /// The ctx whose `backstop` is `ev`.
+    ///
+    /// # Safety
+    /// `ev` must point at the `backstop` field of a live ctx.
+    pub unsafe fn of_backstop(ev: *mut ngx_event_t) -> NonNull<RequestCtx> {
+        // SAFETY: the caller's event is a ctx's field (`UnsafeCell` is transparent, so the
+        // field's address is the event's): stepping back by its offset gives that ctx, non-null.
+        unsafe { NonNull::new_unchecked(ev.byte_sub(mem::offset_of!(RequestCtx, backstop)).cast()) }
+    }
+
     /// Stops whatever still runs for this request: registry entry, timer, posted event, task.
     pub fn stop_pending_work(&self) {
         if self.registered.replace(false) {

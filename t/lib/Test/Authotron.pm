@@ -22,6 +22,8 @@ package Test::Authotron;
 #   more_headers    raw header lines, repeated names allowed
 #   parallel        send every request before reading any answer
 #   reload_after    with parallel: seconds until `nginx -s reload` (the old worker must exit 0)
+#   quit_after      with parallel: seconds until `nginx -s quit`; a graceful exit still answers
+#                   every request in flight, then NGINX must exit 0
 #   workers         worker_processes (default 1); above 1 the listen socket gets `reuseport`,
 #                   so the kernel spreads connections over the workers instead of one taking all
 #   abort_requests  requests whose clients hang up after abort_after s (default 0.1), before the
@@ -89,6 +91,17 @@ package Test::Authotron;
 # Environment: TEST_NGINX_BINARY, TEST_NGINX_MODULE (default: see scripts/lib.sh; "none" runs
 # without the module, only to check the harness itself), TEST_NGINX_VERBOSE (on failure, print
 # whole logs and the generated files instead of the error log's tail).
+#
+# Memory checking (scripts/memcheck): TEST_NGINX_VALGRIND=1 starts every NGINX of a block (and
+# `nginx -t`) under valgrind's memcheck, master and workers, each process with its own log in the
+# prefix. Once NGINX has exited the block also checks those logs: no memory error at all (a
+# known one that is not the module's is suppressed, with the reason, in t/valgrind.supp), and no
+# block "definitely lost" with a frame of the module in its allocation stack. NGINX's own
+# definite leaks are not counted: it leaves some memory unfreed at exit, by design.
+# TEST_NGINX_VALGRIND_OPTS adds valgrind options (for instance --track-origins=yes).
+# TEST_NGINX_TIME_FACTOR multiplies every wait and time bound of the harness (default 1, and 10
+# under valgrind, which runs NGINX some 10 to 40 times slower); .t files use scaled() for their
+# own.
 
 use strict;
 use warnings;
@@ -109,8 +122,15 @@ use Time::HiRes qw(sleep time);
 use Crypt::JWT qw(decode_jwt);
 
 our @EXPORT = qw(run_tests defaults idp slapd);
+our @EXPORT_OK = qw(scaled);
 
 my $ROOT = abs_path(dirname(__FILE__) . '/../../..');
+
+my $VALGRIND = $ENV{TEST_NGINX_VALGRIND};
+my $TIME_FACTOR = $ENV{TEST_NGINX_TIME_FACTOR} // ($VALGRIND ? 10 : 1);
+
+# A duration of the suite in seconds, as long as it must be on this run (see TEST_NGINX_TIME_FACTOR).
+sub scaled { return $_[0] * $TIME_FACTOR }
 
 # What every generated authotron.yaml starts with, unless a block's yaml is a whole file
 # (it starts with "version:"). The JWT checks use these values.
@@ -132,7 +152,7 @@ YAML
 # Every section a block may use: a misspelt one must fail loudly, not be ignored.
 my %SECTIONS = map { $_ => 1 } qw(
   yaml jwt_aud jwt_keys main_config http_config config
-  request more_headers parallel reload_after abort_requests abort_after settle timeout workers
+  request more_headers parallel reload_after quit_after abort_requests abort_after settle timeout workers
   error_code response_headers response_headers_like
   response_body response_body_like response_body_unlike response_json
   upstream_headers upstream_jwt response_jwt
@@ -361,10 +381,12 @@ sub execute {
     $self->check_response($_, $responses[$_], scalar @responses) for 0 .. $#responses;
     $self->check_logs(slurp("$self->{prefix}/error.log") . slurp("$self->{prefix}/stderr.log"));
     $self->check_worker_starts;
+    $self->check_memory;
     for my $sibling (@{ $self->{siblings} // [] }) {
         $sibling->stop_nginx;
         $sibling->check_logs(slurp("$sibling->{prefix}/error.log") . slurp("$sibling->{prefix}/stderr.log"));
         $sibling->check_worker_starts;
+        $sibling->check_memory;
         for my $secret ($self->secrets) {
             unlike(slurp("$sibling->{prefix}/access.log"), qr/\Q$secret\E/, "$sibling->{name}: the access log never shows the secret");
         }
@@ -557,7 +579,8 @@ sub token_named {
 
 sub config_test {
     my ($self) = @_;
-    my $out = `"$self->{nginx}" -p "$self->{prefix}/" -c "$self->{conf}" -t 2>&1`;
+    my $cmd = join ' ', map { quotemeta } $self->checked_cmd($self->nginx_cmd('-t'));
+    my $out = `$cmd 2>&1`;
     my $status = $?;
     $self->{config_test_output} = $out;
     ok(!($status & 127), "$self->{name}: nginx -t was not killed by a signal");
@@ -567,6 +590,7 @@ sub config_test {
         is($status >> 8, 0, "$self->{name}: nginx -t accepts the configuration");
     }
     $self->check_logs($out);
+    $self->check_memory;
 }
 
 # --- running NGINX -----------------------------------------------------------------------------
@@ -574,6 +598,21 @@ sub config_test {
 sub nginx_cmd {
     my ($self, @args) = @_;
     return ($self->{nginx}, '-p', "$self->{prefix}/", '-c', $self->{conf}, @args);
+}
+
+# The command that runs the block's NGINX itself (not `nginx -s`, which only sends a signal),
+# under memcheck with TEST_NGINX_VALGRIND. Each process, master and every worker it forks, logs
+# to its own valgrind.<pid>.log; --trace-children follows an exec too. Leaks are not errors to
+# valgrind here (--errors-for-leak-kinds=none): check_memory decides which count. valgrind runs
+# one thread at a time; --fair-sched keeps NGINX's thread and the module's runtime threads from
+# starving one another.
+sub checked_cmd {
+    my ($self, @cmd) = @_;
+    return @cmd unless $VALGRIND;
+    return ('valgrind', '--tool=memcheck', '--trace-children=yes', '--vgdb=no', '--fair-sched=yes',
+        '--num-callers=50', '--error-exitcode=99', '--leak-check=full', '--show-leak-kinds=definite',
+        '--errors-for-leak-kinds=none', '--gen-suppressions=all', "--suppressions=$ROOT/t/valgrind.supp",
+        "--log-file=$self->{prefix}/valgrind.%p.log", split(' ', $ENV{TEST_NGINX_VALGRIND_OPTS} // ''), @cmd);
 }
 
 # nginx -s <signal>, its chatter kept out of the TAP stream.
@@ -595,10 +634,10 @@ sub start_nginx {
     if (!$pid) {
         open STDOUT, '>>', "$self->{prefix}/stderr.log" or POSIX::_exit(126);
         open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
-        exec $self->nginx_cmd or POSIX::_exit(127);
+        exec $self->checked_cmd($self->nginx_cmd) or POSIX::_exit(127);
     }
     $self->{pid} = $pid;
-    my $deadline = time + 10;
+    my $deadline = time + Test::Authotron::scaled(10);
     while (time < $deadline) {
         if (waitpid($pid, WNOHANG) == $pid) {
             delete $self->{pid};
@@ -608,19 +647,28 @@ sub start_nginx {
         my $log = slurp("$self->{prefix}/error.log");
         if ($log =~ /start worker process/) {
             my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Proto => 'tcp');
-            if ($s) { close $s; return 1 }
+            if ($s) { close $s; $self->wait_for_accept($deadline); return 1 }
         }
         sleep 0.05;
     }
-    fail("$self->{name}: nginx starts within 10 s");
+    fail("$self->{name}: nginx starts within " . Test::Authotron::scaled(10) . " s");
     return 0;
+}
+
+# The master listens before its worker serves, and a worker under valgrind takes seconds to
+# start: requests sent meanwhile wait in the listen queue, where a graceful exit (quit_after)
+# would drop them. So wait until a worker has accepted the probe connection (NGINX's debug line
+# "accept: ..."), up to $deadline; a block that logs less goes on without it.
+sub wait_for_accept {
+    my ($self, $deadline) = @_;
+    sleep 0.05 while time < $deadline && slurp("$self->{prefix}/error.log") !~ /\] \d+#\d+: \*\d+ accept: /;
 }
 
 sub stop_nginx {
     my ($self) = @_;
     my $pid = delete $self->{pid} or return;
     $self->signal('quit') or kill 'QUIT', $pid;
-    my $deadline = time + 20;
+    my $deadline = time + Test::Authotron::scaled(20);
     while (time < $deadline) {
         if (waitpid($pid, WNOHANG) == $pid) {
             is($?, 0, "$self->{name}: nginx exits cleanly after -s quit");
@@ -630,7 +678,7 @@ sub stop_nginx {
     }
     kill 'KILL', $pid;
     waitpid $pid, 0;
-    fail("$self->{name}: nginx exits within 20 s of -s quit");
+    fail("$self->{name}: nginx exits within " . Test::Authotron::scaled(20) . " s of -s quit");
 }
 
 sub worker_pids {
@@ -646,6 +694,49 @@ sub check_worker_starts {
     is(scalar($self->worker_pids), $expected, "$self->{name}: worker started $expected time(s), never respawned");
 }
 
+# --- memory checking (TEST_NGINX_VALGRIND) ---------------------------------------------------
+
+# The valgrind logs of the block's processes, once they have exited. Each report must be whole (a
+# killed process has none), with no memory error, and no block definitely lost that the module
+# allocated. A frame is the module's when it is in the module's object or in Rust source: NGINX
+# is C, so any Rust code in the process is the module or a crate linked into it. An error is
+# counted wherever it happens (NGINX can trip over memory the module broke); a leak only with a
+# frame of the module in its allocation stack.
+sub check_memory {
+    my ($self) = @_;
+    return unless $VALGRIND;
+    my $object = File::Basename::basename($self->{module});
+    my $ours = qr/\(in [^)]*\Q$object\E\)|\.rs:\d+\)$/m;
+    my @logs = sort glob "$self->{prefix}/valgrind.*.log";
+    my (@problems, @reports);
+    for my $log (@logs) {
+        (my $text = slurp($log)) =~ s/^==\d+== ?//mg;
+        my ($pid) = $log =~ /(\d+)\.log$/;
+        my ($errors) = $text =~ /^ERROR SUMMARY: (\d+) errors/m;
+        unless (defined $errors) {
+            push @problems, "process $pid: valgrind's report is incomplete (was it killed?)";
+            next;
+        }
+        my @paragraphs = split /\n\s*\n/, $text;
+        for my $i (0 .. $#paragraphs) {
+            my $p = $paragraphs[$i];
+            next unless $p =~ /^\s+at 0x/m;    # errors and leaks have a stack; notes do not
+            my $leak = $p =~ /are definitely lost in loss record/;
+            next if $leak && $p !~ $ours;
+            my $whose = $p =~ $ours ? 'the module is on the stack' : 'no frame of the module';
+            # --gen-suppressions prints an entry for t/valgrind.supp after each report.
+            my ($template) = ($paragraphs[$i + 1] // '') =~ /\A(\{.*?^\})/ms;
+            $template = defined $template ? "\n$template" : '';
+            push @reports, "process $pid, $whose:\n$p$template";
+        }
+        push @problems, "process $pid: $errors memory error(s)" if $errors;
+    }
+    my $leaks = grep { /are definitely lost/ } @reports;
+    push @problems, "$leaks block(s) definitely lost that the module allocated" if $leaks;
+    ok(@logs && !@problems, "$self->{name}: memcheck of " . @logs . " NGINX process(es): no memory error, no leak of the module")
+      or diag(join "\n", @problems, @logs ? () : 'no valgrind log', @reports[0 .. ($#reports < 4 ? $#reports : 4)]);
+}
+
 # For hooks: nginx -s reload, then wait until the new workers have started and every worker
 # from before has exited (with code 0), so that the next request meets the new configuration.
 sub reload {
@@ -653,7 +744,7 @@ sub reload {
     my @old = $self->worker_pids;
     $self->signal('reload') or die "nginx -s reload failed\n";
     $self->{reloads}++;
-    my $deadline = time + 20;
+    my $deadline = time + Test::Authotron::scaled(20);
     while (time < $deadline) {
         my $log = slurp("$self->{prefix}/error.log");
         my %exited = $log =~ /worker process (\d+) exited with code (\d+)/g;
@@ -664,12 +755,12 @@ sub reload {
         }
         sleep 0.05;
     }
-    die "reload $self->{reloads}: the new worker did not take over within 20 s\n";
+    die "reload $self->{reloads}: the new worker did not take over within " . Test::Authotron::scaled(20) . " s\n";
 }
 
 sub check_old_worker_exit {
     my ($self, $old) = @_;
-    my $deadline = time + 20;
+    my $deadline = time + Test::Authotron::scaled(20);
     while (time < $deadline) {
         if (slurp("$self->{prefix}/error.log") =~ /worker process $old exited with code (\d+)/) {
             is($1, 0, "$self->{name}: the worker from before the reload exits with code 0");
@@ -677,7 +768,7 @@ sub check_old_worker_exit {
         }
         sleep 0.1;
     }
-    fail("$self->{name}: the worker from before the reload exits within 20 s");
+    fail("$self->{name}: the worker from before the reload exits within " . Test::Authotron::scaled(20) . " s");
 }
 
 # --- requests -----------------------------------------------------------------------------------
@@ -719,7 +810,7 @@ sub listener_state {
 # Reads every socket to EOF together, so parallel requests are really in flight together.
 sub collect {
     my ($self, @socks) = @_;
-    my $timeout = $self->get('timeout') // 20;
+    my $timeout = Test::Authotron::scaled($self->get('timeout') // 20);
     my %buf = map { ($_ => '') } 0 .. $#socks;
     my %done;
     my %by_fh = map { (fileno($socks[$_]) => $_) } 0 .. $#socks;
@@ -745,10 +836,10 @@ sub send_requests {
     my ($self) = @_;
     if (defined(my $aborts = $self->get('abort_requests'))) {
         my @socks = map { $self->connect_and_send($self->raw_request($_)) } (ref $aborts ? @$aborts : $aborts);
-        sleep($self->get('abort_after') // 0.1);
+        sleep(Test::Authotron::scaled($self->get('abort_after') // 0.1));
         $self->check_unanswered('the aborted requests were unanswered when their clients left', @socks);
         close $_ for @socks;
-        sleep($self->get('settle') // 2);
+        sleep(Test::Authotron::scaled($self->get('settle') // 2));
     }
     my $requests = $self->get('request') // 'GET /';
     my @requests = ref $requests ? @$requests : ($requests);
@@ -776,11 +867,16 @@ sub send_requests {
     my @socks = map { push @t0, time; $self->connect_and_send($_) } @raws;
     if (defined(my $delay = $self->get('reload_after'))) {
         my @old = $self->worker_pids;
-        sleep $delay;
+        sleep Test::Authotron::scaled($delay);
         $self->check_unanswered('no request was answered before the reload', @socks);
         $self->signal('reload') or die "nginx -s reload failed\n";
         $self->{reloads}++;
         $self->{reloaded_worker} = $old[-1];
+    }
+    if (defined(my $delay = $self->get('quit_after'))) {
+        sleep Test::Authotron::scaled($delay);
+        $self->check_unanswered('no request was answered before the graceful exit', @socks);
+        $self->signal('quit') or die "nginx -s quit failed\n";
     }
     my @res = $self->collect(@socks);
     $res[$_]{elapsed} = ($res[$_]{received} // time) - $t0[$_] for 0 .. $#res;
@@ -838,6 +934,7 @@ sub check_response {
         is($res->{status}, $code, "$label: status");
     }
     if (defined(my $limit = $want->('elapsed_below'))) {
+        $limit = Test::Authotron::scaled($limit);
         cmp_ok($res->{elapsed}, '<', $limit, "$label: answered in under $limit s") or diag(sprintf 'took %.3f s', $res->{elapsed});
     }
     for my $secret ($self->secrets) {

@@ -87,8 +87,11 @@ YAML
 
 # Basic users beside an ECMWF API key provider of the same realm, for requests that move
 # (internal redirects, subrequests): the module's own token is a Bearer credential, so if it
-# were ever validated again, the mock would be asked about it.
-sub users_beside_api_keys { <<'YAML' }
+# were ever validated again, the mock would be asked about it. The timeouts are the defaults,
+# scaled: under valgrind a worker's first call can take seconds.
+sub users_beside_api_keys { <<"YAML" }
+auth: { timeout_in_ms: ${\ Test::Authotron::scaled(5000)} }
+http: { timeout_ms: ${\ Test::Authotron::scaled(4000)} }
 providers:
   - type: plain
     name: local
