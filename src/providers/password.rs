@@ -6,7 +6,8 @@ use std::sync::{Arc, OnceLock};
 use argon2::PasswordHash;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
+
+use gates::HashGates;
 
 /// Hash verifications allowed at once per worker. Argon2 is memory-hard by design; a burst of
 /// wrong passwords must not take every core and gigabytes of memory.
@@ -39,29 +40,26 @@ pub fn same_digest(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// Verifies `password` against a hash off the event loop. A hash that fails to parse counts as
-/// a mismatch (config loading already rejected malformed ones).
-pub async fn verify_hash(hash: Arc<str>, password: String) -> Result<bool, String> {
-    verify_hash_within(hash_permits(), hash, password).await
+/// Verifies `password`, given for `username`, against a hash off the event loop. A hash that
+/// fails to parse counts as a mismatch (config loading already rejected malformed ones).
+pub async fn verify_hash(username: &str, hash: Arc<str>, password: String) -> Result<bool, String> {
+    verify_hash_within(hash_gates(), username, hash, password).await
 }
 
-/// The permit moves into the blocking task with the hash. A caller that gives up (its provider
-/// timed out) stops waiting, but a hash cannot be stopped: it keeps its permit until it really
-/// ends, so a flood of wrong passwords never has more than `permits` hashes, and their Argon2
-/// memory, at once. Callers beyond that wait for a permit, each at most its own timeout.
+/// The turn moves into the blocking task with the hash. A caller that gives up (its provider
+/// timed out) stops waiting, but a hash cannot be stopped: it keeps its turn until it really
+/// ends, so a flood of wrong passwords never has more hashes, and their Argon2 memory, at once
+/// than the gates allow. Callers beyond that wait, each at most its own timeout.
 async fn verify_hash_within(
-    permits: &Arc<Semaphore>,
+    gates: &HashGates,
+    username: &str,
     hash: Arc<str>,
     password: String,
 ) -> Result<bool, String> {
-    let permit = permits
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| "password checks are shutting down".to_owned())?;
+    let turn = gates.enter(username).await?;
     tokio::task::spawn_blocking(move || {
         let verified = verify_hash_now(&hash, &password);
-        drop(permit);
+        drop(turn);
         verified
     })
     .await
@@ -78,12 +76,13 @@ fn verify_hash_now(hash: &str, password: &str) -> bool {
     }
 }
 
-fn hash_permits() -> &'static Arc<Semaphore> {
-    static PERMITS: OnceLock<Arc<Semaphore>> = OnceLock::new();
-    PERMITS.get_or_init(|| Arc::new(Semaphore::new(CONCURRENT_HASH_CHECKS)))
+fn hash_gates() -> &'static HashGates {
+    static GATES: OnceLock<HashGates> = OnceLock::new();
+    GATES.get_or_init(|| HashGates::new(CONCURRENT_HASH_CHECKS, gates::LANES))
 }
 
 mod argon2_memory;
+mod gates;
 
 #[cfg(test)]
 mod tests;

@@ -84,12 +84,12 @@ impl CredentialCheck for Plain {
         if hashed.is_empty() {
             if let Some(decoy) = self.first_hash() {
                 // An unknown username costs as much as a known one.
-                let _ = verify_hash(decoy, password).await;
+                let _ = verify_hash(&username, decoy, password).await;
             }
             return ProviderVerdict::Rejected(WRONG.to_owned());
         }
         for (index, hash) in hashed {
-            match verify_hash(hash, password.clone()).await {
+            match verify_hash(&username, hash, password.clone()).await {
                 Ok(true) => return self.accept(&info.realm, index),
                 Ok(false) => {}
                 Err(reason) => return ProviderVerdict::Unavailable(reason),

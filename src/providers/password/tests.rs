@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use super::*;
 
 // `echo -n pw | argon2 saltsaltsalt -id -t 1 -m 8 -e`
@@ -10,17 +12,17 @@ const BCRYPT_PW: &str = "$2y$04$scC7WTEp0UP9Pe1e8mLm.Oy28DcW0upnLIY1.sKSTF.3VOrq
 async fn argon2_and_bcrypt_verify() {
     for hash in [ARGON2_PW, BCRYPT_PW] {
         assert_eq!(
-            verify_hash(hash.into(), "pw".into()).await,
+            verify_hash("u", hash.into(), "pw".into()).await,
             Ok(true),
             "{hash}"
         );
         assert_eq!(
-            verify_hash(hash.into(), "pW".into()).await,
+            verify_hash("u", hash.into(), "pW".into()).await,
             Ok(false),
             "{hash}"
         );
         assert_eq!(
-            verify_hash(hash.into(), "".into()).await,
+            verify_hash("u", hash.into(), "".into()).await,
             Ok(false),
             "{hash}"
         );
@@ -33,22 +35,74 @@ const SLOW_ARGON2: &str = "$argon2id$v=19$m=65536,t=6,p=1$YXV0aG90cm9uc2FsdDAwMg
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abandoned_hash_keeps_its_permit_until_it_ends() {
-    let permits = Arc::new(Semaphore::new(2));
+    let gates = HashGates::new(2, gates::LANES);
     let abandoned = tokio::time::timeout(
-        std::time::Duration::from_millis(20),
-        verify_hash_within(&permits, SLOW_ARGON2.into(), "wrong".into()),
+        Duration::from_millis(20),
+        verify_hash_within(&gates, "u", SLOW_ARGON2.into(), "wrong".into()),
     )
     .await;
     assert!(abandoned.is_err(), "the slow hash finished within 20 ms");
     assert_eq!(
-        permits.available_permits(),
+        gates.available_permits(),
         1,
         "the hash still runs, so it must still count"
     );
-    // Once it ends, its permit comes back.
-    let _both = tokio::time::timeout(std::time::Duration::from_secs(30), permits.acquire_many(2))
+    // Once it ends, its permit comes back: the same username gets its lane again.
+    let _turn = tokio::time::timeout(Duration::from_secs(30), gates.enter("u"))
         .await
-        .expect("the abandoned hash never gave its permit back");
+        .expect("the abandoned hash never gave its turn back");
+    assert_eq!(gates.available_permits(), 1);
+}
+
+/// Six hashes for one username, then one for another: in which place the other one ends.
+async fn place_of_another_user_behind_a_flood(lanes: usize) -> usize {
+    let gates = Arc::new(HashGates::new(2, lanes));
+    let other = (0..)
+        .map(|i| format!("user{i}"))
+        .find(|name| lanes == 1 || gates.lane_of(name) != gates.lane_of("mallory"))
+        .unwrap();
+    // Tens of milliseconds a hash: every call is queued before the first hash ends.
+    let hash: Arc<str> = hash_of("pw", 65536, 2).into();
+    let finished = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut calls = tokio::task::JoinSet::new();
+    for name in std::iter::repeat_n("mallory".to_owned(), 6).chain([other.clone()]) {
+        let (gates, hash, finished) = (gates.clone(), hash.clone(), finished.clone());
+        calls.spawn(async move {
+            let _ = verify_hash_within(&gates, &name, hash, "wrong".into()).await;
+            finished.lock().unwrap().push(name);
+        });
+        // Each call reaches its gate before the next one starts: a fair queue then serves
+        // them in this order.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    while calls.join_next().await.is_some() {}
+    let finished = finished.lock().unwrap();
+    finished.iter().position(|name| *name == other).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_on_one_username_leaves_a_permit_to_everyone_else() {
+    // Mallory's hashes take one permit at a time; the other username takes the second at once
+    // and ends first or second, not after the whole flood.
+    assert!(place_of_another_user_behind_a_flood(gates::LANES).await <= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_single_lane_another_user_waits_behind_the_flood() {
+    // What the lanes change: with one lane for every username (a worker-wide queue, as before
+    // lanes), the other username is served after the flood.
+    assert!(place_of_another_user_behind_a_flood(1).await >= 5);
+}
+
+fn hash_of(password: &str, m_kib: u32, t: u32) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let params = argon2::Params::new(m_kib, t, 1, None).unwrap();
+    let argon2 = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"saltsaltsalt").unwrap();
+    argon2
+        .hash_password(password.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
 }
 
 #[test]
