@@ -5,7 +5,7 @@
 //! client copy of a header we own may stay in it: the backend receives exactly one line with
 //! the module's value, or none.
 
-use std::ptr;
+use std::ptr::{self, NonNull};
 
 use ngx::ffi::{ngx_http_request_t, ngx_str_t, ngx_table_elt_t};
 
@@ -60,13 +60,19 @@ pub fn rewrite(r: &mut ngx_http_request_t, plan: &HeaderPlan) -> Result<(), NoMe
             name: rewrite.name.as_str(),
             value,
             copies: 0,
+            first: None,
             variants: false,
         });
     }
-    for h in header_list::elements(&r.headers_in.headers) {
+    // One walk finds the client's copies and remembers the first of each, so that the usual
+    // request is rewritten without walking the list again.
+    for h in header_list::elements_mut(&mut r.headers_in.headers) {
         for p in pending.iter_mut().flatten() {
             match policy::header_match(p.name.as_bytes(), h.key.as_bytes()) {
-                HeaderMatch::Same => p.copies += 1,
+                HeaderMatch::Same => {
+                    p.copies += 1;
+                    p.first.get_or_insert(NonNull::from(&mut *h));
+                }
                 HeaderMatch::Variant => p.variants = true,
                 HeaderMatch::Other => {}
             }
@@ -74,14 +80,11 @@ pub fn rewrite(r: &mut ngx_http_request_t, plan: &HeaderPlan) -> Result<(), NoMe
     }
     let in_place = std::ptr::eq(r, r.main) && pending.iter().flatten().all(Pending::in_place);
     if in_place {
-        for h in header_list::elements_mut(&mut r.headers_in.headers) {
-            for p in pending.iter().flatten() {
-                if let (Some(value), HeaderMatch::Same) = (
-                    p.value,
-                    policy::header_match(p.name.as_bytes(), h.key.as_bytes()),
-                ) {
-                    h.value = value;
-                }
+        for p in pending.iter().flatten() {
+            if let (Some(value), Some(mut copy)) = (p.value, p.first) {
+                // SAFETY: `copy` is an element of `r.headers_in.headers`, found in the walk
+                // above; the list lives in the request pool and nothing has changed it since.
+                unsafe { copy.as_mut() }.value = value;
             }
         }
     } else {
@@ -115,6 +118,8 @@ struct Pending<'a> {
     /// `None`: every client copy goes, and nothing takes its place.
     value: Option<ngx_str_t>,
     copies: usize,
+    /// The first client copy, the one rewritten in place.
+    first: Option<NonNull<ngx_table_elt_t>>,
     variants: bool,
 }
 
