@@ -19,7 +19,7 @@ use super::throttle::LogThrottle;
 use crate::augmenters::{self, Augmenter, Stage};
 use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
 use crate::config::Config;
-use crate::domain::{unix_now, Identity, ProviderVerdict, User, Verdict};
+use crate::domain::{time_until, unix_now, Identity, ProviderVerdict, User, Verdict};
 use crate::http::IdentityClient;
 use crate::metrics::Meters;
 use crate::providers::{self, token_store, Provider, ProviderContext};
@@ -506,13 +506,21 @@ impl Authenticator {
     }
 }
 
-/// A cached identity never outlives the credential's own expiry.
+/// A cached identity never outlives the credential's own expiry, nor the reuse of the token
+/// minted for it. So a cache hit always finds a token to hand out and never signs one on the
+/// NGINX event loop, where an RS256 signature (about a millisecond) would hold up every request
+/// of the worker; the next request validates again, on the runtime, and mints there.
 fn positive_ttl(identity: &Identity) -> Duration {
-    let Some(exp) = identity.user.expires_at() else {
-        return identity.cache_ttl;
-    };
-    let left = u64::try_from(exp.saturating_sub(unix_now())).unwrap_or(0);
-    identity.cache_ttl.min(Duration::from_secs(left))
+    let now = unix_now();
+    let seconds_until = |at: i64| Duration::from_secs(u64::try_from(at - now).unwrap_or(0));
+    let mut ttl = identity.cache_ttl;
+    if let Some(exp) = identity.user.expires_at() {
+        ttl = ttl.min(seconds_until(exp));
+    }
+    if let Some(minted) = identity.minted.lock().as_ref() {
+        ttl = ttl.min(time_until(minted.reuse_until()));
+    }
+    ttl
 }
 
 /// How long an identity is reused when an augmenter failed for it.

@@ -8,7 +8,7 @@ mod scheme;
 mod user;
 mod verdict;
 
-pub use clock::unix_now;
+pub use clock::{time_until, unix_now};
 pub use identity::{Identity, Minted};
 pub use scheme::Scheme;
 pub use user::User;

@@ -259,6 +259,22 @@ async fn a_providers_own_ttl_wins_over_the_global_one() {
 }
 
 #[test]
+fn cached_identity_ends_before_its_minted_token_stops_being_reused() {
+    let identity =
+        Identity::new(User::new("u", "r", vec![]), "p").reusable_for(Duration::from_secs(60));
+    let now = unix_now();
+    *identity.minted.lock() = Some(crate::domain::Minted {
+        token: "t".into(),
+        issued_at: now,
+        expires_at: now + 10,
+    });
+    // Reused until the second now + 5 begins: a hit after that would sign a new token on the
+    // event loop.
+    let reuse_ends_in = time_until(now + 5);
+    assert!(positive_ttl(&identity) <= reuse_ends_in);
+}
+
+#[test]
 fn cached_identity_never_outlives_its_exp_attribute() {
     let ttl = |user: &User| {
         positive_ttl(&Identity::new(user.clone(), "p").reusable_for(Duration::from_secs(60)))
