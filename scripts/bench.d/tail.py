@@ -46,7 +46,7 @@ def main():
                 this = oha(args, url, value, rate)
                 runs.append((rnd, name, load, base, this))
                 where = f"at {rate}/s" if rate else "closed loop"
-                print(f"    round {rnd}  {name:<16} {where:<14} " + "  ".join(
+                print(f"    round {rnd}  {name:<18} {where:<14} " + "  ".join(
                     f"{k} {this[k]:7.3f} ms (no auth {base[k]:7.3f})" for k in PERCENTILES) +
                     f"  {this['rps']:.0f}/s (no auth {base['rps']:.0f}/s){failures(base, this)}")
     report(runs, scenarios, loads, capacity)
@@ -74,7 +74,7 @@ def failures(base, this):
 
 def report(runs, scenarios, loads, capacity):
     print("\nmedians over the rounds; ratio = scenario / no auth with the same header, run just before it")
-    head = f"| {'scenario':<16} | {'load':<22} |" + "".join(f" {k + ' ms':>9} | {'ratio':>5} |" for k in PERCENTILES)
+    head = f"| {"scenario":<18} | {'load':<22} |" + "".join(f" {k + ' ms':>9} | {'ratio':>5} |" for k in PERCENTILES)
     head += f" {'requests/s':>10} | {'ratio':>5} | {'not 200':>7} |"
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
@@ -92,7 +92,7 @@ def row(name, where, figures, ratios):
     med = lambda key: statistics.median(f[key] for f in figures)
     r = [statistics.median(col) for col in zip(*ratios)]
     cells = "".join(f" {med(k):>9.3f} | {r[i]:>5.2f} |" for i, k in enumerate(PERCENTILES))
-    return f"| {name:<16} | {where:<22} |{cells} {med('rps'):>10.0f} | {r[3]:>5.2f} | {sum(f['bad'] for f in figures):>7} |"
+    return f"| {name:<18} | {where:<22} |{cells} {med('rps'):>10.0f} | {r[3]:>5.2f} | {sum(f['bad'] for f in figures):>7} |"
 
 
 if __name__ == "__main__":
