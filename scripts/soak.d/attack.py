@@ -12,9 +12,10 @@ with no reloads and no faults, and what valid users see meanwhile.
   --other-connections is reported, not judged on time: it shows how a new user's wait grows
   with the flood's connections.
 - Forged-token flood: --forged well-formed store tokens with a correct checksum that nobody
-  issued, over --connections. Every one must be refused; fresh (never used) real store tokens,
-  each once, must get 200, as must the cached users and a new Argon2id user; p99 of the cached
-  users and of the real tokens must stay under FORGED_P99_MS.
+  issued, over --connections (100,000 by default: about 10 s, time for samples). Every one
+  must be refused; fresh (never used) real store tokens, each once, must get 200, as must the
+  cached users and a new Argon2id user; the cached users' p99 must stay under 50 ms and the real
+  tokens' under STORE_P99_MS.
 
 Every answer names its worker (scripts/soak's NGINX adds X-Worker: $pid), so the report can say
 how the flood's connections fell on the two workers and which queue a new user joined.
@@ -38,9 +39,12 @@ import time
 from driver import forged_token
 
 ARGON2_FLOOD = 2000
-CACHED_P99_MS = 50  # the issue's bound for the cached users during the Argon2 flood
-# The bound for the forged-token flood, set after measuring (docs/reliability.md, "Floods").
-FORGED_P99_MS = 50
+CACHED_P99_MS = 50  # the issue's bound for the cached users, during either flood
+# A real store token waits for the worker's pool (4 connections) behind the flood's lookups: 5-15
+# ms at the median, but up to 381 ms in 8 runs on the shared 2-core machine, where PostgreSQL,
+# NGINX and the flood's client take turns on the cores (docs/reliability.md, "Floods"). The
+# bound is half the store's timeout (2 s), past which the token would get 503.
+STORE_P99_MS = 1000
 SAMPLES_PER_SECOND = 40
 
 Answer = collections.namedtuple("Answer", "status ms worker")
@@ -197,7 +201,6 @@ def main():
     p.add_argument("--error-log", required=True)
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--other-connections", type=int, default=256)
-    # Enough for about 10 s on the 2-core machine: time for samples during the flood.
     p.add_argument("--forged", type=int, default=100_000)
     args = p.parse_args()
 
@@ -239,7 +242,8 @@ def main():
         return 1
     print(f"PASS (attack phase): during 2,000 wrong Argon2id passwords over {args.connections} connections, "
           f"cached users 200 with p99 < {CACHED_P99_MS} ms and new users 200 within {args.timeout_ms} ms; "
-          f"forged tokens all refused, real tokens and logins 200 with p99 < {FORGED_P99_MS} ms")
+          f"forged tokens all refused, cached users 200 with p99 < {CACHED_P99_MS} ms, real store tokens 200 "
+          f"with p99 < {STORE_P99_MS} ms")
     return 0
 
 
@@ -299,9 +303,8 @@ def forged_flood(args, report, cached, new_users, tokens):
     report.check(real and all(a.status == 200 for a in real), f"{label}: real store tokens got {dict(statuses(real))}")
     report.check(all(a.status == 200 for a in samples + login),
                  f"{label}: cached users got {dict(statuses(samples))}, the new user {login[0].status}")
-    for what, answers in (("cached users", samples), ("fresh store tokens", real)):
-        report.check(p99(answers) < FORGED_P99_MS,
-                     f"{label}: {what}' p99 {p99(answers):.1f} ms, not under {FORGED_P99_MS} ms")
+    for what, answers, bound in (("cached users", samples, CACHED_P99_MS), ("fresh store tokens", real, STORE_P99_MS)):
+        report.check(p99(answers) < bound, f"{label}: {what}' p99 {p99(answers):.1f} ms, not under {bound} ms")
 
 
 if __name__ == "__main__":
