@@ -14,8 +14,8 @@ with no reloads and no faults, and what valid users see meanwhile.
 - Forged-token flood: --forged well-formed store tokens with a correct checksum that nobody
   issued, over --connections (100,000 by default: about 10 s, time for samples). Every one
   must be refused; fresh (never used) real store tokens, each once, must get 200, as must the
-  cached users and a new Argon2id user; the cached users' p99 must stay under 50 ms and the real
-  tokens' under STORE_P99_MS.
+  cached users and a new Argon2id user; the cached users' p99 must stay under 50 ms, and the
+  real tokens' median under STORE_P50_MS and p99 under STORE_P99_MS.
 
 Every answer names its worker (scripts/soak's NGINX adds X-Worker: $pid), so the report can say
 how the flood's connections fell on the two workers and which queue a new user joined.
@@ -41,10 +41,12 @@ from driver import forged_token
 ARGON2_FLOOD = 2000
 CACHED_P99_MS = 50  # the issue's bound for the cached users, during either flood
 # A real store token waits for the worker's pool (4 connections) behind the flood's lookups:
-# 2-15 ms at the median, but up to 602 ms in 11 runs on the shared 2-core machine, where
-# PostgreSQL, NGINX and the flood's client take turns on the cores (docs/reliability.md,
-# "Floods"). The bound is half the store's timeout (2 s), past which the token would get 503.
-STORE_P99_MS = 1000
+# 2-18 ms at the median, but its slowest took up to 878 ms in 14 runs on the shared 2-core
+# machine, where PostgreSQL, NGINX and the flood's client take turns on the cores
+# (docs/reliability.md, "Floods"). Below 100 samples, p99 is the slowest; it must stay well
+# below the store's timeout (2 s), past which the token would get 503.
+STORE_P50_MS = 50
+STORE_P99_MS = 1500
 SAMPLES_PER_SECOND = 40
 
 Answer = collections.namedtuple("Answer", "status ms worker")
@@ -243,7 +245,7 @@ def main():
     print(f"PASS (attack phase): during 2,000 wrong Argon2id passwords over {args.connections} connections, "
           f"cached users 200 with p99 < {CACHED_P99_MS} ms and new users 200 within {args.timeout_ms} ms; "
           f"forged tokens all refused, cached users 200 with p99 < {CACHED_P99_MS} ms, real store tokens 200 "
-          f"with p99 < {STORE_P99_MS} ms")
+          f"with p50 < {STORE_P50_MS} ms and p99 < {STORE_P99_MS} ms")
     return 0
 
 
@@ -286,8 +288,7 @@ def forged_flood(args, report, cached, new_users, tokens):
     time.sleep(1)
     login = [once(args.port, next(new_users))]
     real = []
-    # Fresh real tokens, each once, ten a second until the flood ends or they run out: about 100,
-    # so that p99 is not just the slowest one.
+    # Fresh real tokens, each once, ten a second until the flood ends or they run out.
     while flood.running() and (token := next(tokens, None)):
         real.append(once(args.port, token))
         time.sleep(0.1)
@@ -306,6 +307,8 @@ def forged_flood(args, report, cached, new_users, tokens):
                  f"{label}: cached users got {dict(statuses(samples))}, the new user {login[0].status}")
     for what, answers, bound in (("cached users", samples, CACHED_P99_MS), ("fresh store tokens", real, STORE_P99_MS)):
         report.check(p99(answers) < bound, f"{label}: {what}' p99 {p99(answers):.1f} ms, not under {bound} ms")
+    median = statistics.median(a.ms for a in real) if real else 0.0
+    report.check(median < STORE_P50_MS, f"{label}: fresh store tokens' p50 {median:.1f} ms, not under {STORE_P50_MS} ms")
 
 
 if __name__ == "__main__":
