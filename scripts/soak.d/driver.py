@@ -132,17 +132,21 @@ def class_connections(spec):
     return {name: n for name, n in out.items() if n > 0}
 
 
+def forged_token():
+    """A token of the store's format (src/store/token.rs) that nobody issued: 32 random bytes,
+    base64url, and the checksum the module verifies locally, so that it reaches the store (a
+    wrong checksum would be refused without a lookup). scripts/soak.d/attack.py uses it too."""
+    body = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    check = base64.urlsafe_b64encode(hashlib.sha256(f"aot_{body}".encode()).digest()[:4]).rstrip(b"=").decode()
+    return f"aot_{body}{check}"
+
+
 def write_forged_tokens(path, count):
-    """Tokens of the store's format (src/store/token.rs) that nobody issued: 32 random bytes,
-    base64url, and the checksum the module verifies locally, so that each one reaches the store
-    (a wrong checksum would be refused without a lookup). Made here because wrk's Lua has no
-    SHA-256; the pool is large enough that a token comes back only after its cached refusal
-    expired (and every reload empties the caches anyway)."""
+    """Made here because wrk's Lua has no SHA-256; the pool is large enough that a token comes
+    back only after its cached refusal expired (and every reload empties the caches anyway)."""
     with open(path, "w") as f:
         for _ in range(count):
-            body = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
-            check = base64.urlsafe_b64encode(hashlib.sha256(f"aot_{body}".encode()).digest()[:4]).rstrip(b"=").decode()
-            f.write(f"Bearer aot_{body}{check}\n")
+            f.write(f"Bearer {forged_token()}\n")
 
 
 class Plan:
