@@ -139,3 +139,39 @@ fn mapped_memory_verifies_as_the_library_does() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hashes_run_at_a_lower_priority_than_the_event_loop() {
+    let gates = HashGates::new(2, gates::LANES);
+    let hash = verify_hash_within(&gates, "u", SLOW_ARGON2.into(), "wrong".into());
+    let seen = async {
+        loop {
+            if let Some(nice) = niceness_of_thread_named(HASH_THREAD) {
+                return nice;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+    let nice = tokio::select! {
+        nice = seen => nice,
+        _ = hash => panic!("the hash ended before its thread was seen"),
+    };
+    assert_eq!(nice, HASH_NICENESS);
+}
+
+/// The nice value (field 19 of /proc/<pid>/task/<tid>/stat) of a thread of this process.
+fn niceness_of_thread_named(name: &str) -> Option<i32> {
+    std::fs::read_dir("/proc/self/task")
+        .ok()?
+        .flatten()
+        .find_map(|task| {
+            let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            if comm.trim_end() != name {
+                return None;
+            }
+            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+            // Fields after the command, which is in parentheses and may hold spaces.
+            let after = &stat[stat.rfind(')')? + 2..];
+            after.split(' ').nth(16)?.parse().ok()
+        })
+}
