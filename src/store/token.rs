@@ -51,8 +51,8 @@ pub fn is_well_formed(text: &str) -> bool {
         return false;
     }
     let (body, check) = rest.split_at(BODY_LEN);
-    // The last character of 32 bytes in base64 carries 4 spare bits, which must be zero; a
-    // decode round trip rejects the 15 other spellings of one token.
+    // 43 base64 characters carry 258 bits for 256: the last one has 2 spare bits, which must
+    // be zero. Decoding refuses the 3 other spellings of one token, each with its own checksum.
     URL_SAFE_NO_PAD.decode(body).is_ok() && checksum(body) == check
 }
 

@@ -38,3 +38,23 @@ fn near_misses_are_refused_locally() {
     let non_ascii = format!("{}é", &token[..TOKEN_LEN - 2]);
     assert!(!is_well_formed(&non_ascii));
 }
+
+#[test]
+fn the_spare_bits_of_the_last_character_must_be_zero() {
+    let token = generate().unwrap().secret;
+    let body = &token[PREFIX.len()..PREFIX.len() + BODY_LEN];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let last = alphabet
+        .iter()
+        .position(|&c| c == body.as_bytes()[BODY_LEN - 1])
+        .unwrap();
+    assert_eq!(last & 0b11, 0, "a generated token's spare bits are zero");
+    // The same 256 bits with a spare bit set, and a checksum that matches them.
+    for spare in 1..4 {
+        let mut other = body.as_bytes().to_vec();
+        other[BODY_LEN - 1] = alphabet[last | spare];
+        let other = String::from_utf8(other).unwrap();
+        let spelled = format!("{PREFIX}{other}{}", checksum(&other));
+        assert!(!is_well_formed(&spelled), "{spelled}");
+    }
+}
