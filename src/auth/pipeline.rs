@@ -508,7 +508,7 @@ impl Authenticator {
 
 /// A cached identity never outlives the credential's own expiry, nor the reuse of the token
 /// minted for it. So a cache hit always finds a token to hand out and never signs one on the
-/// NGINX event loop, where an RS256 signature (about a millisecond) would hold up every request
+/// NGINX event loop, where an RS256 signature (about 0.3 ms with a 2048-bit key) would hold up every request
 /// of the worker; the next request validates again, on the runtime, and mints there.
 fn positive_ttl(identity: &Identity) -> Duration {
     let now = unix_now();
