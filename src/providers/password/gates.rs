@@ -26,7 +26,7 @@ pub struct HashGates {
     lane_key: RandomState,
 }
 
-/// The right to run one hash. It moves into the blocking task with the hash, so it is held
+/// The right to run one hash. It moves into the hash's thread with the hash, so it is held
 /// until the hash really ends, even when the caller stopped waiting. The permit is given back
 /// before the lane (fields drop in order), so that the next hash of the lane finds it free.
 pub struct HashTurn {
