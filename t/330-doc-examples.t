@@ -8,7 +8,8 @@
 #   - the migration wirings (docs/migration.md), and nginx-conf/demo.conf when a page includes
 #     it, run on 127.0.0.1:8080 in front of scripts/echo-backend on 127.0.0.1:8081: a user gets
 #     200 and the backend a JWT minted for them, a request without credentials 401 with a
-#     challenge, and NGINX exits 0 after `nginx -s quit`.
+#     challenge, and NGINX exits 0 after `nginx -s quit`; migration-authotron-on.conf's other
+#     locations answer as docs/migration-contracts.md shows.
 # The examples listen on fixed ports, below the kernel's ephemeral range the rest of the suite
 # draws its ports from, so they run one after another. Nothing here needs a debug build: CI
 # also runs this file against Debian's NGINX.
@@ -54,7 +55,14 @@ my @LIVE = (
     { file => 'examples/migration-auth-request.conf', %MIGRATION_USER,
       paths => { '/api/doc-test' => { subrequest => 1 } } },
     { file => 'examples/migration-authotron-on.conf', %MIGRATION_USER,
-      paths => { '/api/doc-test' => {} } },
+      paths => { '/api/doc-test' => {} },
+      # The service's other routes, as docs/migration-contracts.md shows them.
+      answers => [
+        [ '/whoami', 'user', 200, qr/\A\Q{"version":1,"username":"alice","realm":"internal","roles":["admin","ops"],"attributes":{"team":"platform"},"scopes":{}}\E\z/ ],
+        [ '/authenticate', 'user', 200, qr/\AAuthenticated successfully\z/ ],
+        [ '/health', undef, 200, qr/\AOK\z/ ],
+        [ '/metrics', undef, 200, qr/^authotron_auth_requests_total\{result="success",realm="internal"\} [1-9]/m ],
+      ] },
     { file => 'examples/migration-rollout.conf', %MIGRATION_USER,
       paths => { '/api/doc-test' => {}, '/reports/doc-test' => { subrequest => 1 }, '/data/doc-test' => {} } },
     { file => '../nginx-conf/demo.conf', optional => 1, user => 'adam', password => 'admin', realm => 'demo',
@@ -266,6 +274,12 @@ sub run_case {
             is($refused->{status}, 401, "$what: a request $why gets 401");
             is(header($refused, 'WWW-Authenticate'), $case->{challenge}, "$what: ... with the challenge");
         }
+    }
+    for my $answer (@{ $case->{answers} // [] }) {
+        my ($uri, $as_user, $status, $body) = @$answer;
+        my $res = http_get($uri, $as_user ? (Authorization => $basic) : ());
+        is($res->{status}, $status, "$path $uri: $status");
+        like($res->{body} // '', $body, "$path $uri: the body") or diag($res->{raw});
     }
     is($nginx->quit, 0, "$path: NGINX exits 0 after nginx -s quit");
     my $log = Test::Authotron::slurp("$prefix/logs/error.log");
