@@ -38,6 +38,9 @@ my $MODULE = Test::Authotron::locate('module_path');
 BAIL_OUT("NGINX binary not found or not executable: $NGINX") unless -x $NGINX;
 BAIL_OUT("module not found: $MODULE (build it: cargo build --release)") unless -f $MODULE;
 
+# Interrupted, still stop what this file started (the objects below do it when destroyed).
+$SIG{INT} = $SIG{TERM} = sub { exit 1 };
+
 my $PORT = 8080;
 my $BACKEND_PORT = 8081;
 
