@@ -405,10 +405,17 @@ sub quit {
     return -1;
 }
 
-# The master and its workers, when a check failed before they could quit.
+# The master and its workers, when a check failed before they could quit: SIGTERM, on which the
+# master stops its workers and waits for them; SIGKILL for whatever is left after that.
 sub kill_all {
     my ($self) = @_;
     my $pid = delete $self->{pid} or return;
+    kill 'TERM', $pid;
+    my $deadline = time + main::scaled(5);
+    while (time < $deadline) {
+        return if waitpid($pid, WNOHANG) == $pid;
+        sleep 0.05;
+    }
     my @workers = split ' ', `pgrep -P $pid`;
     kill 'KILL', $pid, @workers;
     waitpid $pid, 0;
