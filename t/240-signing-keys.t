@@ -2,7 +2,7 @@
 # jwt.verification_keys): tokens from each algorithm verify against the instance's own JWKS
 # (authotron_jwks), the JWKS publishes exactly the public keys (never an HS256 secret), a minted
 # token is reused while more than half its lifetime is left, nginx -t refuses bad keys with
-# the YAML line, and the README's rotation procedure keeps a backend that caches the JWKS
+# the YAML line, and the rotation procedure of docs/operations.md keeps a backend that caches the JWKS
 # accepting every token through three reloads.
 use strict;
 use warnings;
@@ -55,7 +55,7 @@ sub header_of {
 
 # --- key rotation -----------------------------------------------------------------------------
 
-# The stages of the README procedure, for two rotations: each gives the signing key (algorithm,
+# The stages of the procedure in docs/operations.md, for two rotations: each gives the signing key (algorithm,
 # file, kid) and the verification keys (file, kid).
 our %ROTATION = (
     rsa => [
@@ -296,7 +296,7 @@ sub {
     is($c->{exp}, $c->{iat} + 4, "$run->{name}: with a full lifetime");
 }
 
-=== TEST 9: the key rotation of the README, RS256 to RS256
+=== TEST 9: the key rotation of docs/operations.md, RS256 to RS256
 --- yaml eval
 main::stage_yaml('rsa', 0)
 --- config
@@ -306,7 +306,7 @@ location = /jwks { authotron_jwks; }
 --- after_start eval
 main::rotation('rsa')
 
-=== TEST 10: the key rotation of the README, from ES256 to EdDSA
+=== TEST 10: the key rotation of docs/operations.md, from ES256 to EdDSA
 --- yaml eval
 main::stage_yaml('ec_to_ed', 0)
 --- config

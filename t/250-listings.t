@@ -1,7 +1,7 @@
 # Documents served without authentication: upstream's /providers and /augmenters listings
 # (authotron_providers, authotron_augmenters) and the public keys of the minted tokens
 # (authotron_jwks). GET and HEAD only; nginx -t refuses them without authotron_config.
-# Upstream serves the listings to anyone, so the README says to restrict them: the last blocks
+# Upstream serves the listings to anyone, so docs/nginx-features.md says to restrict them: the last blocks
 # show allow/deny and internal doing so.
 use strict;
 use warnings;
@@ -138,7 +138,7 @@ $main::PROVIDERS
 ["POST /providers", "POST /augmenters", "POST /jwks", "PUT /providers", "DELETE /augmenters"]
 --- error_code: 405
 
-=== LISTINGS 9: restricted with allow/deny, as the README advises: 403 for other addresses
+=== LISTINGS 9: restricted with allow/deny, as docs/nginx-features.md advises: 403 for other addresses
 --- yaml eval
 $main::PROVIDERS
 --- config

@@ -1,5 +1,5 @@
 //! Reading the `Authorization` header the way upstream does, with two deliberate differences
-//! (README, "Behaviour and differences from upstream"): credentials keep the order they were
+//! (docs/migration-differences.md): credentials keep the order they were
 //! sent in, and one scheme given twice with different credentials is refused instead of "last
 //! one wins".
 

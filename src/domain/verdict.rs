@@ -17,7 +17,7 @@ pub enum ProviderVerdict {
 }
 
 /// What a provider says, at a token's use, of the user it vouched for when the store token was
-/// made (README, "A token and its owner").
+/// made (docs/token-store.md, "A token and its owner").
 #[derive(Debug, PartialEq, Eq)]
 pub enum OwnerCheck {
     /// It still vouches for them, as this user: the snapshot with what it knows now.

@@ -1,5 +1,5 @@
 //! `type: jwt`: Bearer JWTs checked against a JWKS, as upstream, with hardening upstream lacks
-//! (README, "Behaviour and differences from upstream"): an explicit algorithm allowlist, HMAC
+//! (docs/migration-differences.md): an explicit algorithm allowlist, HMAC
 //! keys only on request, the key's type must fit the algorithm, optional `iss`/`aud` checks,
 //! and key rotation handled by `jwks`.
 //!

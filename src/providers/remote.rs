@@ -3,7 +3,8 @@
 //!
 //! Upstream reads the body whatever the status; we check the status, and the same status means
 //! different things depending on whose credential the service judges (see `Caller`, and the
-//! table in README, "Behaviour and differences from upstream"). No reason built here contains the user's credential, a client
+//! table in docs/migration-differences.md, "Identity services"). No reason built here contains
+//! the user's credential, a client
 //! secret, a URL (an API key travels in the query) or the service's own error text.
 
 use std::sync::Arc;

@@ -1,5 +1,4 @@
-//! The token-store pseudo-provider, present when `store:` is configured (README, "Long-lived
-//! tokens"): a Bearer credential in our token format is looked up in the store; anything else
+//! The token-store pseudo-provider, present when `store:` is configured (docs/token-store.md): a Bearer credential in our token format is looked up in the store; anything else
 //! is refused without a database call. A token found is honoured only while the provider that
 //! accepted its owner still vouches for them (`owner`).
 

@@ -1,5 +1,5 @@
 //! The token store: long-lived opaque tokens, stored hashed, with an owner and an expiry
-//! (upstream Auth-O-Tron's store with its bugs fixed: README, "Long-lived tokens"). Backends
+//! (upstream Auth-O-Tron's store with its bugs fixed: docs/token-store.md). Backends
 //! run their queries off the NGINX event loop; every operation has a deadline, and the schema
 //! is created on first use.
 

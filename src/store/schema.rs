@@ -18,7 +18,7 @@ pub const MIGRATIONS: &[&[&str]] = &[
         "CREATE INDEX authotron_tokens_owner ON authotron_tokens (realm, username)",
         "CREATE INDEX authotron_tokens_expiry ON authotron_tokens (expires_at)",
     ],
-    // The `name` of the provider that accepted the owner (README, "A token and its owner").
+    // The `name` of the provider that accepted the owner (docs/token-store.md).
     // NULL in rows written before it was recorded, by this build's predecessors: during a
     // rolling upgrade, machines of a fleet still running one keep writing such rows.
     &["ALTER TABLE authotron_tokens ADD COLUMN provider TEXT"],

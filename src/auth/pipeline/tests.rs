@@ -1,5 +1,5 @@
 //! Pipeline scenarios from upstream Auth-O-Tron's own test suite, adapted to our deliberate
-//! differences (README, "Behaviour and differences from upstream"), plus timeouts, caching
+//! differences (docs/migration-differences.md), plus timeouts, caching
 //! and single-flight.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -235,7 +235,7 @@ async fn zero_ttl_disables_the_cache() {
     assert_eq!(p.calls.load(Ordering::SeqCst), 2);
 }
 
-/// What the README promises for `cache.ttl_seconds: 0`: it leaves a provider's own TTL alone.
+/// What docs/configuration.md promises for `cache.ttl_seconds: 0`: it leaves a provider's own TTL alone.
 #[tokio::test]
 async fn zero_ttl_leaves_providers_with_their_own_ttl_cached() {
     let cfg = config("providers: []\ncache: { ttl_seconds: 0 }\n");

@@ -1,5 +1,5 @@
 //! The JWT provider against a JWKS served by a mock HTTP server: upstream's own scenario, and
-//! the hardening upstream lacks (README, "Behaviour and differences from upstream").
+//! the hardening upstream lacks (docs/migration-differences.md).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,4 +1,4 @@
-//! Whether the owner of a store token is still someone the running config vouches for (README,
+//! Whether the owner of a store token is still someone the running config vouches for (docs/token-store.md,
 //! "A token and its owner"). A token outlives the login that made it, so each lookup asks the
 //! provider that accepted the owner again. One that holds its users (`plain`) answers from the
 //! config, which a reload replaces; an identity service cannot be asked without the owner's own

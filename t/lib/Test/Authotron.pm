@@ -1155,7 +1155,7 @@ sub list_of {
 # The module must never write a credential, password, token or secret, at any level. Every block
 # runs with `error_log ... debug` and its error log (or nginx -t output) is searched for every
 # secret the block knows of. NGINX itself echoes the request at debug level, and that is NGINX's
-# business, not ours (the README warns that debug logging exposes request headers). The lines
+# business, not ours (docs/operations.md warns that debug logging exposes request headers). The lines
 # excluded below are exactly NGINX's own messages that print request data or values computed
 # from it; they are matched right after the "[level] PID#TID: *CONN " prefix, where the module's
 # lines say "authotron:", so no line of ours can ever be excluded.

@@ -1,5 +1,5 @@
 //! A store token across a reload: its owner is checked against the configuration the new
-//! workers load (README, "A token and its owner"). Each `Authenticator` here is what one
+//! workers load (docs/token-store.md, "A token and its owner"). Each `Authenticator` here is what one
 //! configuration's workers run; they share the token database, as workers across a reload do.
 
 use std::sync::Arc;
