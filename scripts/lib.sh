@@ -113,3 +113,94 @@ new_store_token() { # port user:password
     curl -sf -u "$2" -X POST "http://127.0.0.1:$1/token" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'
 }
+
+# --- the module for Debian's own NGINX package ---------------------------------------------------
+# Debian's nginx refuses modules built for another version or feature set, so the module is built
+# against the configured sources that nginx-dev ships, with Debian's configure flags. That build
+# lives in its own cargo target dir, so it never replaces the vendored one in release/.
+
+debian_nginx_dir() {
+    echo "$(target_dir)/debian-nginx"
+}
+
+# The module built by build_debian_module.
+debian_module_path() {
+    echo "$(debian_nginx_dir)/cargo/release/libngx_http_authotron_module.so"
+}
+
+# The installed Debian nginx package's version ("1.22.1-9+deb12u12").
+debian_nginx_version() {
+    dpkg-query -W -f='${Version}' nginx
+}
+
+# Installs nginx and nginx-dev when missing. Without systemd, apt's postinst starts the stock
+# nginx on port 80 right away; a server nobody asked for must not keep running, so one started by
+# this install is stopped again.
+install_debian_nginx() {
+    local had_nginx=1
+    dpkg -s nginx 2>/dev/null | grep -q '^Status: install ok installed' || had_nginx=0
+    apt_install_missing nginx nginx-dev
+    [ "$had_nginx" -eq 1 ] && return 0
+    stop_stock_nginx
+}
+
+# Stops the NGINX whose master wrote /run/nginx.pid (the pid path Debian's nginx is built with),
+# and waits until it is gone. A no-op when none runs.
+stop_stock_nginx() {
+    local pid deadline=$((SECONDS + 20))
+    pid=$(cat /run/nginx.pid 2>/dev/null) || return 0
+    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+        return 0
+    fi
+    echo "==> stopping the stock nginx (pid $pid)"
+    /usr/sbin/nginx -s quit 2>/dev/null || kill -QUIT "$pid"
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "the stock nginx (pid $pid) did not exit within 20 s" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# Copies nginx-dev's sources under debian_nginx_dir and runs ./configure there with Debian's flags
+# (conf_flags) plus -fPIC; bindgen only needs the configured headers, not a built NGINX. Done again
+# only when the nginx-dev version changes, so that a rerun leaves the tree, and cargo's view of
+# it, untouched.
+prepare_debian_nginx_source() {
+    local src
+    src="$(debian_nginx_dir)/nginx-src"
+    local stamp="$src/.configured-for" version
+    version=$(dpkg-query -W -f='${Version}' nginx-dev)
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$version" ] && [ -f "$src/objs/ngx_auto_config.h" ]; then
+        return 0
+    fi
+    echo "==> configuring nginx-dev $version sources in $src"
+    rm -rf "$src"
+    mkdir -p "$(debian_nginx_dir)"
+    cp -r /usr/share/nginx/src "$src"
+    (
+        cd "$src"
+        # shellcheck disable=SC1091  # conf_flags is nginx-dev's, read at run time
+        . ./conf_flags
+        ./configure "${NGX_CONF_FLAGS[@]}" --with-cc-opt=-fPIC --with-ld-opt=-fPIC --builddir="$src/objs" >"$src/configure.log"
+    ) || {
+        echo "./configure failed; its output is in $src/configure.log" >&2
+        return 1
+    }
+    echo "$version" >"$stamp"
+}
+
+# Builds the module for the installed Debian nginx (installing nginx and nginx-dev if missing);
+# prints where it is with debian_module_path. A rerun with nothing changed only asks cargo.
+build_debian_module() {
+    apt_install_missing "${BUILD_PACKAGES[@]}"
+    install_debian_nginx
+    prepare_debian_nginx_source
+    local src
+    src="$(debian_nginx_dir)/nginx-src"
+    echo "==> cargo build --release for Debian's nginx $(debian_nginx_version)"
+    CARGO_TARGET_DIR="$(debian_nginx_dir)/cargo" NGINX_SOURCE_DIR="$src" NGINX_BUILD_DIR="$src/objs" \
+        cargo build --manifest-path "$AUTHOTRON_ROOT/Cargo.toml" --release --no-default-features \
+        --features export-modules
+}
