@@ -13,6 +13,9 @@ BUILD_PACKAGES=(gcc make pkg-config libclang-dev libpcre2-dev zlib1g-dev libssl-
 # token-store databases. wrk: the sustained load that t/260-reload-under-load.t reloads under.
 # shellcheck disable=SC2034
 TEST_PACKAGES=(perl python3 libtest-base-perl libcrypt-jwt-perl openssl slapd ldap-utils postgresql sqlite3 wrk)
+# dpkg-dev: dpkg-shlibdeps, for the package's library dependencies; binutils: strip.
+# shellcheck disable=SC2034
+PACKAGE_PACKAGES=(dpkg-dev binutils)
 # valgrind: memcheck for scripts/memcheck, callgrind for scripts/profile.
 # shellcheck disable=SC2034
 VALGRIND_PACKAGES=(valgrind)
@@ -203,4 +206,26 @@ build_debian_module() {
     CARGO_TARGET_DIR="$(debian_nginx_dir)/cargo" NGINX_SOURCE_DIR="$src" NGINX_BUILD_DIR="$src/objs" \
         cargo build --manifest-path "$AUTHOTRON_ROOT/Cargo.toml" --release --no-default-features \
         --features export-modules
+}
+
+# The Debian package's version: the crate's, from the [package] table that opens Cargo.toml.
+debian_package_version() {
+    local version
+    version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$AUTHOTRON_ROOT/Cargo.toml" | head -n 1)
+    if [ -z "$version" ]; then
+        echo "no version in $AUTHOTRON_ROOT/Cargo.toml" >&2
+        return 1
+    fi
+    echo "$version"
+}
+
+# The file name scripts/package writes under $(target_dir)/package/.
+debian_package_file() {
+    echo "libnginx-mod-http-authotron_$(debian_package_version)_amd64.deb"
+}
+
+# Who the package names as its maintainer: DEBFULLNAME and DEBEMAIL, as Debian's own tools read
+# them, else a placeholder.
+package_maintainer() {
+    echo "${DEBFULLNAME:-authotron maintainers} <${DEBEMAIL:-authotron@localhost}>"
 }
