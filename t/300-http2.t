@@ -4,9 +4,10 @@
 # stream must never be resumed, and the worker must not crash or log an alert (the harness
 # checks the error log and that the worker was never respawned).
 #
-# NGINX configuration: `http2 on;` on the server's cleartext listener, so that one port takes
-# HTTP/2 with prior knowledge (h2c, Test::Authotron::H2) and HTTP/1.1 (the harness's own
-# requests, which check that NGINX still serves new connections afterwards); `authotron on;` in
+# NGINX configuration: the harness's http2 section, so that the server takes HTTP/2 with prior
+# knowledge (h2c, Test::Authotron::H2) beside HTTP/1.1 (the harness's own requests, which check
+# that NGINX still serves new connections afterwards): `http2 on;` on one cleartext port from
+# NGINX 1.25.1, a second port with `listen ... http2` before; `authotron on;` in
 # front of proxy_pass, and `authotron_whoami;`. The access log records whether a request ever
 # reached the upstream.
 use strict;
@@ -30,6 +31,7 @@ defaults(
     upstream_jwt => '{"username": "alice"}',
     mock => sub { my ($idp) = @_; $idp->delay(whoami => 1500) },
     no_error_log => "[error]\n[warn]",
+    http2 => 1,
     # The identity service's default timeout, scaled: under valgrind an answer can take seconds.
     yaml => "http: { timeout_ms: ${\ scaled(4000)} }\n" . <<'YAML', http_config => <<'HTTP', config => <<'CONF');
 auth: { timeout_in_ms: 30000 }
@@ -48,7 +50,6 @@ providers:
 YAML
 log_format upstream '$request $status upstream=$upstream_addr';
 HTTP
-http2 on;
 access_log %%PREFIX%%/access.log upstream;
 location /api/ { authotron on; proxy_pass http://echo; }
 location = /whoami { authotron_whoami; }
@@ -166,7 +167,7 @@ run_tests();
 __DATA__
 
 === TEST 1: 100 concurrent streams on one connection, each with its own answer
-NGINX configuration: http2 on; authotron on + proxy_pass; authotron_whoami. Cached, uncached,
+NGINX configuration: HTTP/2; authotron on + proxy_pass; authotron_whoami. Cached, uncached,
 wrong and slow credentials: the slow validations overlap the fast and cached ones.
 --- after_start eval
 sub {
@@ -180,7 +181,7 @@ sub {
 { whoami => 1 + 30 }
 
 === TEST 2: RST_STREAM on streams with validations in flight; the connection goes on
-NGINX configuration: http2 on; authotron on + proxy_pass; authotron_whoami. The new streams
+NGINX configuration: HTTP/2; authotron on + proxy_pass; authotron_whoami. The new streams
 are sent while the cancelled streams' calls still wait at the identity service.
 --- after_start eval
 sub {
@@ -202,7 +203,7 @@ client canceled stream
 { whoami => 6 + 1 + 3 }
 
 === TEST 3: a connection dropped with validations in flight; new connections work
-NGINX configuration: http2 on; authotron on + proxy_pass; authotron_whoami.
+NGINX configuration: HTTP/2; authotron on + proxy_pass; authotron_whoami.
 --- after_start eval
 sub {
     my ($idp, $run) = @_;
@@ -219,7 +220,7 @@ client prematurely closed connection while processing HTTP/2 connection
 { whoami => 5 + 5 }
 
 === TEST 4: a reload with validations in flight: the old worker answers every stream, then exits
-NGINX configuration: http2 on; authotron on + proxy_pass; authotron_whoami; nginx -s reload.
+NGINX configuration: HTTP/2; authotron on + proxy_pass; authotron_whoami; nginx -s reload.
 --- after_start eval
 sub {
     my ($idp, $run) = @_;

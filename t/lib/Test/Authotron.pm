@@ -26,6 +26,10 @@ package Test::Authotron;
 #                   every request in flight, then NGINX must exit 0
 #   workers         worker_processes (default 1); above 1 the listen socket gets `reuseport`,
 #                   so the kernel spreads connections over the workers instead of one taking all
+#   http2           true: the server also takes HTTP/2 with prior knowledge (h2c), on the port
+#                   $run->{h2_port}. From NGINX 1.25.1 that is the block's own port (`http2 on;`
+#                   serves both protocols there); before, a listener with the `http2` parameter
+#                   speaks nothing else, so it is a second port beside the HTTP/1.1 one
 #   abort_requests  requests whose clients hang up after abort_after s (default 0.1), before the
 #                   main requests, which are sent settle s later (default 2)
 #   timeout         seconds to wait for the answers (default 20)
@@ -88,6 +92,10 @@ package Test::Authotron;
 # placeholders %%LDAP%%, %%LDAPS%%, %%LDAP_CA_FILE%%, %%LDAP_ROGUE_CA_FILE%%, %%LDAP_BLACKHOLE%%.
 # defaults(section => text, ...) sets sections for every block of a file that lacks them.
 #
+# What NGINX the suite runs (scripts/lib.sh's nginx_binary, from `nginx -V`), for what a
+# block or file depends on, exported on request: nginx_version() is a number (1022001 for
+# 1.22.1), nginx_has('--with-debug') whether NGINX was configured with that argument.
+#
 # Environment: TEST_NGINX_BINARY, TEST_NGINX_MODULE (default: see scripts/lib.sh; "none" runs
 # without the module, only to check the harness itself), TEST_NGINX_VERBOSE (on failure, print
 # whole logs and the generated files instead of the error log's tail).
@@ -122,7 +130,7 @@ use Time::HiRes qw(sleep time);
 use Crypt::JWT qw(decode_jwt);
 
 our @EXPORT = qw(run_tests defaults idp slapd);
-our @EXPORT_OK = qw(scaled);
+our @EXPORT_OK = qw(scaled nginx_version nginx_has);
 
 my $ROOT = abs_path(dirname(__FILE__) . '/../../..');
 
@@ -158,7 +166,7 @@ my %SECTIONS = map { $_ => 1 } qw(
   upstream_headers upstream_jwt response_jwt
   error_log no_error_log access_log_like
   must_die config_ok
-  elapsed_below secret mock after_start before_request mock_calls check before_start
+  elapsed_below secret mock after_start before_request mock_calls check before_start http2
 );
 
 # Log lines that mean the module or NGINX misbehaved. Plain "signal" cannot be used: NGINX
@@ -230,6 +238,32 @@ sub run_tests {
     $IDP->stop if $IDP;
     $SLAPD->stop if $SLAPD;
     done_testing();
+}
+
+# What `nginx -V` prints for the suite's NGINX, read once.
+my $NGINX_V;
+sub nginx_v {
+    return $NGINX_V if defined $NGINX_V;
+    my $nginx = locate('nginx_binary');
+    open my $fh, '-|', 'sh', '-c', '"$0" -V 2>&1', $nginx or die "cannot run $nginx -V: $!";
+    local $/;
+    $NGINX_V = <$fh>;
+    close $fh or die "$nginx -V failed: $NGINX_V\n";
+    return $NGINX_V;
+}
+
+# The NGINX version as NGINX numbers it (nginx_version in its sources): 1.22.1 is 1022001.
+sub nginx_version {
+    my ($major, $minor, $patch) = nginx_v() =~ m{^nginx version: \S+?/(\d+)\.(\d+)\.(\d+)}m
+      or die "no version in nginx -V:\n" . nginx_v();
+    return $major * 1000000 + $minor * 1000 + $patch;
+}
+
+# Whether NGINX was configured with this argument ("--with-debug", "--with-http_v2_module").
+sub nginx_has {
+    my ($argument) = @_;
+    my ($arguments) = nginx_v() =~ /^configure arguments:(.*)$/m;
+    return scalar(($arguments // '') =~ /(?:^|\s)\Q$argument\E(?:\s|$)/);
 }
 
 # The NGINX binary and the module, as scripts/lib.sh finds them (TEST_NGINX_BINARY and
@@ -481,6 +515,17 @@ sub verifier {
 sub write_files {
     my ($self) = @_;
     $self->{workers} = $self->get('workers') // 1;
+    my $reuseport = $self->{workers} > 1 ? ' reuseport' : '';
+    my $listen = "listen 127.0.0.1:$self->{port}$reuseport;";
+    if ($self->get('http2')) {
+        if (Test::Authotron::nginx_version() >= 1025001) {
+            $self->{h2_port} = $self->{port};
+            $listen .= "\n        http2 on;";
+        } else {
+            $self->{h2_port} //= Test::Authotron::free_port();
+            $listen .= "\n        listen 127.0.0.1:$self->{h2_port} http2$reuseport;";
+        }
+    }
     my $yaml = $self->get('yaml');
     if (defined $yaml) {
         unless ($yaml =~ /^version:/m) {
@@ -516,7 +561,7 @@ http {
     $authotron_config
 ${\ $self->expand($self->get('http_config') // '')}
     server {
-        listen 127.0.0.1:$self->{port}${\ ($self->{workers} > 1 ? ' reuseport' : '')};
+        $listen
         server_name localhost;
 ${\ $self->expand($self->get('config') // '')}
 ${\ (defined $self->get('jwt_keys') ? "        location = $JWKS_URI { authotron_jwks; }" : '')}

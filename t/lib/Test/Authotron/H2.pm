@@ -1,7 +1,7 @@
 package Test::Authotron::H2;
 
 # A minimal HTTP/2 client (RFC 9113) for the suite: cleartext with prior knowledge (h2c), which
-# NGINX accepts on the listener of a server with `http2 on;`. It puts many requests on one
+# NGINX accepts on the HTTP/2 listener of a block with the http2 section ($run->{h2_port}). It puts many requests on one
 # connection as concurrent streams, cancels streams (RST_STREAM) or drops the connection while
 # their answers are pending, and reads the answers back.
 #
@@ -46,8 +46,9 @@ my %STATIC_STATUS = (8 => 200, 9 => 204, 10 => 206, 11 => 304, 12 => 400, 13 => 
 
 sub connect {
     my ($class, $run) = @_;
-    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $run->{port}, Proto => 'tcp')
-      or die "cannot connect to nginx on port $run->{port}: $!\n";
+    my $port = $run->{h2_port} // die "the block has no HTTP/2 listener: give it the http2 section\n";
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp')
+      or die "cannot connect to nginx on port $port: $!\n";
     $sock->autoflush(1);
     print {$sock} $PREFACE or die "cannot write to nginx: $!\n";
     my $self = bless { run => $run, sock => $sock, in => '', streams => {}, next_id => 1 }, $class;
