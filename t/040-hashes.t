@@ -111,6 +111,7 @@ $main::TIMEOUT_YAML
 --- timeout: 30
 
 === TEST 7: a repeated credential is answered from the cache: one validation, not three
+--- nginx_needs: --with-debug
 --- request eval
 [("GET /api/x\nAuthorization: Basic %%BASE64(argon:s3cret)%%") x 3]
 --- upstream_jwt eval

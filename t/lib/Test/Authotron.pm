@@ -33,6 +33,10 @@ package Test::Authotron;
 #   abort_requests  requests whose clients hang up after abort_after s (default 0.1), before the
 #                   main requests, which are sent settle s later (default 2)
 #   timeout         seconds to wait for the answers (default 20)
+#   nginx_needs     configure arguments the block needs NGINX to be built with ("--with-debug"
+#                   for a block that checks debug lines: without it NGINX, and the module's
+#                   ngx_log_debug, log none); when `nginx -V` lacks one, the block is skipped
+#                   and the reason printed
 #   error_code      expected status (default 200)
 #   response_headers[_like]   "Name: value" (exact, or a regex); "!Name" for absent
 #   response_body[_like|_unlike], response_json (equal as JSON)
@@ -166,7 +170,7 @@ my %SECTIONS = map { $_ => 1 } qw(
   upstream_headers upstream_jwt response_jwt
   error_log no_error_log access_log_like
   must_die config_ok
-  elapsed_below secret mock after_start before_request mock_calls check before_start http2
+  elapsed_below secret mock after_start before_request mock_calls check before_start http2 nginx_needs
 );
 
 # Log lines that mean the module or NGINX misbehaved. Plain "signal" cannot be used: NGINX
@@ -226,6 +230,11 @@ sub run_tests {
 
     my $backend = Test::Authotron::Echo->start;
     for my $block (@blocks) {
+        my @missing = grep { !nginx_has($_) } split ' ', section($block, 'nginx_needs') // $DEFAULTS{nginx_needs} // '';
+        if (@missing) {
+            Test::More->builder->skip($block->name . ": needs an NGINX configured with @missing (nginx -V)");
+            next;
+        }
         my $first = Test::More->builder->current_test;
         my $run = eval { Test::Authotron::Run->new($block, $nginx, $module, $backend->{port}) };
         unless ($run) { fail($block->name . ": $@"); next }
@@ -703,9 +712,11 @@ sub start_nginx {
 # The master listens before its worker serves, and a worker under valgrind takes seconds to
 # start: requests sent meanwhile wait in the listen queue, where a graceful exit (quit_after)
 # would drop them. So wait until a worker has accepted the probe connection (NGINX's debug line
-# "accept: ..."), up to $deadline; a block that logs less goes on without it.
+# "accept: ..."), up to $deadline; a block that logs less goes on without it, and so does an
+# NGINX built without --with-debug, which never logs that line.
 sub wait_for_accept {
     my ($self, $deadline) = @_;
+    return unless Test::Authotron::nginx_has('--with-debug');
     sleep 0.05 while time < $deadline && slurp("$self->{prefix}/error.log") !~ /\] \d+#\d+: \*\d+ accept: /;
 }
 
