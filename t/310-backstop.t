@@ -95,8 +95,8 @@ sub {
     # to print, which memcheck reported).
     # Both lines are NGINX's debug lines.
     SKIP: {
-        skip("$run->{name}: the backstop timer's log lines need an NGINX configured with --with-debug (nginx -V)", 1)
-          unless Test::Authotron::nginx_has('--with-debug');
+        my $why = "$run->{name}: the backstop timer's log lines need an NGINX configured with --with-debug (nginx -V)";
+        unless (Test::Authotron::nginx_has('--with-debug')) { diag("skipped: $why"); skip($why, 1) }
         my $log = Test::Authotron::slurp("$run->{prefix}/error.log");
         my %accepted = map { ($_ => 1) } $log =~ /accept: \S+ fd:(\d+)/g;
         my ($before) = $log =~ /\A(.*?)validation did not finish in time/s;

@@ -232,7 +232,10 @@ sub run_tests {
     for my $block (@blocks) {
         my @missing = grep { !nginx_has($_) } split ' ', section($block, 'nginx_needs') // $DEFAULTS{nginx_needs} // '';
         if (@missing) {
-            Test::More->builder->skip($block->name . ": needs an NGINX configured with @missing (nginx -V)");
+            # diag as well: prove shows a skip's reason only when verbose.
+            my $why = $block->name . ": needs an NGINX configured with @missing (nginx -V)";
+            diag("skipped: $why");
+            Test::More->builder->skip($why);
             next;
         }
         my $first = Test::More->builder->current_test;
