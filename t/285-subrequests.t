@@ -27,7 +27,9 @@ my $files = sub {
     close $fh;
 };
 
-defaults(before_start => $files, yaml => Test::Authotron::IdP::users_beside_api_keys(), config => <<'CONF');
+# Every block's configuration uses auth_request, which NGINX builds only when configured with it.
+defaults(nginx_needs => '--with-http_auth_request_module', before_start => $files,
+    yaml => Test::Authotron::IdP::users_beside_api_keys(), config => <<'CONF');
 root %%PREFIX%%/html;
 
 # `authotron on` in the auth_request target, answered by `return`.

@@ -32,6 +32,7 @@ defaults(
     mock => sub { my ($idp) = @_; $idp->delay(whoami => 1500) },
     no_error_log => "[error]\n[warn]",
     http2 => 1,
+    nginx_needs => '--with-http_v2_module',
     # The identity service's default timeout, scaled: under valgrind an answer can take seconds.
     yaml => "http: { timeout_ms: ${\ scaled(4000)} }\n" . <<'YAML', http_config => <<'HTTP', config => <<'CONF');
 auth: { timeout_in_ms: 30000 }
