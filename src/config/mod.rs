@@ -18,6 +18,7 @@ mod error;
 mod keypath;
 mod locate;
 mod providers;
+mod reader;
 mod redact;
 mod remote;
 mod settings;
@@ -40,6 +41,7 @@ pub use providers::{
     EcmwfApiConfig, EfasApiConfig, JwtProviderConfig, OpenidOfflineConfig, PlainProviderConfig,
     PlainUser, ProviderConfig, TokenGeneratorConfig,
 };
+pub use reader::ConfReader;
 pub use remote::{HttpSettings, JwtChecks, DEFAULT_ALGORITHMS, HMAC_ALGORITHMS};
 pub use settings::{
     AuthSettings, CacheSettings, JwtSettings, LoggingSettings, MetricsSettings, SchemaVersion,

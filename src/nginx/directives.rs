@@ -34,6 +34,24 @@ pub struct MainConf {
     pub authenticator: Option<Arc<Authenticator>>,
     /// `authotron_metrics_zone`: the size of the shared metrics zone, if not the default.
     pub metrics_zone: Option<usize>,
+    /// `authotron_config` was read by a process that does not load the YAML (`nginx -s`):
+    /// nothing that needs it is checked.
+    pub yaml_skipped: bool,
+}
+
+/// Which process is parsing nginx.conf, from the globals NGINX sets while reading its command
+/// line (`-s` makes it the signaller, `-t` sets `ngx_test_config`).
+fn conf_reader() -> config::ConfReader {
+    // SAFETY: NGINX writes both globals in `main` before it parses any configuration, on the
+    // only thread that parses it; this reads them during that parse.
+    let (process, testing) = unsafe { (ngx::ffi::ngx_process, ngx::ffi::ngx_test_config) };
+    if testing != 0 {
+        config::ConfReader::Tester
+    } else if process == ngx::ffi::NGX_PROCESS_SIGNALLER as ngx::ffi::ngx_uint_t {
+        config::ConfReader::Signaller
+    } else {
+        config::ConfReader::Server
+    }
 }
 
 /// A directive value and where it was written, for errors found after parsing.
@@ -120,7 +138,8 @@ pub fn merge_loc_conf(cf: &ngx_conf_t, prev: &LocConf, conf: &mut LocConf) -> *m
     if conf.merge(prev).is_err() {
         return NGX_CONF_ERROR;
     }
-    let authenticator = Module::main_conf(cf).and_then(|m| m.authenticator.as_ref());
+    let main = Module::main_conf(cf);
+    let authenticator = main.and_then(|m| m.authenticator.as_ref());
     if conf.legacy_headers == NGX_CONF_UNSET {
         conf.legacy_headers = authenticator.is_some_and(|a| a.legacy_headers).into();
     }
@@ -134,7 +153,8 @@ pub fn merge_loc_conf(cf: &ngx_conf_t, prev: &LocConf, conf: &mut LocConf) -> *m
         legacy_headers: conf.legacy_headers == 1,
         endpoint: conf.endpoint,
     });
-    if !conf.authenticates() && conf.document.is_none() {
+    let yaml_skipped = main.is_some_and(|m| m.yaml_skipped);
+    if yaml_skipped || (!conf.authenticates() && conf.document.is_none()) {
         return ptr::null_mut();
     }
     if let Some(ours) = conf.content_handler {
@@ -230,8 +250,12 @@ extern "C" fn set_config(
     conf: *mut c_void,
 ) -> *mut c_char {
     directive(cf, conf, |cf, main: &mut MainConf| {
-        if main.authenticator.is_some() {
+        if main.authenticator.is_some() || main.yaml_skipped {
             return IS_DUPLICATE;
+        }
+        if !conf_reader().loads_yaml() {
+            main.yaml_skipped = true;
+            return ptr::null_mut();
         }
         let mut name = arguments(cf)[0];
         // SAFETY: `cycle` is the cycle being configured; `name` is a local copy of the argument.

@@ -24,6 +24,9 @@ package Test::Authotron;
 #   reload_after    with parallel: seconds until `nginx -s reload` (the old worker must exit 0)
 #   quit_after      with parallel: seconds until `nginx -s quit`; a graceful exit still answers
 #                   every request in flight, then NGINX must exit 0
+#   master_env      lines NAME=value added to the environment of the NGINX the block runs, not
+#                   to `nginx -t` or `nginx -s` (which run with the suite's environment, as from
+#                   an operator's shell): for AOT_* variables only the master has
 #   workers         worker_processes (default 1); above 1 the listen socket gets `reuseport`,
 #                   so the kernel spreads connections over the workers instead of one taking all
 #   http2           true: the server also takes HTTP/2 with prior knowledge (h2c), on the port
@@ -165,6 +168,7 @@ YAML
 my %SECTIONS = map { $_ => 1 } qw(
   yaml jwt_aud jwt_keys main_config http_config config
   request more_headers parallel reload_after quit_after abort_requests abort_after settle timeout workers
+  master_env
   error_code response_headers response_headers_like
   response_body response_body_like response_body_unlike response_json
   upstream_headers upstream_jwt response_jwt
@@ -691,6 +695,10 @@ sub start_nginx {
     if (!$pid) {
         open STDOUT, '>>', "$self->{prefix}/stderr.log" or POSIX::_exit(126);
         open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        for my $line (split /\n/, $self->get('master_env') // '') {
+            my ($name, $value) = $line =~ /^(\w+)=(.*)$/ or POSIX::_exit(125);
+            $ENV{$name} = $value;
+        }
         exec $self->checked_cmd($self->nginx_cmd) or POSIX::_exit(127);
     }
     $self->{pid} = $pid;
@@ -726,7 +734,7 @@ sub wait_for_accept {
 sub stop_nginx {
     my ($self) = @_;
     my $pid = delete $self->{pid} or return;
-    $self->signal('quit') or kill 'QUIT', $pid;
+    ok($self->signal('quit'), "$self->{name}: nginx -s quit is accepted") or kill 'QUIT', $pid;
     my $deadline = time + Test::Authotron::scaled(20);
     while (time < $deadline) {
         if (waitpid($pid, WNOHANG) == $pid) {
@@ -1365,6 +1373,8 @@ sub report_failure {
     diag("---- error.log (last $n lines" . ($VERBOSE ? '' : ' without [debug]') . "):\n" . $tail->("$self->{prefix}/error.log", $n));
     my $stderr = $tail->("$self->{prefix}/stderr.log", $n);
     diag("---- nginx stderr:\n$stderr") if length $stderr;
+    my $signals = slurp("$self->{prefix}/signal.log");
+    diag("---- nginx -s output:\n$signals") if length $signals;
     if (my $stats = $self->{idp_stats}) {
         my $json = JSON::PP->new->canonical;
         diag("---- identity service calls: " . $json->encode($stats->{calls}) . "; most in flight: " . $json->encode($stats->{inflight_max}));
