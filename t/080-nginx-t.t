@@ -273,3 +273,58 @@ location = /_auth { internal; authotron_authenticate; }
 --- config_ok
 --- error_log
 test is successful
+
+=== TEST 23: a misspelt key that leaves a user without a password is named, with the key it stands for
+--- yaml
+providers:
+  - type: plain
+    name: local
+    realm: ecmwf
+    users:
+      - { username: adam, password: admin }
+      - { username: eve, pasword: ev3-s3cret-pw }
+--- config
+location / { authotron on; proxy_pass http://echo; }
+--- must_die
+--- error_log
+authotron.yaml:%%YAML_LINE:pasword%%
+providers[0].users[1].pasword
+unknown key `pasword`; did you mean `password`?
+--- secret: ev3-s3cret-pw
+
+=== TEST 24: an unknown key is a warning with a suggestion
+--- yaml
+providers:
+  - type: plain
+    name: local
+    realm: ecmwf
+    users:
+      - { username: adam, password: admin, rolse: [user] }
+--- config
+location / { authotron on; proxy_pass http://echo; }
+--- config_ok
+--- error_log
+[warn]
+authotron.yaml:%%YAML_LINE:rolse%%
+unknown key `providers[0].users[0].rolse` (ignored); did you mean `roles`?
+
+=== TEST 25: an augmenter of no provider's realm and a repeated provider name are warnings at their line
+--- yaml
+providers:
+  - { type: plain, name: local, realm: ecmwf, users: [ { username: adam, password: admin } ] }
+  - { type: plain, name: local, realm: other, users: [ { username: eve, password: apple } ] }
+augmenters:
+  - type: plain_advanced
+    name: boost
+    realm: Ecmwf
+    match: { username: [adam] }
+    augment: { roles: [x] }
+--- config
+location / { authotron on; proxy_pass http://echo; }
+--- config_ok
+--- error_log
+test is successful
+authotron.yaml:%%YAML_LINE:realm: other%%
+`providers[1].name` repeats the name of `providers[0]`
+authotron.yaml:%%YAML_LINE:realm: Ecmwf%%
+`augmenters[0].realm` matches the realm of no provider

@@ -12,6 +12,7 @@ use serde_yaml::{Mapping, Value};
 
 use super::env::EnvOverrides;
 use super::keypath::KeyPath;
+use super::suggest;
 
 /// Which part of an entry a finding points at: its value (or the mapping it opens) or its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +125,7 @@ impl<'v> Node<'v> {
                 map,
                 path: self.path.clone(),
                 taken: vec![false; map.len()],
+                asked: Vec::new(),
             }),
             _ => Err(self.expected("a mapping")),
         }
@@ -199,6 +201,9 @@ pub(crate) struct Fields<'v> {
     map: &'v Mapping,
     path: KeyPath,
     taken: Vec<bool>,
+    /// Every key the decoder looked for, present or not: the keys valid at this place, among
+    /// which a misspelt key finds its suggestion.
+    asked: Vec<String>,
 }
 
 impl<'v> Fields<'v> {
@@ -208,6 +213,9 @@ impl<'v> Fields<'v> {
 
     /// The entry `key`, or `None` when the key is absent.
     pub(crate) fn take(&mut self, key: &str) -> Option<Node<'v>> {
+        if !self.asked.iter().any(|asked| asked == key) {
+            self.asked.push(key.to_owned());
+        }
         for (n, (k, v)) in self.map.iter().enumerate() {
             if k.as_str() == Some(key) {
                 self.taken[n] = true;
@@ -223,8 +231,36 @@ impl<'v> Fields<'v> {
     }
 
     pub(crate) fn required(&mut self, key: &str) -> Decoded<Node<'v>> {
-        self.take(key)
-            .ok_or_else(|| self.error(format!("missing field `{key}`")))
+        self.take(key).ok_or_else(|| {
+            self.blame_misspelling(self.error(format!("missing field `{key}`")), &[key])
+        })
+    }
+
+    /// `finding`, about keys in `wanted` that are absent, pointed at an unread key that looks
+    /// like a misspelling of one of them and saying so; `finding` unchanged if there is none.
+    pub(crate) fn blame_misspelling(&self, finding: Finding, wanted: &[&str]) -> Finding {
+        let misspelt = self.unread_keys().find_map(|typed| {
+            suggest::closest(&typed, wanted.iter().copied()).map(|meant| (typed, meant))
+        });
+        match misspelt {
+            Some((typed, meant)) => Finding::at_key(
+                &self.path.key(&typed),
+                format!(
+                    "{} (unknown key `{typed}`; did you mean `{meant}`?)",
+                    finding.message
+                ),
+            ),
+            None => finding,
+        }
+    }
+
+    /// The keys of entries nobody has read, as written.
+    fn unread_keys(&self) -> impl Iterator<Item = String> + '_ {
+        self.map
+            .iter()
+            .zip(&self.taken)
+            .filter(|(_, taken)| !**taken)
+            .map(|((k, _), _)| key_text(k))
     }
 
     pub(crate) fn required_string(&mut self, cx: &Ctx<'_>, key: &str) -> Decoded<String> {
@@ -282,15 +318,18 @@ impl<'v> Fields<'v> {
     }
 
     /// Reports every entry that was never read as an unknown key.
+    /// Reports every entry that was never read as an unknown key, with the valid key it most
+    /// likely misspells.
     pub(crate) fn finish(self, cx: &mut Ctx<'_>) {
-        for (n, (k, _)) in self.map.iter().enumerate() {
-            if !self.taken[n] {
-                let path = self.path.key(&key_text(k));
-                cx.warn(Finding::at_key(
-                    &path,
-                    format!("unknown key `{path}` (ignored)"),
-                ));
-            }
+        for typed in self.unread_keys() {
+            let path = self.path.key(&typed);
+            let hint = suggest::closest(&typed, self.asked.iter().map(String::as_str))
+                .map(|meant| format!("; did you mean `{meant}`?"))
+                .unwrap_or_default();
+            cx.warn(Finding::at_key(
+                &path,
+                format!("unknown key `{path}` (ignored){hint}"),
+            ));
         }
     }
 }

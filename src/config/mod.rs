@@ -12,6 +12,7 @@
 //! (`support.rs`).
 
 mod augmenters;
+mod crosscheck;
 mod decode;
 mod env;
 mod error;
@@ -23,6 +24,7 @@ mod redact;
 mod remote;
 mod settings;
 mod store;
+mod suggest;
 pub(crate) mod validate;
 
 #[cfg(test)]
@@ -245,6 +247,7 @@ fn decode_config(root: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Config> {
         Some(node) => augmenters::decode_list(&node, cx)?,
         None => Vec::new(),
     };
+    crosscheck::warn(&providers, &augmenters, cx);
     let cache = match f.optional("cache") {
         Some(node) => settings::decode_cache(&node, cx)?,
         None => CacheSettings::default(),

@@ -305,9 +305,14 @@ fn decode_user(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<PlainUser> {
                 "a user needs exactly one of `password` and `password_hash`, and this one has both",
             ))
         }
-        (None, None) => return Err(node.error(
-            "a user needs exactly one of `password` and `password_hash`, and this one has neither",
-        )),
+        (None, None) => {
+            return Err(f.blame_misspelling(
+                node.error(
+                    "a user needs exactly one of `password` and `password_hash`, and this one has neither",
+                ),
+                &["password", "password_hash"],
+            ))
+        }
         (Some(p), None) if p.is_empty() => cx.warn(Finding::at(
             node.path(),
             format!(

@@ -162,10 +162,11 @@ pub(crate) fn decode_store(node: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<StoreSe
     if let Some(n) = f.optional("timeout_ms") {
         settings.timeout_ms = positive(&n)?;
     }
-    f.finish(cx);
     if settings.enabled && settings.backend.is_none() {
-        return Err(node.error("`enabled` is true but no store `type` is set"));
+        let finding = node.error("`enabled` is true but no store `type` is set");
+        return Err(f.blame_misspelling(finding, &["type"]));
     }
+    f.finish(cx);
     Ok(settings)
 }
 

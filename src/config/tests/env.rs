@@ -148,7 +148,7 @@ fn a_section_made_by_the_environment_is_blamed_on_it() {
 
 #[test]
 fn file_errors_keep_their_line_when_overrides_are_present() {
-    let text = MINIMAL.replace("name: local", "nme: local");
+    let text = MINIMAL.replace("name: local", "title: local");
     let err = load_env(
         &text,
         &[("AOT_JWT__ISS", "x"), ("AOT_AUTH__TIMEOUT_IN_MS", "1")],

@@ -42,9 +42,10 @@ augmenters:
 #[test]
 fn unknown_keys_are_reported_by_path_and_line() {
     let warnings = load_ok(TYPOS).warnings;
-    let at = |key: &str, needle: &str| {
+    let at = |key: &str, needle: &str, meant: Option<&str>| {
+        let hint = meant.map_or(String::new(), |m| format!("; did you mean `{m}`?"));
         format!(
-            "{FILE}:{}:{}: unknown key `{key}` (ignored)",
+            "{FILE}:{}:{}: unknown key `{key}` (ignored){hint}",
             line_of(TYPOS, needle),
             column_of(TYPOS, needle)
         )
@@ -52,14 +53,24 @@ fn unknown_keys_are_reported_by_path_and_line() {
     assert_eq!(
         warnings,
         [
-            at("jwt.expiry", "expiry"),
-            at("include_legacy_header", "include_legacy_header"),
-            at("providers[0].users[1].pasword", "pasword"),
-            at("providers[0].users[1].role", "role: [admin]"),
-            at("providers[0].user", "user: []"),
-            at("augmenters[0].match.roles", "roles: [admin]"),
-            at("augmenters[0].augment.attribute", "attribute"),
-            at("augmenters[0].when", "when"),
+            // `exp` is three edits away from `expiry`: too far to be a typo.
+            at("jwt.expiry", "expiry", None),
+            at(
+                "include_legacy_header",
+                "include_legacy_header",
+                Some("include_legacy_headers")
+            ),
+            at("providers[0].users[1].pasword", "pasword", Some("password")),
+            at("providers[0].users[1].role", "role: [admin]", Some("roles")),
+            at("providers[0].user", "user: []", Some("users")),
+            // `match` knows `role`, not `roles`: the suggestion is among the keys of that place.
+            at("augmenters[0].match.roles", "roles: [admin]", Some("role")),
+            at(
+                "augmenters[0].augment.attribute",
+                "attribute",
+                Some("attributes")
+            ),
+            at("augmenters[0].when", "when", None),
         ]
     );
 }
@@ -73,19 +84,20 @@ fn unknown_keys_in_every_section_are_found() {
          services: [ { name: s, scopes: [], scope: [] } ]\ncache: { ttl: 1 }\njwt:",
     );
     let warnings = load_ok(&text).warnings;
-    for key in [
-        "server.hots",
-        "metrics.enable",
-        "auth.timeout",
-        "logging.levle",
-        "store.uri2",
-        "services[0].scope",
-        "cache.ttl",
+    for (key, meant) in [
+        ("server.hots", Some("host")),
+        ("metrics.enable", Some("enabled")),
+        ("auth.timeout", None),
+        ("logging.levle", Some("level")),
+        ("store.uri2", None),
+        ("services[0].scope", Some("scopes")),
+        ("cache.ttl", None),
     ] {
+        let hint = meant.map_or(String::new(), |m| format!("; did you mean `{m}`?"));
         assert!(
             warnings
                 .iter()
-                .any(|w| w.ends_with(&format!("unknown key `{key}` (ignored)"))),
+                .any(|w| w.ends_with(&format!("unknown key `{key}` (ignored){hint}"))),
             "{key} not reported: {warnings:?}"
         );
     }
@@ -147,7 +159,7 @@ fn risky_but_valid_settings_are_warned_about() {
     );
 
     let text = format!(
-        "{MINIMAL}augmenters:\n  - {{ type: plain_advanced, name: a, realm: r, match: {{}}, augment: {{}} }}\n"
+        "{MINIMAL}augmenters:\n  - {{ type: plain_advanced, name: a, realm: internal, match: {{}}, augment: {{}} }}\n"
     );
     let warnings = load_ok(&text).warnings;
     assert_eq!(warnings.len(), 1, "{warnings:?}");
@@ -179,6 +191,76 @@ fn ldap_filter_beside_filters_and_empty_filters_are_reported() {
             format!(
                 "{FILE}:{}:14: `augmenters[0].filters` is empty: this augmenter never adds a role",
                 line_of(&text, "filters: []")
+            ),
+        ]
+    );
+}
+
+/// A misspelt key that leaves a required one missing is an error, and the error names the
+/// misspelt key, at its line, with the key it stands for; the password is never shown.
+#[test]
+fn a_misspelt_required_key_is_named_in_the_error() {
+    let text = format!("{MINIMAL}      - {{ username: bob, pasword: s3cr3t-b0b }}\n");
+    let err = load(Path::new(FILE), &text, Vec::new()).unwrap_err();
+    assert_eq!(err.key_path(), Some("providers[0].users[1].pasword"));
+    assert!(
+        err.message()
+            .ends_with("(unknown key `pasword`; did you mean `password`?)"),
+        "{err}"
+    );
+    assert_eq!(err.line(), Some(line_of(&text, "pasword")));
+    assert!(!err.to_string().contains("s3cr3t-b0b"), "{err}");
+
+    let text = MINIMAL.replace("name: local", "nmae: local");
+    let err = load(Path::new(FILE), &text, Vec::new()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{FILE}:{}:5: providers[0].nmae: missing field `name` (unknown key `nmae`; did you mean `name`?)",
+            line_of(&text, "nmae")
+        )
+    );
+
+    let text = MINIMAL.replace(
+        "jwt:",
+        "store: { enabled: true, tpye: sqlite, path: /tmp/t.db }\njwt:",
+    );
+    let err = load(Path::new(FILE), &text, Vec::new()).unwrap_err();
+    assert_eq!(err.key_path(), Some("store.tpye"));
+    assert!(err.message().contains("did you mean `type`?"), "{err}");
+}
+
+/// Upstream accepts both silently; they load, with a warning at the line of the value.
+#[test]
+fn unknown_augmenter_realms_and_repeated_provider_names_are_warnings() {
+    let text = format!(
+        "{MINIMAL}  - {{ type: plain, name: local, realm: other, users: [] }}
+augmenters:
+  - type: plain_advanced
+    name: good
+    realm: internal
+    match: {{ username: [alice] }}
+    augment: {{ roles: [x] }}
+  - type: plain_advanced
+    name: stray
+    realm: Internal
+    match: {{ username: [alice] }}
+    augment: {{ roles: [x] }}
+"
+    );
+    let warnings = load_ok(&text).warnings;
+    assert_eq!(
+        warnings,
+        [
+            format!(
+                "{FILE}:{}:{}: `providers[1].name` repeats the name of `providers[0]`: messages and listings that name providers cannot tell the two apart",
+                line_of(&text, "realm: other"),
+                column_of(&text, "local, realm: other")
+            ),
+            format!(
+                "{FILE}:{}:{}: `augmenters[1].realm` matches the realm of no provider (realms compare case-sensitively): this augmenter never applies",
+                line_of(&text, "realm: Internal"),
+                column_of(&text, "Internal")
             ),
         ]
     );
