@@ -16,6 +16,19 @@ providers:
       - { username: adam, password: admin, roles: [user] }
 YAML
 
+# A whole file (the common header disables the store) with a SQLite store at $path.
+sub with_store {
+    my ($path) = @_;
+    return <<"YAML" . $PROVIDERS;
+version: "2.0.0"
+jwt: { iss: authotron-test, exp: 600, secret: "t3st-s3cret-for-the-integration-suite-only" }
+store:
+  enabled: true
+  type: sqlite
+  path: $path
+YAML
+}
+
 run_tests();
 
 __DATA__
@@ -328,3 +341,28 @@ authotron.yaml:%%YAML_LINE:realm: other%%
 `providers[1].name` repeats the name of `providers[0]`
 authotron.yaml:%%YAML_LINE:realm: Ecmwf%%
 `augmenters[0].realm` matches the realm of no provider
+
+=== TEST 26: a SQLite store in a directory that does not exist: the YAML line names it
+--- yaml eval
+main::with_store('%%PREFIX%%/missing/tokens.db')
+--- config
+location / { authotron on; proxy_pass http://echo; }
+--- must_die
+--- error_log
+authotron.yaml:%%YAML_LINE:missing/tokens.db%%
+store.path
+missing" does not exist
+
+=== TEST 27: a SQLite store in a directory the worker user cannot write (root's, mode 0755)
+--- yaml eval
+main::with_store('%%PREFIX%%/tokens.db')
+--- config
+location / { authotron on; proxy_pass http://echo; }
+--- before_start eval
+sub { my ($idp, $run) = @_; chown 0, 0, $run->{prefix}; chmod 0755, $run->{prefix} }
+--- must_die
+--- error_log
+authotron.yaml:%%YAML_LINE:tokens.db%%
+store.path
+the NGINX worker user "nobody"
+cannot write in the directory

@@ -81,11 +81,19 @@ sub {
 --- error_code: 400
 --- response_body_like: "error"
 
-=== SQLITE 3: a database the worker cannot create: 503 with Retry-After for the store, Basic still works
+=== SQLITE 3: a database the worker cannot open: 503 with Retry-After for the store, Basic still works
+# A directory the worker cannot write is refused by nginx -t (t/080-nginx-t.t); a directory
+# where the database file should be passes that check and fails only when SQLite opens it.
 --- yaml eval
-store_yaml(path => 'readonly/tokens.db', timeout_ms => 1000)
+store_yaml(path => 'store/tokens.db', timeout_ms => 1000)
 --- before_start eval
-sub { worker_dir($_[1], 'readonly', 0) }
+sub {
+    my $dir = worker_dir($_[1], 'store', 1);
+    mkdir "$dir/tokens.db" or die "mkdir: $!";
+    chown((stat $dir)[4, 5], "$dir/tokens.db") or die "chown: $!";
+}
+--- error_log eval
+[qr{SQLite: cannot open "[^"]*/store/tokens\.db": unable to open database file}]
 --- request eval
 [
   "GET /token\n" . basic('alice'),

@@ -26,6 +26,7 @@ mod settings;
 mod store;
 mod suggest;
 pub(crate) mod validate;
+mod worker_user;
 
 #[cfg(test)]
 mod tests;
@@ -50,6 +51,7 @@ pub use settings::{
     ServerSettings, ServiceEntry, VerificationKey,
 };
 pub use store::{StoreBackend, StoreSettings};
+pub use worker_user::{sqlite_problem, WorkerUser};
 
 use decode::{Ctx, Decoded, Finding, Node};
 use env::EnvOverrides;
@@ -96,18 +98,19 @@ pub fn load(
     text: &str,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Loaded, ConfigError> {
-    load_with(path, text, env, true)
+    load_with(path, text, env, true, None)
 }
 
-/// Reads the file at `path` and loads it with the process environment.
-pub fn load_file(path: &Path) -> Result<Loaded, ConfigError> {
+/// Reads the file at `path` and loads it with the process environment. With `worker`, the
+/// user NGINX workers run as, a SQLite store's file is also checked to be usable by that user.
+pub fn load_file(path: &Path, worker: Option<&WorkerUser>) -> Result<Loaded, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| ConfigError::new(path, format!("cannot read: {err}")))?;
     // `std::env::vars` panics on a variable that is not UTF-8; such variables cannot be
     // configuration anyway.
     let env = std::env::vars_os()
         .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)));
-    load(path, &text, env)
+    load_with(path, &text, env, true, worker)
 }
 
 /// `check_support: false` also accepts an enabled `mongo` store, which this module never runs,
@@ -117,6 +120,7 @@ pub(crate) fn load_with(
     text: &str,
     env: impl IntoIterator<Item = (String, String)>,
     check_support: bool,
+    worker: Option<&WorkerUser>,
 ) -> Result<Loaded, ConfigError> {
     let mut root: Value = serde_yaml::from_str(text).map_err(|err| yaml_error(path, &err))?;
 
@@ -145,6 +149,13 @@ pub(crate) fn load_with(
         Ok(mut config) => {
             resolve_ca_file(&mut config.http, path);
             store::resolve_paths(&mut config.store, path);
+            if let Some(finding) = worker.and_then(|user| store::usable_by(&config.store, user)) {
+                let (var, position) = place(&finding);
+                return Err(ConfigError::new(path, finding.message)
+                    .with_position(position)
+                    .with_key_path(&finding.path)
+                    .with_env_var(var));
+            }
             let mut placed: Vec<ConfigError> = cx
                 .warnings
                 .iter()

@@ -4,9 +4,11 @@
 use std::fmt;
 use std::path::Path;
 
-use super::decode::{Ctx, Decoded, Node};
+use super::decode::{Ctx, Decoded, Finding, Node};
+use super::keypath::KeyPath;
 use super::redact;
 use super::settings::positive;
+use super::worker_user::{self, WorkerUser};
 
 /// `store`, with our limits filled in.
 #[derive(Clone, PartialEq, Eq)]
@@ -197,4 +199,22 @@ pub(crate) fn resolve_paths(store: &mut Option<StoreSettings>, config_path: &Pat
     if let (true, Some(dir)) = (Path::new(path.as_str()).is_relative(), config_path.parent()) {
         *path = dir.join(&*path).to_string_lossy().into_owned();
     }
+}
+
+/// Why the workers, running as `user`, could not use an enabled SQLite store, as a finding at
+/// `store.path`.
+pub(crate) fn usable_by(store: &Option<StoreSettings>, user: &WorkerUser) -> Option<Finding> {
+    let Some(StoreSettings {
+        enabled: true,
+        backend: Some(StoreBackend::Sqlite { path }),
+        ..
+    }) = store
+    else {
+        return None;
+    };
+    let problem = worker_user::sqlite_problem(Path::new(path), user)?;
+    Some(Finding::at(
+        &KeyPath::root().key("store").key("path"),
+        problem,
+    ))
 }

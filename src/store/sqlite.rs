@@ -13,6 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::schema::{self, INFO_COLUMNS};
 use super::{Backend, Found, NewRow, Owner, TokenInfo, Which};
+use crate::config::{sqlite_problem, WorkerUser};
 
 pub struct Sqlite {
     shared: Arc<Shared>,
@@ -27,16 +28,9 @@ struct Shared {
 }
 
 impl Sqlite {
-    /// Checks what can be checked before the workers start: the file's directory exists (the
-    /// worker user must also be able to write there, which only the workers can find out).
+    /// The directory and its permissions are checked when the configuration is loaded, where
+    /// the worker user and the line of `store.path` are known.
     pub fn new(path: &str, busy_timeout: Duration) -> Result<Self, String> {
-        let dir = Path::new(path).parent().unwrap_or(Path::new("."));
-        if !dir.as_os_str().is_empty() && !dir.is_dir() {
-            return Err(format!(
-                "store.path: the directory \"{}\" does not exist",
-                dir.display()
-            ));
-        }
         Ok(Sqlite {
             shared: Arc::new(Shared {
                 path: path.to_owned(),
@@ -68,13 +62,22 @@ impl Shared {
     ) -> Result<T, String> {
         let mut slot = self.connection.lock();
         if slot.is_none() {
-            *slot = Some(self.open().map_err(|e| describe(&e))?);
+            *slot = Some(self.open().map_err(|e| self.open_failure(&e))?);
         }
         let connection = slot.as_mut().expect("opened above");
         work(connection).map_err(|e| {
             *slot = None;
             describe(&e)
         })
+    }
+
+    /// Why the database cannot be opened, with what to fix when this worker's permissions are
+    /// the reason (`nginx -t` checked them, but the directory may have changed since).
+    fn open_failure(&self, e: &rusqlite::Error) -> String {
+        let problem = sqlite_problem(Path::new(&self.path), &WorkerUser::current())
+            .map(|problem| format!("; {problem}"))
+            .unwrap_or_default();
+        format!("SQLite: cannot open \"{}\": {e}{problem}", self.path)
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {

@@ -147,7 +147,10 @@ async fn an_unusable_database_is_unavailable_not_a_verdict() {
             .to_string_lossy()
             .into_owned(),
     });
-    let err = Store::new(&settings).err().expect("refused at load");
+    // `nginx -t` refuses it (config::load_file); should the directory go away later, the
+    // failure says which one.
+    let missing = Store::new(&settings).unwrap().unwrap();
+    let err = missing.find("x", 1).await.err().expect("unavailable").0;
     assert!(err.contains("missing-dir\" does not exist"), "{err}");
 
     // A file that is not a database: every operation is an outage, never a verdict.

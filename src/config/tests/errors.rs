@@ -490,7 +490,7 @@ fn empty_and_non_mapping_documents_are_refused() {
 #[test]
 fn unreadable_file_is_named() {
     let path = Path::new("/nonexistent/authotron.yaml");
-    let err = load_file(path).expect_err("no such file");
+    let err = load_file(path, None).expect_err("no such file");
     assert_eq!(err.file(), path);
     assert!(
         err.to_string()

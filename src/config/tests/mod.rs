@@ -180,7 +180,7 @@ pub(super) fn load_err(text: &str) -> ConfigError {
 
 /// Loads without refusing the types this build cannot run yet.
 pub(super) fn load_schema_only(text: &str) -> Result<Loaded, ConfigError> {
-    load_with(Path::new(FILE), text, no_env(), false)
+    load_with(Path::new(FILE), text, no_env(), false, None)
 }
 
 /// 1-based number of the first line of `text` containing `needle`.

@@ -417,7 +417,7 @@ fn load_file_reads_the_file() {
     let path =
         std::env::temp_dir().join(format!("authotron-config-test-{}.yaml", std::process::id()));
     std::fs::write(&path, MINIMAL).expect("write fixture");
-    let loaded = load_file(&path);
+    let loaded = load_file(&path, None);
     std::fs::remove_file(&path).ok();
     assert_eq!(loaded.expect("loads").config.providers.len(), 1);
 }
@@ -458,4 +458,46 @@ fn store_backends_and_limits() {
         (60, 60)
     );
     assert!(!format!("{store:?}").contains("pw@"));
+}
+
+/// With the worker user known (as NGINX's binding passes it), an unusable SQLite directory is
+/// a load error at the line of `store.path` that names the directory and the user.
+#[test]
+fn the_sqlite_directory_is_checked_for_the_worker_user() {
+    let dir = std::env::temp_dir().join(format!("authotron-store-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("authotron.yaml");
+    let write = |store_path: &str| {
+        let text = MINIMAL.replace(
+            "jwt:",
+            &format!("store:\n  enabled: true\n  type: sqlite\n  path: {store_path}\njwt:"),
+        );
+        std::fs::write(&path, &text).unwrap();
+        text
+    };
+    let me = WorkerUser::current();
+
+    let text = write("missing/tokens.db");
+    let err = load_file(&path, Some(&me)).unwrap_err();
+    assert_eq!(err.line(), Some(line_of(&text, "path: missing")));
+    assert_eq!(err.key_path(), Some("store.path"));
+    assert!(err.message().ends_with("missing\" does not exist"), "{err}");
+
+    write("tokens.db");
+    assert!(load_file(&path, Some(&me)).is_ok());
+    assert!(load_file(&path, None).is_ok());
+
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stranger = WorkerUser {
+        name: "stranger".into(),
+        uid: std::fs::metadata(&dir).unwrap().uid().wrapping_add(4321),
+        gid: 4321,
+        groups: Vec::new(),
+    };
+    let text = write("tokens.db");
+    let err = load_file(&path, Some(&stranger)).unwrap_err();
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(err.line(), Some(line_of(&text, "path: tokens.db")));
+    assert!(err.message().contains("worker user \"stranger\""), "{err}");
 }
