@@ -94,9 +94,16 @@ $main::PROVIDERS
 --- yaml
 version: "2.0.0"
 jwt: { iss: authotron-test, exp: 600, secret: "t3st-s3cret-for-the-integration-suite-only" }
-store: { enabled: true, type: sqlite, path: tokens.db }
+store: { enabled: true, type: sqlite, path: db/tokens.db }
 providers:
   - { type: plain, name: local, realm: internal, users: [ { username: alice, password: listing-pw-1 } ] }
+--- before_start eval
+sub {
+    my (undef, $run) = @_;
+    # A directory the workers (nobody, when the suite runs as root) can write: nginx -t checks.
+    mkdir "$run->{prefix}/db" or die "mkdir: $!";
+    chown((getpwnam 'nobody')[2, 3], "$run->{prefix}/db") or die "chown: $!" if $> == 0;
+}
 --- config
 location = /providers { authotron_providers; }
 location = /token { authotron_tokens; }
