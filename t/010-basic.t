@@ -121,12 +121,14 @@ Authorization: Basic %%BASE64(adam:admin)%%
 {"username": "adam"}
 --- response_body chomp
 
-=== TEST 10: /authenticate refuses other methods with 405
+=== TEST 10: /authenticate and /whoami refuse other methods with 405, naming the allowed ones
 --- request eval
-["POST /authenticate", "DELETE /authenticate", "PUT /authenticate"]
+["POST /authenticate", "DELETE /authenticate", "PUT /authenticate", "POST /whoami"]
 --- more_headers
 Authorization: Basic %%BASE64(adam:admin)%%
 --- error_code: 405
+--- response_headers
+Allow: GET, HEAD
 
 === TEST 11: /whoami returns the final user, uncacheable
 --- request: GET /whoami

@@ -136,3 +136,10 @@ store_yaml(enabled => 'false')
 --- must_die
 --- error_log eval
 ['nginx.conf:%%LINE:{ authotron_tokens; }%%', qr/store/]
+
+=== SQLITE 8: a method the token routes do not take: 405 naming those they do
+--- request eval
+["DELETE /token\n" . basic('alice'), "PUT /tokens\n" . basic('alice'), "GET /token/aot_x\n" . basic('alice')]
+--- error_code: 405
+--- response_headers eval
+["Allow: GET, POST", "Allow: GET, POST", "Allow: DELETE"]

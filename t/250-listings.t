@@ -138,12 +138,19 @@ Content-Type: application/json
 --- response_body eval
 ['', '', '']
 
-=== LISTINGS 8: other methods are refused with 405
+=== LISTINGS 8: other methods are refused with 405, naming the allowed ones
 --- yaml eval
 $main::PROVIDERS
+--- config
+location = /providers  { authotron_providers; }
+location = /augmenters { authotron_augmenters; }
+location = /jwks       { authotron_jwks; }
+location = /metrics    { authotron_metrics; }
 --- request eval
-["POST /providers", "POST /augmenters", "POST /jwks", "PUT /providers", "DELETE /augmenters"]
+["POST /providers", "POST /augmenters", "POST /jwks", "PUT /providers", "DELETE /augmenters", "POST /metrics"]
 --- error_code: 405
+--- response_headers
+Allow: GET, HEAD
 
 === LISTINGS 9: restricted with allow/deny, as docs/nginx-features.md advises: 403 for other addresses
 --- yaml eval

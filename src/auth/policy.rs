@@ -60,6 +60,10 @@ pub fn is_read(method: &[u8]) -> bool {
     method == b"GET" || method == b"HEAD"
 }
 
+/// The `Allow` header of a 405 from an endpoint other than the token routes (which name their
+/// own) or from a document: the methods `is_read` accepts. RFC 9110 requires it on every 405.
+pub const READ_METHODS: &str = "GET, HEAD";
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     /// `authotron_realm`: only providers of this realm; it also beats `X-Auth-Realm`.

@@ -56,7 +56,7 @@ content_handler!(metrics, serve_document, Document::Metrics);
 
 fn answer_endpoint(r: &mut ngx_http_request_t, endpoint: Endpoint) -> ngx_int_t {
     if !endpoint.allows_method(r.method_name.as_bytes()) {
-        return NGX_HTTP_NOT_ALLOWED as ngx_int_t;
+        return not_allowed(r);
     }
     if let Err(rc) = discard_body(r) {
         return rc;
@@ -79,7 +79,7 @@ fn answer_endpoint(r: &mut ngx_http_request_t, endpoint: Endpoint) -> ngx_int_t 
 
 fn serve_document(r: &mut ngx_http_request_t, document: Document) -> ngx_int_t {
     if !policy::is_read(r.method_name.as_bytes()) {
-        return NGX_HTTP_NOT_ALLOWED as ngx_int_t;
+        return not_allowed(r);
     }
     if let Err(rc) = discard_body(r) {
         return rc;
@@ -89,6 +89,15 @@ fn serve_document(r: &mut ngx_http_request_t, document: Document) -> ngx_int_t {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
     send(r, Reply::document(&authenticator, document)).unwrap_or(NGX_ERROR as ngx_int_t)
+}
+
+/// A 405 with the methods that are allowed. NGINX writes the page (or runs `error_page`) and
+/// keeps the headers already set, as it does for `auth_basic`'s `WWW-Authenticate`.
+fn not_allowed(r: &mut ngx_http_request_t) -> ngx_int_t {
+    match headers::add_reply_header(r, "Allow", policy::READ_METHODS) {
+        Ok(()) => NGX_HTTP_NOT_ALLOWED as ngx_int_t,
+        Err(NoMemory) => NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
+    }
 }
 
 fn discard_body(r: &mut ngx_http_request_t) -> Result<(), ngx_int_t> {
