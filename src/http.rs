@@ -84,13 +84,32 @@ pub async fn send_json(request: reqwest::RequestBuilder) -> Result<JsonReply, St
     let response = request
         .send()
         .await
-        .map_err(|e| format!("request failed: {}", e.without_url()))?;
+        .map_err(|e| format!("request failed: {}", with_causes(&e.without_url())))?;
     let status = response.status().as_u16();
     let bytes = read_capped(response).await?;
     Ok(JsonReply {
         status,
         body: serde_json::from_slice(&bytes).ok(),
     })
+}
+
+/// An error and its causes down the `source()` chain, `: `-separated. reqwest's own text
+/// ("error sending request") says nothing of why; its causes do: connection refused, a
+/// timeout, the TLS problem. A cause that repeats what is already said is skipped, and one that
+/// quotes a URL is left out, since a query may carry a credential (the top error must come
+/// without its URL, see `reqwest::Error::without_url`).
+pub(crate) fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        let part = e.to_string();
+        if !part.contains("://") && !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = e.source();
+    }
+    text
 }
 
 /// The body, read as it arrives and abandoned once it passes the cap, whatever the answer's
@@ -104,15 +123,76 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String>
         return Err(too_large());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("reading the answer failed: {}", e.without_url()))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        format!(
+            "reading the answer failed: {}",
+            with_causes(&e.without_url())
+        )
+    })? {
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
             return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt;
+
+    use super::with_causes;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    fn chain(texts: &[&'static str]) -> Layer {
+        texts
+            .iter()
+            .rev()
+            .fold(None, |inner, text| Some(Layer(text, inner.map(Box::new))))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_causes_say_why_a_request_failed() {
+        let err = chain(&[
+            "error sending request",
+            "client error (Connect)",
+            "tcp connect error",
+            "Connection refused (os error 111)",
+            "Connection refused (os error 111)",
+        ]);
+        assert_eq!(
+            with_causes(&err),
+            "error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)"
+        );
+    }
+
+    #[test]
+    fn a_cause_quoting_a_url_is_left_out() {
+        let err = chain(&[
+            "error sending request",
+            "redirect to https://idp.example/v1?key=s3cr3t refused",
+            "invalid peer certificate: UnknownIssuer",
+        ]);
+        let text = with_causes(&err);
+        assert_eq!(
+            text,
+            "error sending request: invalid peer certificate: UnknownIssuer"
+        );
+        assert!(!text.contains("s3cr3t"));
+    }
 }

@@ -186,7 +186,7 @@ sub { my ($idp) = @_; $idp->fault(whoami => 'close') }
 --- response_headers
 Retry-After: 5
 
-=== TEST 13: connection refused: 503
+=== TEST 13: connection refused: 503, and the warning says the connection was refused
 --- yaml eval
 api_yaml(uri => '%%DEAD%%/v1')
 --- request: GET /api/x
@@ -195,6 +195,8 @@ Authorization: Bearer %%T(refused)%%
 --- error_code: 503
 --- response_headers
 Retry-After: 5
+--- error_log
+error sending request: client error (Connect): tcp connect error: Connection refused
 
 === TEST 14: who-am-i slower than auth.timeout_in_ms: 503 at the timeout
 --- yaml eval

@@ -54,6 +54,8 @@ Authorization: Bearer %%T(key)%%
 --- response_headers
 Retry-After: 5
 --- mock_calls: {"whoami": 0}
+--- error_log
+invalid peer certificate: UnknownIssuer
 
 === TEST 3: HTTPS with an unrelated CA in http.ca_file: 503
 --- yaml eval
@@ -63,6 +65,8 @@ main::yaml('http: { ca_file: "%%ROGUE_CA_FILE%%", connect_timeout_ms: 1000, time
 Authorization: Bearer %%T(key)%%
 --- error_code: 503
 --- mock_calls: {"whoami": 0}
+--- error_log
+invalid peer certificate: UnknownIssuer
 
 === TEST 4: HTTPS whose certificate names another host (right CA): 503
 --- yaml eval
@@ -72,6 +76,18 @@ main::yaml('http: { ca_file: "%%CA_FILE%%", connect_timeout_ms: 1000, timeout_ms
 Authorization: Bearer %%T(key)%%
 --- error_code: 503
 --- mock_calls: {"whoami": 0}
+--- error_log
+invalid peer certificate: certificate not valid for name
+
+=== TEST 4b: an https:// URL whose port speaks plain HTTP (the mock never answers the handshake): 503, the warning says it timed out
+--- yaml eval
+main::yaml('http: { ca_file: "%%CA_FILE%%", connect_timeout_ms: 1000, timeout_ms: 2000 }', Test::Authotron::idp()->url =~ s/^http:/https:/r)
+--- request: GET /api/x
+--- more_headers
+Authorization: Bearer %%T(key)%%
+--- error_code: 503
+--- error_log
+error sending request: client error (Connect): operation timed out
 
 === TEST 5: plain HTTP services keep working when http.ca_file is set
 --- yaml eval
