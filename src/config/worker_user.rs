@@ -21,9 +21,7 @@ impl WorkerUser {
     /// The user named `name` with primary group `gid`, as `initgroups` sets them up.
     pub fn named(name: &str, gid: u32) -> Option<WorkerUser> {
         let c_name = CString::new(name).ok()?;
-        // SAFETY: getpwnam reads a NUL-terminated name; the entry it returns is only read here,
-        // before any other passwd call on this thread (configuration is read on one thread).
-        let uid = unsafe { libc::getpwnam(c_name.as_ptr()).as_ref() }?.pw_uid;
+        let uid = uid_of(&c_name)?;
         Some(WorkerUser {
             name: name.to_owned(),
             uid,
@@ -34,9 +32,7 @@ impl WorkerUser {
 
     /// The user and group NGINX falls back to without a `user` directive (when run as root).
     pub fn by_names(user: &CStr, group: &CStr) -> Option<WorkerUser> {
-        // SAFETY: as in `named`: a NUL-terminated name, the entry read at once.
-        let gid = unsafe { libc::getgrnam(group.as_ptr()).as_ref() }?.gr_gid;
-        WorkerUser::named(user.to_str().ok()?, gid)
+        WorkerUser::named(user.to_str().ok()?, gid_of(group)?)
     }
 
     /// The workers' user when nginx.conf has no `user` directive (before `http{}`): NGINX's
@@ -52,16 +48,9 @@ impl WorkerUser {
 
     /// The process itself: workers of a master not started as root keep its user.
     pub fn current() -> WorkerUser {
-        // SAFETY: geteuid, getegid and getpwuid have no preconditions; the entry is read at
-        // once and its name copied.
-        let (uid, gid, name) = unsafe {
-            let uid = libc::geteuid();
-            let name = libc::getpwuid(uid)
-                .as_ref()
-                .map(|pw| CStr::from_ptr(pw.pw_name).to_string_lossy().into_owned());
-            (uid, libc::getegid(), name)
-        };
-        let name = name.unwrap_or_else(|| format!("uid {uid}"));
+        // SAFETY: geteuid and getegid have no preconditions.
+        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        let name = name_of(uid).unwrap_or_else(|| format!("uid {uid}"));
         let groups = CString::new(name.as_str())
             .map(|c| group_list(&c, gid))
             .unwrap_or_default();
@@ -98,6 +87,78 @@ impl WorkerUser {
         };
         (mode >> shift) & wanted == wanted
     }
+}
+
+/// Room for one passwd or group entry's strings; entries with more fail to be found, and the
+/// check is then skipped rather than guessed.
+const ENTRY_BUFFER: usize = 16 * 1024;
+
+// The reentrant lookups below are used because a worker may run them on several threads
+// (`current`, when SQLite fails to open), where the plain ones share one static result.
+
+fn uid_of(name: &CStr) -> Option<u32> {
+    // SAFETY: an all-zero passwd is a valid value for getpwnam_r to overwrite.
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buffer = vec![0 as libc::c_char; ENTRY_BUFFER];
+    let mut found = std::ptr::null_mut();
+    // SAFETY: a NUL-terminated name, an entry and a buffer of the given length, all ours; the
+    // result points at `entry` or is null.
+    let rc = unsafe {
+        libc::getpwnam_r(
+            name.as_ptr(),
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        )
+    };
+    (rc == 0 && !found.is_null()).then_some(entry.pw_uid)
+}
+
+fn name_of(uid: u32) -> Option<String> {
+    // SAFETY: an all-zero passwd is a valid value for getpwuid_r to overwrite.
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buffer = vec![0 as libc::c_char; ENTRY_BUFFER];
+    let mut found = std::ptr::null_mut();
+    // SAFETY: an entry and a buffer of the given length, both ours; the result points at
+    // `entry` or is null.
+    let rc = unsafe {
+        libc::getpwuid_r(
+            uid,
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        )
+    };
+    if rc != 0 || found.is_null() || entry.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: on success `pw_name` is a NUL-terminated string inside `buffer`, still alive.
+    Some(
+        unsafe { CStr::from_ptr(entry.pw_name) }
+            .to_string_lossy()
+            .into_owned(),
+    )
+}
+
+fn gid_of(name: &CStr) -> Option<u32> {
+    // SAFETY: an all-zero group is a valid value for getgrnam_r to overwrite.
+    let mut entry: libc::group = unsafe { std::mem::zeroed() };
+    let mut buffer = vec![0 as libc::c_char; ENTRY_BUFFER];
+    let mut found = std::ptr::null_mut();
+    // SAFETY: a NUL-terminated name, an entry and a buffer of the given length, all ours; the
+    // result points at `entry` or is null.
+    let rc = unsafe {
+        libc::getgrnam_r(
+            name.as_ptr(),
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        )
+    };
+    (rc == 0 && !found.is_null()).then_some(entry.gr_gid)
 }
 
 fn group_list(name: &CStr, gid: u32) -> Vec<u32> {
@@ -169,6 +230,18 @@ pub fn sqlite_problem(file: &Path, user: &WorkerUser) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn users_and_groups_are_looked_up() {
+        let root = WorkerUser::named("root", 0).expect("root exists");
+        assert_eq!((root.uid, root.gid), (0, 0));
+        assert_eq!(name_of(0).as_deref(), Some("root"));
+        assert_eq!(gid_of(c"root"), Some(0));
+        assert_eq!(WorkerUser::named("no-such-user-authotron", 0), None);
+        // SAFETY: geteuid has no preconditions.
+        let euid = unsafe { libc::geteuid() };
+        assert_eq!(WorkerUser::current().uid, euid);
+    }
 
     fn user(uid: u32, gid: u32, groups: &[u32]) -> WorkerUser {
         WorkerUser {
