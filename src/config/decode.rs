@@ -317,7 +317,6 @@ impl<'v> Fields<'v> {
         Ok(entries)
     }
 
-    /// Reports every entry that was never read as an unknown key.
     /// Reports every entry that was never read as an unknown key, with the valid key it most
     /// likely misspells.
     pub(crate) fn finish(self, cx: &mut Ctx<'_>) {

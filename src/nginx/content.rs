@@ -91,8 +91,8 @@ fn serve_document(r: &mut ngx_http_request_t, document: Document) -> ngx_int_t {
     send(r, Reply::document(&authenticator, document)).unwrap_or(NGX_ERROR as ngx_int_t)
 }
 
-/// A 405 with the methods that are allowed. NGINX writes the page (or runs `error_page`) and
-/// keeps the headers already set, as it does for `auth_basic`'s `WWW-Authenticate`.
+/// A 405 with the methods that are allowed: NGINX writes the error page and keeps the headers
+/// already set, as it does for `auth_basic`'s `WWW-Authenticate`.
 fn not_allowed(r: &mut ngx_http_request_t) -> ngx_int_t {
     match headers::add_reply_header(r, "Allow", policy::READ_METHODS) {
         Ok(()) => NGX_HTTP_NOT_ALLOWED as ngx_int_t,

@@ -1,6 +1,6 @@
 //! The `authotron_*` directives, their configuration structs, and the checks `nginx -t` runs.
 
-use std::ffi::{c_char, c_void, CStr, OsStr};
+use std::ffi::{c_char, c_void, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::ptr;
@@ -8,11 +8,10 @@ use std::sync::Arc;
 
 use ngx::core::NGX_CONF_ERROR;
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_full_name, ngx_conf_set_flag_slot, ngx_conf_t, ngx_core_conf_t,
-    ngx_core_module, ngx_flag_t, ngx_parse_size, ngx_str_t, ngx_uid_t, NGX_CONF_1MORE,
-    NGX_CONF_FLAG, NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_GROUP, NGX_HTTP_LOC_CONF,
-    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF,
-    NGX_LOG_EMERG, NGX_LOG_WARN, NGX_OK, NGX_USER,
+    ngx_command_t, ngx_conf_full_name, ngx_conf_set_flag_slot, ngx_conf_t, ngx_flag_t,
+    ngx_parse_size, ngx_str_t, NGX_CONF_1MORE, NGX_CONF_FLAG, NGX_CONF_NOARGS, NGX_CONF_TAKE1,
+    NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET,
+    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG, NGX_LOG_WARN, NGX_OK,
 };
 use ngx::http::{
     HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError, NgxHttpCoreModule,
@@ -23,6 +22,7 @@ use super::content;
 use super::metrics;
 use super::module::Module;
 use super::panic_guard::guard_conf;
+use super::process;
 use crate::auth::policy::{self, Endpoint, Policy};
 use crate::auth::{Authenticator, Document};
 use crate::config;
@@ -38,21 +38,6 @@ pub struct MainConf {
     /// `authotron_config` was read by a process that does not load the YAML (`nginx -s`):
     /// nothing that needs it is checked.
     pub yaml_skipped: bool,
-}
-
-/// Which process is parsing nginx.conf, from the globals NGINX sets while reading its command
-/// line (`-s` makes it the signaller, `-t` sets `ngx_test_config`).
-fn conf_reader() -> config::ConfReader {
-    // SAFETY: NGINX writes both globals in `main` before it parses any configuration, on the
-    // only thread that parses it; this reads them during that parse.
-    let (process, testing) = unsafe { (ngx::ffi::ngx_process, ngx::ffi::ngx_test_config) };
-    if testing != 0 {
-        config::ConfReader::Tester
-    } else if process == ngx::ffi::NGX_PROCESS_SIGNALLER as ngx::ffi::ngx_uint_t {
-        config::ConfReader::Signaller
-    } else {
-        config::ConfReader::Server
-    }
 }
 
 /// A directive value and where it was written, for errors found after parsing.
@@ -199,25 +184,6 @@ pub fn merge_loc_conf(cf: &ngx_conf_t, prev: &LocConf, conf: &mut LocConf) -> *m
     ptr::null_mut()
 }
 
-/// The user the workers will run as, for checking the files they will need: from the `user`
-/// directive when it came before `http{}` (where it belongs), else NGINX's default.
-fn worker_user(cf: &ngx_conf_t) -> Option<config::WorkerUser> {
-    // SAFETY: while nginx.conf is parsed, `cycle->conf_ctx` holds a conf per core module, made
-    // before the parse began, and the core module's is an `ngx_core_conf_t`.
-    let core = unsafe {
-        let index = (*std::ptr::addr_of!(ngx_core_module)).index;
-        (*(*cf.cycle).conf_ctx.add(index))
-            .cast::<ngx_core_conf_t>()
-            .as_ref()
-    }?;
-    if core.user == ngx_uid_t::MAX || core.username.is_null() {
-        return config::WorkerUser::without_user_directive(NGX_USER, NGX_GROUP);
-    }
-    // SAFETY: the `user` directive set `username` to its NUL-terminated argument.
-    let name = unsafe { CStr::from_ptr(core.username) }.to_str().ok()?;
-    config::WorkerUser::named(name, core.group)
-}
-
 /// Runs a directive handler on references to what NGINX passes: the configuration being
 /// parsed and our conf struct of the level the command's `conf` offset names.
 fn directive<C>(
@@ -273,7 +239,7 @@ extern "C" fn set_config(
         if main.authenticator.is_some() || main.yaml_skipped {
             return IS_DUPLICATE;
         }
-        if !conf_reader().loads_yaml() {
+        if !process::conf_reader().loads_yaml() {
             main.yaml_skipped = true;
             return ptr::null_mut();
         }
@@ -283,7 +249,7 @@ extern "C" fn set_config(
             return NGX_CONF_ERROR;
         }
         let path = Path::new(OsStr::from_bytes(name.as_bytes()));
-        let loaded = match config::load_file(path, worker_user(cf).as_ref()) {
+        let loaded = match config::load_file(path, process::worker_user(cf).as_ref()) {
             Ok(loaded) => loaded,
             Err(e) => {
                 ngx_conf_log_error!(NGX_LOG_EMERG, cf, "authotron_config: {e}");

@@ -13,5 +13,6 @@ mod metrics;
 mod module;
 mod panic_guard;
 mod pool;
+mod process;
 mod request_ctx;
 mod variables;
