@@ -365,4 +365,18 @@ sub { my ($idp, $run) = @_; chown 0, 0, $run->{prefix}; chmod 0755, $run->{prefi
 authotron.yaml:%%YAML_LINE:tokens.db%%
 store.path
 the NGINX worker user "nobody"
+NGINX's default, as no `user` directive comes before http{}
 cannot write in the directory
+
+=== TEST 28: the same directory with `user root;` (before http{}): the workers can write there
+--- yaml eval
+main::with_store('%%PREFIX%%/tokens.db')
+--- main_config
+user root;
+--- config
+location / { authotron on; proxy_pass http://echo; }
+--- before_start eval
+sub { my ($idp, $run) = @_; chown 0, 0, $run->{prefix}; chmod 0755, $run->{prefix} }
+--- config_ok
+--- error_log
+test is successful

@@ -15,6 +15,9 @@ pub struct WorkerUser {
     pub gid: u32,
     /// The supplementary groups workers get (NGINX calls `initgroups` for them).
     pub groups: Vec<u32>,
+    /// No `user` directive was seen (one after `http{}` comes too late to be): this is the
+    /// user NGINX picks without one, which messages say.
+    pub by_default: bool,
 }
 
 impl WorkerUser {
@@ -27,6 +30,7 @@ impl WorkerUser {
             uid,
             gid,
             groups: group_list(&c_name, gid),
+            by_default: false,
         })
     }
 
@@ -39,11 +43,15 @@ impl WorkerUser {
     /// built-in `default_user` and `default_group` when it runs as root, else its own user.
     pub fn without_user_directive(default_user: &CStr, default_group: &CStr) -> Option<WorkerUser> {
         // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } == 0 {
+        let user = if unsafe { libc::geteuid() } == 0 {
             WorkerUser::by_names(default_user, default_group)
         } else {
             Some(WorkerUser::current())
-        }
+        };
+        user.map(|user| WorkerUser {
+            by_default: true,
+            ..user
+        })
     }
 
     /// The process itself: workers of a master not started as root keep its user.
@@ -59,12 +67,21 @@ impl WorkerUser {
             uid,
             gid,
             groups,
+            by_default: false,
         }
     }
 
-    /// `"nobody" (uid 65534, gid 65534)`.
+    /// `"www-data" (uid 33, gid 33)`, and whether it is NGINX's default.
     pub fn describe(&self) -> String {
-        format!("\"{}\" (uid {}, gid {})", self.name, self.uid, self.gid)
+        let default = if self.by_default {
+            "; NGINX's default, as no `user` directive comes before http{}"
+        } else {
+            ""
+        };
+        format!(
+            "\"{}\" (uid {}, gid {}{default})",
+            self.name, self.uid, self.gid
+        )
     }
 
     fn in_group(&self, gid: u32) -> bool {
@@ -249,6 +266,7 @@ mod tests {
             uid,
             gid,
             groups: groups.to_vec(),
+            by_default: false,
         }
     }
 
@@ -287,6 +305,16 @@ mod tests {
         let stranger = user(owner.wrapping_add(12345), 4242, &[]);
         let problem = sqlite_problem(&dir.join("t.db"), &stranger).unwrap();
         assert!(problem.contains("\"w\" (uid"), "{problem}");
+        assert!(!problem.contains("default"), "{problem}");
+        let assumed = WorkerUser {
+            by_default: true,
+            ..stranger.clone()
+        };
+        let problem = sqlite_problem(&dir.join("t.db"), &assumed).unwrap();
+        assert!(
+            problem.contains("NGINX's default, as no `user` directive comes before http{}"),
+            "{problem}"
+        );
         assert!(problem.contains(&dir.display().to_string()), "{problem}");
         assert_eq!(
             sqlite_problem(&dir.join("t.db"), &user(owner, 4242, &[])),

@@ -494,6 +494,7 @@ fn the_sqlite_directory_is_checked_for_the_worker_user() {
         uid: std::fs::metadata(&dir).unwrap().uid().wrapping_add(4321),
         gid: 4321,
         groups: Vec::new(),
+        by_default: false,
     };
     let text = write("tokens.db");
     let err = load_file(&path, Some(&stranger)).unwrap_err();
