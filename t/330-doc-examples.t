@@ -148,6 +148,7 @@ sub check_existence {
 # A fresh prefix with the module at modules/ and an empty logs/.
 sub new_prefix {
     my $prefix = tempdir('authotron-doc-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    chmod 0755, $prefix;    # workers run as another user when the suite runs as root
     make_path("$prefix/logs", "$prefix/modules");
     symlink($MODULE, "$prefix/modules/ngx_http_authotron_module.so") or die "symlink: $!";
     return $prefix;
@@ -175,7 +176,12 @@ sub install {
             install("$dir/$file", $prefix, dirname($name) . "/$file") unless $file =~ m{^/};
         }
         for my $file ($yaml =~ /^\s*path\s*:\s*"?([^"\s,}]+)/mg) {
-            make_path(dirname("$prefix/" . dirname($name) . "/$file")) unless $file =~ m{^/};
+            next if $file =~ m{^/};
+            my $store_dir = dirname("$prefix/" . dirname($name) . "/$file");
+            make_path($store_dir);
+            # nginx -t checks that the workers' user (nobody, or the example's `user`) can
+            # create the database there: writable by anyone, as /tmp is.
+            chmod 01777, $store_dir;
         }
     }
 }
