@@ -111,8 +111,16 @@ version: "2.0.0"
 jwt: { iss: directive-reference, exp: 600, secret: "directive-reference-secret-0123456789abcdef" }
 providers:
   - { type: plain, name: local, realm: demo, users: [ { username: adam, password: admin } ] }
-store: { enabled: true, type: sqlite, path: "%%PREFIX%%/tokens.db" }
+store: { enabled: true, type: sqlite, path: "%%PREFIX%%/store/tokens.db" }
 YAML
+
+# nginx -t checks that the workers' user (nobody, when the suite runs as root) can create the
+# database: its directory is writable by anyone, as /tmp is.
+defaults(before_start => sub {
+    my (undef, $run) = @_;
+    mkdir "$run->{prefix}/store" or die "mkdir: $!";
+    chmod 01777, "$run->{prefix}/store";
+});
 
 my $blocks = '';
 for my $name (sort keys %doc) {
