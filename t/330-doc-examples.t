@@ -68,6 +68,10 @@ my @LIVE = (
       ] },
     { file => 'examples/migration-rollout.conf', %MIGRATION_USER,
       paths => { '/api/doc-test' => {}, '/reports/doc-test' => { subrequest => 1 }, '/data/doc-test' => {} } },
+    # `return` would answer before the access phase; the page's try_files form authenticates.
+    { file => 'examples/troubleshooting-return.conf', user => 'alice', password => 'alice-example-password',
+      realm => 'example', challenge => 'Basic realm="example"', paths => {},
+      answers => [ [ '/hello', 'user', 200, qr/\Ahello\n\z/ ], [ '/hello', undef, 401, qr/./ ] ] },
     { file => '../nginx-conf/demo.conf', optional => 1, user => 'adam', password => 'admin', realm => 'demo',
       challenge => 'Basic realm="demo"', paths => { '/api/doc-test' => {} } },
 );
