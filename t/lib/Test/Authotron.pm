@@ -1397,7 +1397,23 @@ sub cleanup {
     my ($self) = @_;
     $_->cleanup for @{ delete $self->{siblings} // [] };
     close $_ for grep { defined } @{ delete $self->{blackhole} // [] };
-    if (my $pid = delete $self->{pid}) { kill 'KILL', $pid; waitpid $pid, 0 }
+    if (my $pid = delete $self->{pid}) {
+        # A worker whose master is killed keeps running, and keeps the block's port, so the
+        # master's children are found first, while they are still its own.
+        kill 'KILL', $pid, children_of($pid);
+        waitpid $pid, 0;
+    }
+}
+
+# The processes whose parent is $pid (field 4 of /proc/PID/stat, after the command in parens).
+sub children_of {
+    my ($pid) = @_;
+    my @children;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        my ($child, $parent) = slurp($stat) =~ /\A(\d+) \(.*\) \S+ (\d+) /s or next;
+        push @children, $child if $parent == $pid;
+    }
+    return @children;
 }
 
 sub DESTROY { $_[0]->cleanup }
