@@ -511,11 +511,9 @@ impl Authenticator {
 /// NGINX event loop, where an RS256 signature (about 0.3 ms with a 2048-bit key) would hold up every request
 /// of the worker; the next request validates again, on the runtime, and mints there.
 fn positive_ttl(identity: &Identity) -> Duration {
-    let now = unix_now();
-    let seconds_until = |at: i64| Duration::from_secs(u64::try_from(at - now).unwrap_or(0));
     let mut ttl = identity.cache_ttl;
     if let Some(exp) = identity.user.expires_at() {
-        ttl = ttl.min(seconds_until(exp));
+        ttl = ttl.min(time_until(exp));
     }
     if let Some(minted) = identity.minted.lock().as_ref() {
         ttl = ttl.min(time_until(minted.reuse_until()));

@@ -281,9 +281,13 @@ fn cached_identity_never_outlives_its_exp_attribute() {
     };
     let mut user = User::new("u", "r", vec![]);
     assert_eq!(ttl(&user), Duration::from_secs(60));
-    user.attributes
-        .insert("exp".into(), (unix_now() + 5).to_string());
-    assert!(ttl(&user) <= Duration::from_secs(5));
+    let exp = unix_now() + 5;
+    user.attributes.insert("exp".into(), exp.to_string());
+    // To the nanosecond, not in whole seconds from a truncated now: that would keep the
+    // identity up to a second into the second `exp`. The bound is taken first; time only
+    // shrinks what positive_ttl returns after it.
+    let until_exp = time_until(exp);
+    assert!(ttl(&user) <= until_exp);
     user.attributes
         .insert("exp".into(), (unix_now() - 5).to_string());
     assert_eq!(ttl(&user), Duration::ZERO);
