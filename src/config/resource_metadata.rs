@@ -68,11 +68,25 @@ pub(crate) fn resource_identifier(text: &str) -> Result<(), String> {
         );
     }
     let url = reqwest::Url::parse(text).map_err(|e| format!("resource is not a URL ({e})"))?;
-    if url.scheme() != "https" {
-        return Err("resource must be an https URL (RFC 9728)".to_owned());
+    if url.scheme() != "https" || !text.starts_with("https://") {
+        return Err("resource must be an https URL, written `https://host…` (RFC 9728)".to_owned());
     }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err("resource must name a host".to_owned());
+    // The document's address is built from the text as written (the URL parser would accept
+    // and repair `https:host` or `https:///host`), so the authority must be plain too: an
+    // ASCII host name or address and an optional port.
+    let authority = text["https://".len()..]
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    if authority.is_empty()
+        || url.host_str().is_none_or(str::is_empty)
+        || !authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '@'))
+    {
+        return Err(
+            "resource must name a host in ASCII (letters, digits, `.`, `-`, a `:port`)".to_owned(),
+        );
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("resource must not carry a user name or password".to_owned());

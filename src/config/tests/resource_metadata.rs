@@ -44,6 +44,10 @@ fn resource_is_required() {
 fn bad_resources_are_refused_at_their_line() {
     for (resource, reason) in [
         ("http://api.example.com", "must be an https URL"),
+        ("HTTPS://api.example.com", "must be an https URL"),
+        ("https:api.example.com", "must be an https URL"),
+        ("https:///api.example.com", "must name a host"),
+        ("https://bücher.example", "must name a host"),
         ("api.example.com", "is not a URL"),
         ("https://api.example.com/?a=b", "no query or fragment"),
         ("https://api.example.com/#top", "no query or fragment"),
