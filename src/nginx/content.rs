@@ -1,7 +1,7 @@
 //! The content handlers: the endpoints (`authotron_authenticate`, `authotron_whoami`,
 //! `authotron_tokens`) answer from the access phase's decision, the documents
-//! (`authotron_providers`, `…_augmenters`, `…_jwks`, `…_metrics`, `…_resource_metadata`) are served as they are. The
-//! core builds every reply; this only sends it.
+//! (`authotron_providers`, `…_augmenters`, `…_jwks`, `…_metrics`, `…_resource_metadata`) are
+//! served as they are. The core builds every reply; this only sends it.
 
 use ngx::ffi::{
     ngx_alloc_chain_link, ngx_buf_t, ngx_http_discard_request_body, ngx_http_output_filter,
