@@ -104,14 +104,15 @@ sub written {
     return join(' ', $name, @values) . ';';
 }
 
-# One YAML for every block: a provider of realm `demo` (authotron_realm), and the token store
-# (authotron_tokens needs it).
+# One YAML for every block: a provider of realm `demo` (authotron_realm), the token store
+# (authotron_tokens needs it) and a resource description (authotron_resource_metadata does).
 my $YAML = <<'YAML';
 version: "2.0.0"
 jwt: { iss: directive-reference, exp: 600, secret: "directive-reference-secret-0123456789abcdef" }
 providers:
   - { type: plain, name: local, realm: demo, users: [ { username: adam, password: admin } ] }
 store: { enabled: true, type: sqlite, path: "%%PREFIX%%/store/tokens.db" }
+resource_metadata: { resource: "https://directive-reference.example" }
 YAML
 
 # nginx -t checks that the workers' user (nobody, when the suite runs as root) can create the

@@ -1,9 +1,11 @@
 //! The `WWW-Authenticate` value: one `<Scheme> realm="<realm>"` per distinct provider scheme
-//! and realm, in config order, as upstream Auth-O-Tron answers.
+//! and realm, in config order, as upstream Auth-O-Tron answers. With protected resource
+//! metadata configured, each Bearer challenge also names the document (RFC 9728 §5.1).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::domain::Scheme;
 use crate::providers::Provider;
 
 pub struct Challenges {
@@ -12,13 +14,17 @@ pub struct Challenges {
 }
 
 impl Challenges {
-    pub fn new(providers: &[Arc<dyn Provider>]) -> Self {
-        let all = challenge(providers.iter());
+    /// `metadata_url`: the absolute URL of the protected resource metadata document, if any.
+    pub fn new(providers: &[Arc<dyn Provider>], metadata_url: Option<&str>) -> Self {
+        let all = challenge(providers.iter(), metadata_url);
         let by_realm = providers
             .iter()
             .map(|p| {
                 let realm = p.realm().to_owned();
-                let value = challenge(providers.iter().filter(|q| q.realm() == realm));
+                let value = challenge(
+                    providers.iter().filter(|q| q.realm() == realm),
+                    metadata_url,
+                );
                 (realm, value)
             })
             .collect();
@@ -38,17 +44,33 @@ impl Challenges {
     }
 }
 
-/// Realms were checked at load time to hold no quote, backslash or control character.
-fn challenge<'a>(providers: impl Iterator<Item = &'a Arc<dyn Provider>>) -> Arc<str> {
+/// Realms and the metadata URL were checked at load time to hold no quote, backslash or
+/// control character.
+fn challenge<'a>(
+    providers: impl Iterator<Item = &'a Arc<dyn Provider>>,
+    metadata_url: Option<&str>,
+) -> Arc<str> {
+    let metadata = |scheme: Scheme| match metadata_url {
+        Some(url) if scheme == Scheme::Bearer => format!(", resource_metadata=\"{url}\""),
+        _ => String::new(),
+    };
     let mut parts: Vec<String> = Vec::new();
     for p in providers {
-        let part = format!("{} realm=\"{}\"", p.scheme(), p.realm());
+        let part = format!(
+            "{} realm=\"{}\"{}",
+            p.scheme(),
+            p.realm(),
+            metadata(p.scheme())
+        );
         if !parts.contains(&part) {
             parts.push(part);
         }
     }
     if parts.is_empty() {
-        Arc::from("Bearer")
+        match metadata_url {
+            Some(url) => Arc::from(format!("Bearer resource_metadata=\"{url}\"")),
+            None => Arc::from("Bearer"),
+        }
     } else {
         Arc::from(parts.join(", "))
     }

@@ -15,6 +15,7 @@ use super::header::{self, Credential};
 use super::listing::Listing;
 use super::metric_labels;
 use super::outcome::{Note, NoteLevel, Outcome, RETRY_AFTER_SECONDS};
+use super::resource_metadata::ResourceMetadata;
 use super::throttle::LogThrottle;
 use crate::augmenters::{self, Augmenter, Stage};
 use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
@@ -35,6 +36,8 @@ pub struct Authenticator {
     ttl: Duration,
     negative_ttl: Duration,
     challenges: Challenges,
+    /// The RFC 9728 document, when the config describes the resource.
+    resource_metadata: Option<ResourceMetadata>,
     verdicts: TtlCache<Verdict>,
     in_flight: SingleFlight<CacheKey, Outcome>,
     store: Option<Arc<Store>>,
@@ -115,8 +118,13 @@ impl Authenticator {
         augmenters: Vec<Arc<dyn Augmenter>>,
     ) -> Self {
         let catalogue = metric_labels::catalogue(config, &providers, &augmenters);
+        let resource_metadata = ResourceMetadata::new(config);
         Authenticator {
-            challenges: Challenges::new(&providers),
+            challenges: Challenges::new(
+                &providers,
+                resource_metadata.as_ref().map(|m| m.url.as_str()),
+            ),
+            resource_metadata,
             listing: Listing::new(config),
             metrics: Arc::new(Meters::new(catalogue)),
             providers,
@@ -166,6 +174,13 @@ impl Authenticator {
     /// The public keys backends use to verify minted tokens, as a JWK set.
     pub fn jwks(&self) -> Vec<u8> {
         self.minter.jwks()
+    }
+
+    /// The protected resource metadata document, if the config has a `resource_metadata` section.
+    pub fn resource_metadata(&self) -> Option<&[u8]> {
+        self.resource_metadata
+            .as_ref()
+            .map(|m| m.document.as_slice())
     }
 
     pub fn challenge(&self, realm: Option<&str>) -> Arc<str> {

@@ -30,6 +30,21 @@ pub enum Document {
     Jwks,
     /// Prometheus metrics.
     Metrics,
+    /// The OAuth 2.0 Protected Resource Metadata document (RFC 9728).
+    ResourceMetadata,
+}
+
+impl Document {
+    /// What `nginx -t` says about a location serving `document` with this config, if it
+    /// cannot be served.
+    pub fn check(self, authenticator: &Authenticator) -> Result<(), String> {
+        match self {
+            Document::ResourceMetadata if authenticator.resource_metadata().is_none() => Err(
+                "\"authotron_resource_metadata\" needs a `resource_metadata` section with `resource` in the authotron_config file".to_owned(),
+            ),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Reply {
@@ -105,6 +120,11 @@ impl Reply {
             Document::Augmenters => (JSON, "no-store", authenticator.listing().augmenters.clone()),
             Document::Jwks => (JSON, "max-age=300", authenticator.jwks()),
             Document::Metrics => (PROMETHEUS, "no-store", authenticator.metrics().render()),
+            Document::ResourceMetadata => match authenticator.resource_metadata() {
+                Some(document) => (JSON, "max-age=300", document.to_vec()),
+                // `nginx -t` refuses such a location (`Document::check`); never an empty 200.
+                None => return Reply::json_error(404, "Not found"),
+            },
         };
         Reply {
             status: 200,

@@ -22,6 +22,7 @@ mod providers;
 mod reader;
 mod redact;
 mod remote;
+mod resource_metadata;
 mod settings;
 mod store;
 mod suggest;
@@ -46,6 +47,7 @@ pub use providers::{
 };
 pub use reader::ConfReader;
 pub use remote::{HttpSettings, JwtChecks, DEFAULT_ALGORITHMS, HMAC_ALGORITHMS};
+pub use resource_metadata::ResourceMetadataSettings;
 pub use settings::{
     AuthSettings, CacheSettings, JwtSettings, LoggingSettings, MetricsSettings, SchemaVersion,
     ServerSettings, ServiceEntry, VerificationKey,
@@ -89,6 +91,8 @@ pub struct Config {
     pub cache: CacheSettings,
     /// Ours: outbound HTTP to identity services.
     pub http: HttpSettings,
+    /// Ours: the RFC 9728 document; `None` serves none and leaves challenges as upstream's.
+    pub resource_metadata: Option<ResourceMetadataSettings>,
 }
 
 /// Loads a configuration from `text`. `path` is only used in messages; `env` is the process
@@ -267,6 +271,10 @@ fn decode_config(root: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Config> {
         Some(node) => remote::decode_http(&node, cx)?,
         None => HttpSettings::default(),
     };
+    let resource_metadata = f
+        .optional("resource_metadata")
+        .map(|node| resource_metadata::decode_resource_metadata(&node, cx))
+        .transpose()?;
     f.finish(cx);
 
     Ok(Config {
@@ -284,5 +292,6 @@ fn decode_config(root: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Config> {
         augmenters,
         cache,
         http,
+        resource_metadata,
     })
 }

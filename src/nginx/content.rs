@@ -1,7 +1,7 @@
 //! The content handlers: the endpoints (`authotron_authenticate`, `authotron_whoami`,
 //! `authotron_tokens`) answer from the access phase's decision, the documents
-//! (`authotron_providers`, `…_augmenters`, `…_jwks`, `…_metrics`) are served as they are. The
-//! core builds every reply; this only sends it.
+//! (`authotron_providers`, `…_augmenters`, `…_jwks`, `…_metrics`, `…_resource_metadata`) are
+//! served as they are. The core builds every reply; this only sends it.
 
 use ngx::ffi::{
     ngx_alloc_chain_link, ngx_buf_t, ngx_http_discard_request_body, ngx_http_output_filter,
@@ -34,6 +34,7 @@ pub fn document_handler(document: Document) -> Handler {
         Document::Augmenters => augmenters,
         Document::Jwks => jwks,
         Document::Metrics => metrics,
+        Document::ResourceMetadata => resource_metadata,
     }
 }
 
@@ -53,6 +54,11 @@ content_handler!(providers, serve_document, Document::Providers);
 content_handler!(augmenters, serve_document, Document::Augmenters);
 content_handler!(jwks, serve_document, Document::Jwks);
 content_handler!(metrics, serve_document, Document::Metrics);
+content_handler!(
+    resource_metadata,
+    serve_document,
+    Document::ResourceMetadata
+);
 
 fn answer_endpoint(r: &mut ngx_http_request_t, endpoint: Endpoint) -> ngx_int_t {
     if !endpoint.allows_method(r.method_name.as_bytes()) {

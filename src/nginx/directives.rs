@@ -167,6 +167,10 @@ pub fn merge_loc_conf(cf: &ngx_conf_t, prev: &LocConf, conf: &mut LocConf) -> *m
         );
         return NGX_CONF_ERROR;
     };
+    if let Err(e) = conf.document.map_or(Ok(()), |d| d.check(authenticator)) {
+        ngx_log_error!(NGX_LOG_EMERG, cf.log, "{e} in {}", conf.origin());
+        return NGX_CONF_ERROR;
+    }
     let checked = conf
         .policy
         .check_store(authenticator)
@@ -426,6 +430,10 @@ content_directive!(set_providers, Content::Document(Document::Providers));
 content_directive!(set_augmenters, Content::Document(Document::Augmenters));
 content_directive!(set_jwks, Content::Document(Document::Jwks));
 content_directive!(set_metrics, Content::Document(Document::Metrics));
+content_directive!(
+    set_resource_metadata,
+    Content::Document(Document::ResourceMetadata)
+);
 
 extern "C" fn set_metrics_zone(
     cf: *mut ngx_conf_t,
@@ -474,7 +482,7 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 15] = [
+pub static mut COMMANDS: [ngx_command_t; 16] = [
     command(
         ngx_string!("authotron_config"),
         NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
@@ -563,6 +571,13 @@ pub static mut COMMANDS: [ngx_command_t; 15] = [
         ngx_string!("authotron_metrics"),
         NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
         set_metrics,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        0,
+    ),
+    command(
+        ngx_string!("authotron_resource_metadata"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_resource_metadata,
         NGX_HTTP_LOC_CONF_OFFSET,
         0,
     ),

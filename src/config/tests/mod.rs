@@ -33,6 +33,7 @@ macro_rules! alice_provider {
 mod env;
 mod errors;
 mod parse;
+mod resource_metadata;
 mod secrets;
 mod signing_keys;
 mod warnings;
