@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod reply;
 pub mod request;
+mod revocations;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod throttle;
