@@ -184,3 +184,24 @@ Authorization: Basic %%BASE64(alice:alice-Pw-0451)%%
 --- response_json: []
 --- error_log
 listening for token revocations
+
+=== REVOKE 3: a worker that exits (a reload) closes its listening connection; the new one listens
+--- after_start eval
+sub {
+    my (undef, $a) = @_;
+    wait_for_listeners('authotron', 1, 20);
+    my @before = listeners('authotron');
+    reload_with($a, $a->{yaml});
+    ok(wait_until(10, sub { my @now = listeners('authotron'); @now == 1 && $now[0] != $before[0] }),
+        "after the reload, one listening connection, not the old worker's")
+      or diag("before: @before, now: " . join ' ', listeners('authotron'));
+    my $one = create_token($a, 'alice');
+    my $b = start_b($a);
+    wait_for_listeners('fleet-b', 1, 20);
+    accepted_everywhere('after a reload of A', $one->{token}, $b);
+    revoked_at_once('after a reload of A', $one->{token}, $a, $b, "DELETE /tokens/$one->{id}");
+}
+--- request
+GET /tokens
+Authorization: Basic %%BASE64(alice:alice-Pw-0451)%%
+--- response_json: []
