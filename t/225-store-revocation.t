@@ -31,7 +31,25 @@ store_backend(
     store => { type => 'postgres', uri => '"%%T(store_uri)%%"' },
     before_start => sub { $main::T{store_uri} = $PG->create_database },
 );
-defaults(store_defaults(), yaml => store_yaml(cache_ttl_seconds => $LONG_TTL));
+my %store_defaults = store_defaults();
+defaults(
+    %store_defaults,
+    yaml => store_yaml(cache_ttl_seconds => $LONG_TTL),
+    config => $store_defaults{config} . "location = /metrics { authotron_metrics; }\n",
+);
+
+# A sample of the instance's /metrics (every worker shows the same totals).
+sub metric {
+    my ($run, $name) = @_;
+    my $body = $run->request('GET /metrics')->{body} // '';
+    return ($body =~ /^\Q$name\E (\S+)$/m)[0];
+}
+
+sub metric_becomes {
+    my ($run, $name, $value, $seconds) = @_;
+    ok(wait_until($seconds, sub { (metric($run, $name) // '') eq $value }), "$run->{name}: $name is $value")
+      or diag('it is ' . (metric($run, $name) // 'absent'));
+}
 
 # B is A's configuration with its own application_name, so its connections can be told apart.
 sub start_b {
@@ -62,16 +80,25 @@ sub wait_for_listeners {
       or diag('found: ' . scalar(listeners($name)));
 }
 
-# Uses $token on $run every 0.05 s until the answer is 401; returns the seconds that took (undef
-# past $limit), and every status seen before.
+# Uses $token on $run every 0.05 s until it is refused (401) six times in a row: with several
+# workers, a worker that never cached the token refuses it at once, from the database, before
+# the others have heard of the revocation. Returns the seconds until the first of those
+# refusals (undef past $limit), and every status seen before.
 sub seconds_until_refused {
     my ($run, $token, $limit) = @_;
     my $t0 = time;
-    my @seen;
+    my (@seen, $since);
+    my $streak = 0;
     while (time - $t0 < $limit) {
+        my $at = time;
         my $status = call($run, 'GET /api/x', bearer($token))->{status} // 'none';
-        return (time - $t0, @seen) if $status eq '401';
-        push @seen, $status;
+        if ($status eq '401') {
+            $since = $at if !$streak++;
+            return ($since - $t0, @seen) if $streak == 6;
+        } else {
+            push @seen, ('401') x $streak, $status;
+            $streak = 0;
+        }
         sleep 0.05;
     }
     return (undef, @seen);
@@ -117,6 +144,8 @@ sub {
     my $b = start_b($a);
     wait_for_listeners('authotron', 2, 20);
     wait_for_listeners('fleet-b', 2, 20);
+    metric_becomes($_, 'authotron_store_revocation_listeners', 2, 10) for $a, $b;
+    metric_becomes($_, 'authotron_store_revocations_heard_total', 0, 1) for $a, $b;
 
     my $one = create_token($a, 'alice');
     accepted_everywhere('made on A', $one->{token}, $a, $b);
@@ -127,6 +156,8 @@ sub {
     revoked_at_once('made on B, revoked by token on B', $two->{token}, $b, $a, "DELETE /token/$two->{token}");
     # The other worker of B heard of it too.
     refused_from_then_on('made on B, on B', $b, $two->{token});
+    # Each of the two revocations, heard by each of the two workers of each instance.
+    metric_becomes($_, 'authotron_store_revocations_heard_total', 4, 10) for $a, $b;
 }
 --- request
 GET /tokens
@@ -157,6 +188,7 @@ sub {
     my @b = listeners('fleet-b');
     is($PG->sql('authotron', "SELECT pg_terminate_backend($b[0])"), "t\n", "B's listening connection ($b[0]) is terminated");
     ok(wait_until(10, sub { error_log_of($b) =~ /not listening for token revocations/ }), "B logs that it no longer listens");
+    metric_becomes($b, 'authotron_store_revocation_listeners', 0, 10);
 
     api_answer(call($a, "DELETE /tokens/$one->{id}", basic('alice')), 204, 'revoked on A while B does not listen');
     status_is(call($a, 'GET /api/x', bearer($one->{token})), 401, 'A refuses it at once');
@@ -170,6 +202,7 @@ sub {
     $PG->sql('authotron', "ALTER DATABASE $db CONNECTION LIMIT -1");
     # The backoff between attempts is at most 30 s.
     wait_for_listeners('fleet-b', 1, 45);
+    metric_becomes($b, 'authotron_store_revocation_listeners', 1, 10);
     my @lines = error_log_of($b) =~ /(not listening for token revocations|listening for token revocations)/g;
     is("@lines", 'listening for token revocations not listening for token revocations listening for token revocations',
         'B logged each change of state once, not each attempt');
@@ -195,6 +228,8 @@ sub {
     ok(wait_until(10, sub { my @now = listeners('authotron'); @now == 1 && $now[0] != $before[0] }),
         "after the reload, one listening connection, not the old worker's")
       or diag("before: @before, now: " . join ' ', listeners('authotron'));
+    # The metrics zone outlives the reload: the old worker took itself off the gauge.
+    metric_becomes($a, 'authotron_store_revocation_listeners', 1, 10);
     my $one = create_token($a, 'alice');
     my $b = start_b($a);
     wait_for_listeners('fleet-b', 1, 20);

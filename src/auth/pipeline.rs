@@ -43,7 +43,7 @@ pub struct Authenticator {
     revocations: AtomicU64,
     listing: Listing,
     /// Counters and histograms; NGINX moves them into shared memory (see `crate::metrics`).
-    metrics: Arc<Meters>,
+    pub(super) metrics: Arc<Meters>,
     /// Outages are logged at most once per provider (augmenter) per 30 s.
     log_throttle: LogThrottle,
     /// `include_legacy_headers`, the default of `authotron_legacy_headers`.
@@ -102,6 +102,9 @@ impl Authenticator {
             if let Some(added) = self.providers.last() {
                 let entry = metric_labels::provider_entry(added.as_ref(), None);
                 self.metrics = Arc::new(self.metrics.with_provider(entry));
+            }
+            if store.announces_revocations() {
+                self.metrics = Arc::new(self.metrics.with_revocation_listener());
             }
         }
         self.store = store;

@@ -20,8 +20,15 @@ impl Authenticator {
         let cache_ttl = store.cache_ttl;
         let this = self.clone();
         let mut state = ListenerLog::default();
+        // Dropped with the task when the worker exits, which takes this worker off the gauge.
+        let mut gauge = self.metrics.listener_gauge();
         store.listen(Box::new(move |event| {
             this.on_listener_event(&event);
+            match &event {
+                ListenerEvent::Listening => gauge.set(true),
+                ListenerEvent::Lost(_) => gauge.set(false),
+                ListenerEvent::Revoked(_) => this.metrics.revocation_heard(),
+            }
             if let Some(line) = state.line(&event, cache_ttl) {
                 log(line);
             }

@@ -88,6 +88,11 @@ trait Backend: Send + Sync {
     fn list(&self, owner: Owner, now: i64) -> BoxFuture<'static, Result<Vec<TokenInfo>, String>>;
     /// Deletes the owner's token; false when the owner has no such token.
     fn revoke(&self, owner: Owner, which: Which) -> BoxFuture<'static, Result<bool, String>>;
+    /// Whether revocations are announced to other instances sharing the database, which
+    /// `listen` then hears.
+    fn announces_revocations(&self) -> bool {
+        false
+    }
     /// Listens for revocations made through any instance sharing the database, reporting to
     /// `report`, for as long as the future runs. `None` for a database only one host uses.
     fn listen(
@@ -183,6 +188,10 @@ impl Store {
 
     /// Listens for revocations made on other instances (see `revocation`); `None` when the
     /// backend cannot (SQLite: one host, where a revocation is seen by the next lookup).
+    pub fn announces_revocations(&self) -> bool {
+        self.backend.announces_revocations()
+    }
+
     pub fn listen(
         &self,
         report: Box<dyn FnMut(ListenerEvent) + Send>,

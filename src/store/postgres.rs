@@ -287,6 +287,10 @@ impl Backend for Postgres {
         })
     }
 
+    fn announces_revocations(&self) -> bool {
+        true
+    }
+
     fn listen(
         &self,
         report: Box<dyn FnMut(ListenerEvent) + Send>,
