@@ -84,9 +84,20 @@ async fn an_announced_revocation_evicts_the_cached_token_at_once() {
         Some(Verdict::Authenticated(_))
     ));
 
+    let password = basic("alice", "a1");
+    assert!(matches!(
+        validated(&here, &password).await,
+        Verdict::Authenticated(_)
+    ));
+
     here.on_listener_event(&ListenerEvent::Revoked(Notice::Revoked(id)));
     assert!(cached(&here, &token).is_none(), "evicted");
     assert!(matches!(validated(&here, &token).await, Verdict::Rejected));
+    // Only store tokens go: other credentials stay cached.
+    assert!(matches!(
+        cached(&here, &password),
+        Some(Verdict::Authenticated(_))
+    ));
 }
 
 #[tokio::test]
