@@ -188,6 +188,7 @@ sub {
     my @b = listeners('fleet-b');
     is($PG->sql('authotron', "SELECT pg_terminate_backend($b[0])"), "t\n", "B's listening connection ($b[0]) is terminated");
     ok(wait_until(10, sub { error_log_of($b) =~ /not listening for token revocations/ }), "B logs that it no longer listens");
+    diag('B: ' . (error_log_of($b) =~ /(not listening for token revocations.*)/)[0]);
     metric_becomes($b, 'authotron_store_revocation_listeners', 0, 10);
 
     api_answer(call($a, "DELETE /tokens/$one->{id}", basic('alice')), 204, 'revoked on A while B does not listen');
@@ -198,6 +199,7 @@ sub {
     ok(defined $took && $took + 1.5 <= $SHORT_TTL + $MARGIN, "B refuses it within cache_ttl_seconds ($SHORT_TTL s) + $MARGIN s")
       or diag(defined $took ? sprintf('took %.2f s', $took + 1.5) : 'still accepted');
     ok(!grep({ $_ ne '200' } @before), 'until then, the cached answer (200)') or diag("statuses: @before");
+    diag(sprintf 'without its listener, B refused the token %.2f s after the revocation', $took + 1.5) if defined $took;
 
     $PG->sql('authotron', "ALTER DATABASE $db CONNECTION LIMIT -1");
     # The backoff between attempts is at most 30 s.
