@@ -71,6 +71,18 @@ impl<V: Clone + Send + Sync + 'static> TtlCache<V> {
         }
     }
 
+    /// Forgets the entries whose value is `doomed`; `get` no longer sees them from the moment
+    /// this returns. It walks the whole cache: for rare events, not for requests.
+    pub fn remove_if(&self, doomed: impl Fn(&V) -> bool) {
+        if let Some(entries) = &self.entries {
+            for (key, entry) in entries.iter() {
+                if doomed(&entry.value) {
+                    entries.invalidate(key.as_ref());
+                }
+            }
+        }
+    }
+
     /// Forgets every entry; `get` no longer sees them from the moment this returns.
     pub fn clear(&self) {
         if let Some(entries) = &self.entries {

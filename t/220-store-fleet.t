@@ -2,6 +2,8 @@
 # PostgreSQL database, as machines of a fleet would. A token made on either works on both; a
 # revocation is immediate where it was made, and reaches the other instance within
 # cache_ttl_seconds: the bound is checked with a generous margin, not as a timing threshold.
+# (Both instances also listen for revocations and usually refuse at once: t/225 checks that, and
+# this bound without the listener.)
 use strict;
 use warnings;
 use lib 't/lib';

@@ -35,6 +35,8 @@ pub fn catalogue(
         providers: provider_entries.collect(),
         augmenters: augmenter_entries.collect(),
         max_concurrent_calls: config.http.max_concurrent_calls,
+        // Set by `Authenticator::with_store` for a store that announces revocations.
+        revocation_listener: false,
     }
 }
 

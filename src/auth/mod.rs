@@ -11,6 +11,7 @@ pub mod policy;
 pub mod reply;
 pub mod request;
 pub mod resource_metadata;
+mod revocations;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod throttle;

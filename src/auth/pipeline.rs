@@ -24,6 +24,7 @@ use crate::domain::{time_until, unix_now, Identity, ProviderVerdict, User, Verdi
 use crate::http::IdentityClient;
 use crate::metrics::Meters;
 use crate::providers::{self, token_store, Provider, ProviderContext};
+use crate::store::api::TOKEN_STORE;
 use crate::store::{self, Store};
 use crate::token::Minter;
 
@@ -46,7 +47,7 @@ pub struct Authenticator {
     revocations: AtomicU64,
     listing: Listing,
     /// Counters and histograms; NGINX moves them into shared memory (see `crate::metrics`).
-    metrics: Arc<Meters>,
+    pub(super) metrics: Arc<Meters>,
     /// Outages are logged at most once per provider (augmenter) per 30 s.
     log_throttle: LogThrottle,
     /// `include_legacy_headers`, the default of `authotron_legacy_headers`.
@@ -105,6 +106,9 @@ impl Authenticator {
             if let Some(added) = self.providers.last() {
                 let entry = metric_labels::provider_entry(added.as_ref(), None);
                 self.metrics = Arc::new(self.metrics.with_provider(entry));
+            }
+            if store.announces_revocations() {
+                self.metrics = Arc::new(self.metrics.with_revocation_listener());
             }
         }
         self.store = store;
@@ -273,11 +277,16 @@ impl Authenticator {
     }
 
     /// A revocation takes effect at once in this worker: cached store-token identities go.
-    /// Revocations are rare, so dropping the whole cache is simpler than tracking which
-    /// entries came from which token, and only costs some revalidation.
+    /// Revocations are rare, so dropping every store token is simpler than tracking which
+    /// entry came from which token, and only costs their revalidation; the other credentials
+    /// (passwords, JWTs, remote services' tokens) stay cached, so a revocation announced to a
+    /// whole fleet does not send every cached user back to the identity services at once.
     pub(super) fn forget_store_tokens(&self) {
+        // First: a validation running now is not cached, so none can slip in behind the sweep.
         self.revocations.fetch_add(1, Ordering::AcqRel);
-        self.verdicts.clear();
+        self.verdicts.remove_if(|verdict| {
+            matches!(verdict, Verdict::Authenticated(identity) if identity.provider == TOKEN_STORE)
+        });
     }
 
     /// The signed JWT for `identity`: the last one minted for it while it is reusable (see

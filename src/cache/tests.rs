@@ -85,3 +85,16 @@ async fn a_cancelled_leader_hands_over() {
     assert_eq!(follower.await.unwrap(), "follower");
     assert_eq!(flight.in_flight(), 0);
 }
+
+#[test]
+fn remove_if_forgets_only_the_doomed_entries() {
+    let cache = TtlCache::new(100);
+    for n in 0..50u8 {
+        cache.insert([n; 32], n, Duration::from_secs(60));
+    }
+    cache.remove_if(|n| n % 2 == 0);
+    for n in 0..50u8 {
+        let expected = (n % 2 == 1).then_some(n);
+        assert_eq!(cache.get(&[n; 32]), expected, "entry {n}");
+    }
+}

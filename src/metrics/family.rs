@@ -148,6 +148,20 @@ pub static UNAVAILABLE: Family = Family {
     labels: &[],
 };
 
+pub static REVOCATION_LISTENERS: Family = Family {
+    name: "authotron_store_revocation_listeners",
+    help: "Workers listening for token revocations now (PostgreSQL store), in all workers.",
+    kind: Kind::Gauge,
+    labels: &[],
+};
+
+pub static REVOCATIONS_HEARD: Family = Family {
+    name: "authotron_store_revocations_heard_total",
+    help: "Token revocation announcements heard, counted once per listening worker; each drops that worker's cached store tokens.",
+    kind: Kind::Counter,
+    labels: &[],
+};
+
 /// Every family in the order `/metrics` shows them.
 pub static FAMILIES: &[&Family] = &[
     &BUILD_INFO,
@@ -165,6 +179,8 @@ pub static FAMILIES: &[&Family] = &[
     &OUTBOUND_LIMIT,
     &JWKS_REFRESHES,
     &UNAVAILABLE,
+    &REVOCATION_LISTENERS,
+    &REVOCATIONS_HEARD,
 ];
 
 /// A bucket bound as Prometheus writes it: seconds, shortest form (`0.005`, `1`, `2.5`).

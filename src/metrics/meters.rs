@@ -78,6 +78,15 @@ pub struct Meters {
     misses_none: SeriesId,
     in_flight: SeriesId,
     unavailable: SeriesId,
+    /// With a store that announces revocations.
+    pub(super) revocations: Option<RevocationIds>,
+}
+
+/// The revocation listener's series.
+#[derive(Clone, Copy)]
+pub(super) struct RevocationIds {
+    pub listening: SeriesId,
+    pub heard: SeriesId,
 }
 
 impl Meters {
@@ -132,6 +141,10 @@ impl Meters {
 
         let in_flight = layout.add(&family::IN_FLIGHT, &[]);
         let unavailable = layout.add(&family::UNAVAILABLE, &[]);
+        let revocations = catalogue.revocation_listener.then(|| RevocationIds {
+            listening: layout.add(&family::REVOCATION_LISTENERS, &[]),
+            heard: layout.add(&family::REVOCATIONS_HEARD, &[]),
+        });
         Meters {
             cells: Cells::new(&layout),
             catalogue,
@@ -149,6 +162,7 @@ impl Meters {
             misses_none,
             in_flight,
             unavailable,
+            revocations,
         }
     }
 
@@ -157,6 +171,13 @@ impl Meters {
     pub fn with_provider(&self, entry: ProviderEntry) -> Self {
         let mut catalogue = self.catalogue.clone();
         catalogue.providers.push(entry);
+        Meters::new(catalogue)
+    }
+
+    /// The same meters for a store that announces revocations.
+    pub fn with_revocation_listener(&self) -> Self {
+        let mut catalogue = self.catalogue.clone();
+        catalogue.revocation_listener = true;
         Meters::new(catalogue)
     }
 
@@ -180,7 +201,7 @@ impl Meters {
     }
 
     #[inline]
-    fn add(&self, id: SeriesId, n: u64) {
+    pub(super) fn add(&self, id: SeriesId, n: u64) {
         if let Some(cell) = self.cells.get(id.0) {
             cell.fetch_add(n, Ordering::Relaxed);
         }

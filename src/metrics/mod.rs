@@ -13,6 +13,7 @@ pub mod cells;
 pub mod family;
 mod fnv;
 pub mod layout;
+pub mod listener;
 pub mod meters;
 mod render;
 pub mod scope;
@@ -20,6 +21,7 @@ pub mod table;
 
 pub use catalogue::{AugmenterEntry, Catalogue, ProviderEntry};
 pub use cells::Installed;
+pub use listener::ListenerGauge;
 pub use meters::{AugmenterMeter, Meters, ProviderMeter};
 pub use scope::{jwks_refreshed, outbound_call, outbound_refused};
 pub use table::Table;

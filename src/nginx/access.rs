@@ -14,22 +14,22 @@ use ngx::ffi::{
     ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
     ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE, ngx_http_phases_NGX_HTTP_REWRITE_PHASE,
     ngx_http_request_t, ngx_int_t, NGX_AGAIN, NGX_DECLINED, NGX_DONE, NGX_ERROR,
-    NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_SATISFY_ANY, NGX_LOG_DEBUG, NGX_LOG_INFO,
-    NGX_LOG_WARN, NGX_OK,
+    NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_SATISFY_ANY, NGX_OK,
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
-use ngx::{ngx_log_debug_mask, ngx_log_error};
+use ngx::ngx_log_debug_mask;
 
 use super::bridge;
 use super::directives::LocConf;
 use super::headers;
 use super::module::Module;
+use super::notes;
 use super::panic_guard::guard_status;
 use super::pool::NoMemory;
 use super::request_ctx::{Delivery, RequestCtx};
 use crate::auth::decision::HeaderPlan;
 use crate::auth::policy::REALM_SELECTOR;
-use crate::auth::{Authenticator, Decision, Interruption, NoteLevel, Progress, Ruling};
+use crate::auth::{Authenticator, Decision, Interruption, Progress, Ruling};
 use crate::domain::Identity;
 
 /// Adds the access handler, its rewrite-phase twin for subrequests, and the precontent
@@ -257,12 +257,7 @@ fn apply(
 ) -> ngx_int_t {
     let log = connection_log(r);
     for note in &ruling.notes {
-        let level = match note.level {
-            NoteLevel::Debug => NGX_LOG_DEBUG,
-            NoteLevel::Info => NGX_LOG_INFO,
-            NoteLevel::Warn => NGX_LOG_WARN,
-        };
-        ngx_log_error!(level, log, "authotron: {}", note.text);
+        notes::log_note(log, note);
     }
     let decision = ruling.decision;
     if write_headers(r, loc, &decision, phase).is_err() {

@@ -30,9 +30,10 @@ use parking_lot::Mutex;
 use tokio::runtime::Runtime;
 
 use super::module::Module;
+use super::notes;
 use super::panic_guard::{guard, guard_rc};
 use super::request_ctx::{Delivery, RequestCtx};
-use crate::auth::{Interruption, Ruling};
+use crate::auth::{Interruption, Note, Ruling};
 
 /// How long a validation may overrun its own worst case before the backstop fires.
 const BACKSTOP_GRACE: Duration = Duration::from_secs(2);
@@ -41,12 +42,23 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
 
 struct Completions {
     finished: Mutex<Vec<(u64, Delivery)>>,
+    /// Lines of the worker's background tasks, logged by the NGINX thread.
+    notes: Mutex<Vec<Note>>,
     eventfd: RawFd,
 }
 
 impl Completions {
     fn deliver(&self, id: u64, delivery: Delivery) {
         self.finished.lock().push((id, delivery));
+        self.wake();
+    }
+
+    fn log(&self, note: Note) {
+        self.notes.lock().push(note);
+        self.wake();
+    }
+
+    fn wake(&self) {
         // SAFETY: writing 8 bytes to an eventfd we own; a full counter only means a wake-up is
         // already pending.
         unsafe { libc::eventfd_write(self.eventfd, 1) };
@@ -135,9 +147,9 @@ pub fn start(
 }
 
 /// The eventfd fired: hand each finished ruling to its request, if it still exists.
-unsafe extern "C" fn on_wakeup(_ev: *mut ngx_event_t) {
+unsafe extern "C" fn on_wakeup(ev: *mut ngx_event_t) {
     guard((), || {
-        let finished = {
+        let (finished, notes) = {
             let bridge = BRIDGE.lock();
             let Some(completions) = bridge.as_ref().map(|b| &b.completions) else {
                 return;
@@ -147,8 +159,14 @@ unsafe extern "C" fn on_wakeup(_ev: *mut ngx_event_t) {
             // SAFETY: reading 8 bytes from the eventfd we own into a local.
             while unsafe { libc::eventfd_read(completions.eventfd, &mut counter) } == 0 {}
             let finished = std::mem::take(&mut *completions.finished.lock());
-            finished
+            let notes = std::mem::take(&mut *completions.notes.lock());
+            (finished, notes)
         };
+        // SAFETY: `start_bridge` set the event's log to the cycle's, which outlives the worker.
+        let log = unsafe { (*ev).log };
+        for note in &notes {
+            notes::log_note(log, note);
+        }
         for (id, delivery) in finished {
             // A request that went away unregistered itself: its late result is dropped here.
             if let Some(ctx) = PENDING.with(|p| p.borrow_mut().remove(&id)) {
@@ -216,6 +234,12 @@ fn start_worker(cycle: &ngx_cycle_t) -> ngx_int_t {
                 Module::main_conf(cycle).and_then(|m| m.authenticator.as_ref())
             {
                 bridge.runtime.spawn(authenticator.warm_up());
+                // Stopped with the runtime in `exit_process`, which closes its connection.
+                let completions = bridge.completions.clone();
+                let log = move |note| completions.log(note);
+                if let Some(listener) = authenticator.revocation_listener(log) {
+                    bridge.runtime.spawn(listener);
+                }
             }
             *BRIDGE.lock() = Some(bridge);
             NGX_OK as ngx_int_t
@@ -278,6 +302,7 @@ fn start_bridge(log: *mut ngx_log_t) -> Result<Bridge, String> {
         runtime,
         completions: Arc::new(Completions {
             finished: Mutex::new(Vec::new()),
+            notes: Mutex::new(Vec::new()),
             eventfd,
         }),
     })

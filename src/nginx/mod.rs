@@ -11,6 +11,7 @@ mod header_list;
 mod headers;
 mod metrics;
 mod module;
+mod notes;
 mod panic_guard;
 mod pool;
 mod process;

@@ -5,6 +5,7 @@
 
 pub mod api;
 mod postgres;
+pub mod revocation;
 mod schema;
 mod sqlite;
 #[cfg(test)]
@@ -19,6 +20,7 @@ use serde::Serialize;
 
 use crate::config::{StoreBackend, StoreSettings};
 use crate::domain::User;
+use revocation::ListenerEvent;
 
 /// A token as stored, without its secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -86,6 +88,19 @@ trait Backend: Send + Sync {
     fn list(&self, owner: Owner, now: i64) -> BoxFuture<'static, Result<Vec<TokenInfo>, String>>;
     /// Deletes the owner's token; false when the owner has no such token.
     fn revoke(&self, owner: Owner, which: Which) -> BoxFuture<'static, Result<bool, String>>;
+    /// Whether revocations are announced to other instances sharing the database, which
+    /// `listen` then hears.
+    fn announces_revocations(&self) -> bool {
+        false
+    }
+    /// Listens for revocations made through any instance sharing the database, reporting to
+    /// `report`, for as long as the future runs. `None` for a database only one host uses.
+    fn listen(
+        &self,
+        _report: Box<dyn FnMut(ListenerEvent) + Send>,
+    ) -> Option<BoxFuture<'static, ()>> {
+        None
+    }
 }
 
 pub struct Store {
@@ -169,6 +184,19 @@ impl Store {
     pub async fn revoke(&self, owner: Owner, which: Which) -> Result<bool, Unavailable> {
         self.prepare().await?;
         self.bounded(self.backend.revoke(owner, which)).await
+    }
+
+    /// Listens for revocations made on other instances (see `revocation`); `None` when the
+    /// backend cannot (SQLite: one host, where a revocation is seen by the next lookup).
+    pub fn announces_revocations(&self) -> bool {
+        self.backend.announces_revocations()
+    }
+
+    pub fn listen(
+        &self,
+        report: Box<dyn FnMut(ListenerEvent) + Send>,
+    ) -> Option<BoxFuture<'static, ()>> {
+        self.backend.listen(report)
     }
 
     async fn bounded<T>(

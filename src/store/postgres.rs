@@ -1,5 +1,8 @@
 //! PostgreSQL: one database shared by every NGINX machine. Each worker has its own small pool,
-//! created on first use (after `fork`), on the worker's tokio runtime.
+//! created on first use (after `fork`), on the worker's tokio runtime, and one more
+//! connection that listens for revocations (`listener`).
+
+mod listener;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -9,11 +12,15 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use tokio_postgres::{NoTls, Row};
 
+use super::revocation::{self, ListenerEvent};
 use super::schema::{self, INFO_COLUMNS};
 use super::{Backend, Found, NewRow, Owner, TokenInfo, Which};
 
 /// Any constant shared by every instance: the advisory lock that serialises migrations.
 const MIGRATION_LOCK: i64 = 0x6175_7468_6f74_726f; // "authotro"
+
+/// How long the listening connection may be silent before TCP keepalives probe it.
+const LISTENER_KEEPALIVE: Duration = Duration::from_secs(15);
 
 pub struct Postgres {
     shared: Arc<Shared>,
@@ -253,18 +260,50 @@ impl Backend for Postgres {
                     Which::Hash(hash) => ("token_hash", hash),
                     Which::Id(id) => ("id", id),
                 };
-                let deleted = c
-                    .execute(
+                // The announcement is part of the deletion's transaction: PostgreSQL delivers
+                // it when, and only if, the deletion commits.
+                let tx = c.transaction().await?;
+                let deleted = tx
+                    .query(
                         &format!(
                             "DELETE FROM authotron_tokens \
-                             WHERE {column} = $1 AND realm = $2 AND username = $3"
+                             WHERE {column} = $1 AND realm = $2 AND username = $3 RETURNING id"
                         ),
                         &[&value, &owner.realm, &owner.username],
                     )
                     .await?;
-                Ok(deleted > 0)
+                for row in &deleted {
+                    let id: String = row.try_get(0)?;
+                    tx.execute(
+                        "SELECT pg_notify($1, $2)",
+                        &[&revocation::CHANNEL, &revocation::payload(&id)],
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(!deleted.is_empty())
             }
             .boxed()
         })
+    }
+
+    fn announces_revocations(&self) -> bool {
+        true
+    }
+
+    fn listen(
+        &self,
+        report: Box<dyn FnMut(ListenerEvent) + Send>,
+    ) -> Option<BoxFuture<'static, ()>> {
+        let mut config = self.shared.config.clone();
+        // Its own name, so operators (and tests) can tell it from the pooled connections.
+        let name = config.get_application_name().unwrap_or("authotron");
+        config.application_name(format!("{name} revocations"));
+        // A listener that is only waiting would not notice a dead peer for hours otherwise.
+        config
+            .keepalives_idle(LISTENER_KEEPALIVE)
+            .keepalives_interval(LISTENER_KEEPALIVE)
+            .keepalives_retries(3);
+        Some(listener::listen(config, report).boxed())
     }
 }

@@ -1,0 +1,162 @@
+//! Two authenticators on one token database stand for two hosts of a fleet: a revocation
+//! through one reaches the other's cache only through the listener's events.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::ListenerLog;
+use crate::auth::test_support::{basic, from_yaml};
+use crate::auth::{Authenticator, Lookup, NoteLevel};
+use crate::domain::{unix_now, Verdict};
+use crate::store::api::{self, Route};
+use crate::store::revocation::{ListenerEvent, Notice};
+use crate::store::test_support::TempDb;
+use crate::store::{Owner, Which};
+
+fn host(db: &TempDb) -> Arc<Authenticator> {
+    from_yaml(&format!(
+        r#"
+providers:
+  - {{ type: plain, name: local, realm: internal, users: [ {{ username: alice, password: a1 }} ] }}
+store: {{ enabled: true, type: sqlite, path: "{}", cache_ttl_seconds: 300 }}
+"#,
+        db.path()
+    ))
+}
+
+/// Alice's new token, as `POST /tokens` on `a` makes it: (Authorization value, public id).
+async fn token_of_alice(a: &Arc<Authenticator>) -> (String, String) {
+    let Verdict::Authenticated(identity) = validated(a, &basic("alice", "a1")).await else {
+        panic!("alice logs in");
+    };
+    let create = Route::Create {
+        status: 201,
+        expires_in: None,
+        description: None,
+    };
+    let made = api::perform(a.store().unwrap(), &identity, create, unix_now())
+        .await
+        .expect("the store is up");
+    let made: serde_json::Value = serde_json::from_slice(&made.body).unwrap();
+    let token = made["token"].as_str().unwrap();
+    let id = made["id"].as_str().unwrap();
+    (format!("Bearer {token}"), id.to_owned())
+}
+
+async fn validated(a: &Arc<Authenticator>, authorization: &str) -> Verdict {
+    match a.look_up(Some(authorization.as_bytes()), None) {
+        Lookup::Answered(outcome) => outcome.verdict,
+        Lookup::NeedsProviders(job) => a.clone().validate(job).await.verdict,
+    }
+}
+
+/// What the cache alone answers, without any provider.
+fn cached(a: &Authenticator, authorization: &str) -> Option<Verdict> {
+    match a.look_up(Some(authorization.as_bytes()), None) {
+        Lookup::Answered(outcome) => Some(outcome.verdict),
+        Lookup::NeedsProviders(_) => None,
+    }
+}
+
+/// Revokes as another host does: in the shared database, nothing in this host's memory.
+async fn revoke_elsewhere(other: &Authenticator, id: &str) {
+    let owner = Owner {
+        realm: "internal".to_owned(),
+        username: "alice".to_owned(),
+    };
+    let store = other.store().unwrap();
+    assert!(store.revoke(owner, Which::Id(id.to_owned())).await.unwrap());
+}
+
+#[tokio::test]
+async fn an_announced_revocation_evicts_the_cached_token_at_once() {
+    let db = TempDb::new("announced");
+    let (here, there) = (host(&db), host(&db));
+    let (token, id) = token_of_alice(&there).await;
+    assert!(matches!(
+        validated(&here, &token).await,
+        Verdict::Authenticated(_)
+    ));
+    revoke_elsewhere(&there, &id).await;
+    // Without an announcement the cached answer stands (the TTL bound).
+    assert!(matches!(
+        cached(&here, &token),
+        Some(Verdict::Authenticated(_))
+    ));
+
+    let password = basic("alice", "a1");
+    assert!(matches!(
+        validated(&here, &password).await,
+        Verdict::Authenticated(_)
+    ));
+
+    here.on_listener_event(&ListenerEvent::Revoked(Notice::Revoked(id)));
+    assert!(cached(&here, &token).is_none(), "evicted");
+    assert!(matches!(validated(&here, &token).await, Verdict::Rejected));
+    // Only store tokens go: other credentials stay cached.
+    assert!(matches!(
+        cached(&here, &password),
+        Some(Verdict::Authenticated(_))
+    ));
+}
+
+#[tokio::test]
+async fn reconnecting_evicts_too_and_losing_the_connection_does_not() {
+    let db = TempDb::new("reconnect");
+    let (here, there) = (host(&db), host(&db));
+    let (token, id) = token_of_alice(&there).await;
+    assert!(matches!(
+        validated(&here, &token).await,
+        Verdict::Authenticated(_)
+    ));
+
+    here.on_listener_event(&ListenerEvent::Lost("gone".to_owned()));
+    assert!(matches!(
+        cached(&here, &token),
+        Some(Verdict::Authenticated(_))
+    ));
+    // Revoked while nobody listened: the announcement is lost, the reconnection makes up
+    // for it.
+    revoke_elsewhere(&there, &id).await;
+    here.on_listener_event(&ListenerEvent::Listening);
+    assert!(matches!(validated(&here, &token).await, Verdict::Rejected));
+}
+
+#[tokio::test]
+async fn an_unrecognised_announcement_still_evicts() {
+    let db = TempDb::new("unrecognised");
+    let (here, there) = (host(&db), host(&db));
+    let (token, _) = token_of_alice(&there).await;
+    assert!(matches!(
+        validated(&here, &token).await,
+        Verdict::Authenticated(_)
+    ));
+    here.on_listener_event(&ListenerEvent::Revoked(Notice::Unrecognised));
+    assert!(cached(&here, &token).is_none());
+}
+
+#[test]
+fn the_log_has_one_line_per_change_of_state() {
+    let ttl = Duration::from_secs(300);
+    let mut log = ListenerLog::default();
+    let lost = |reason: &str| ListenerEvent::Lost(reason.to_owned());
+    let revoked = ListenerEvent::Revoked(Notice::Unrecognised);
+
+    // Never connected: one warning, however many attempts fail.
+    let first = log.line(&lost("refused"), ttl).expect("a warning");
+    assert_eq!(first.level, NoteLevel::Warn);
+    assert!(
+        first.text.contains("refused") && first.text.contains("300 s"),
+        "{}",
+        first.text
+    );
+    assert!(log.line(&lost("refused"), ttl).is_none());
+    assert!(log.line(&lost("timed out"), ttl).is_none());
+
+    let up = log.line(&ListenerEvent::Listening, ttl).expect("back");
+    assert_eq!(up.level, NoteLevel::Info);
+    assert!(log.line(&revoked, ttl).is_none());
+    assert!(log.line(&ListenerEvent::Listening, ttl).is_none());
+    assert!(log.line(&lost("terminated"), ttl).is_some());
+    assert!(log.line(&lost("refused"), ttl).is_none());
+}
