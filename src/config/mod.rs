@@ -16,6 +16,7 @@ mod crosscheck;
 mod decode;
 mod env;
 mod error;
+mod guard;
 mod keypath;
 mod locate;
 mod providers;
@@ -40,6 +41,7 @@ pub use augmenters::{
     PlainAugmenterConfig,
 };
 pub use error::ConfigError;
+pub use guard::{GuardSettings, Limit};
 pub use providers::{
     EcmwfApiConfig, EfasApiConfig, JwtProviderConfig, OpenidOfflineConfig, PlainProviderConfig,
     PlainUser, ProviderConfig, TokenGeneratorConfig,
@@ -89,6 +91,8 @@ pub struct Config {
     pub cache: CacheSettings,
     /// Ours: outbound HTTP to identity services.
     pub http: HttpSettings,
+    /// Ours: the abuse guard.
+    pub guard: GuardSettings,
 }
 
 /// Loads a configuration from `text`. `path` is only used in messages; `env` is the process
@@ -267,6 +271,10 @@ fn decode_config(root: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Config> {
         Some(node) => remote::decode_http(&node, cx)?,
         None => HttpSettings::default(),
     };
+    let guard = match f.optional("guard") {
+        Some(node) => guard::decode_guard(&node, cx)?,
+        None => GuardSettings::default(),
+    };
     f.finish(cx);
 
     Ok(Config {
@@ -284,5 +292,6 @@ fn decode_config(root: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Config> {
         augmenters,
         cache,
         http,
+        guard,
     })
 }
