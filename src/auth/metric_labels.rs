@@ -35,6 +35,7 @@ pub fn catalogue(
         providers: provider_entries.collect(),
         augmenters: augmenter_entries.collect(),
         max_concurrent_calls: config.http.max_concurrent_calls,
+        guard: config.guard.enabled,
     }
 }
 

@@ -79,6 +79,8 @@ impl Reply {
             Decision::Forbidden => Reply::json_error(403, "Forbidden"),
             Decision::Unavailable { retry_after } => Reply::json_error(503, "Service unavailable")
                 .with_header("Retry-After", retry_after.to_string()),
+            Decision::Limited { retry_after } => Reply::json_error(429, "Too many requests")
+                .with_header("Retry-After", retry_after.to_string()),
             Decision::Failed => return None,
         };
         Some(match endpoint {
@@ -104,7 +106,7 @@ impl Reply {
             Document::Providers => (JSON, "no-store", authenticator.listing().providers.clone()),
             Document::Augmenters => (JSON, "no-store", authenticator.listing().augmenters.clone()),
             Document::Jwks => (JSON, "max-age=300", authenticator.jwks()),
-            Document::Metrics => (PROMETHEUS, "no-store", authenticator.metrics().render()),
+            Document::Metrics => (PROMETHEUS, "no-store", authenticator.render_metrics()),
         };
         Reply {
             status: 200,

@@ -127,16 +127,24 @@ impl Guard {
             .max_by_key(|l| l.retry_after)
     }
 
-    /// Counts a definitive refusal against every subject of the request.
-    pub fn failed(&self, subjects: &[Subject]) {
+    /// Counts a definitive refusal against every subject of the request; returns the kinds of
+    /// those it made limited.
+    pub fn failed(&self, subjects: &[Subject]) -> Vec<Kind> {
         self.failed_at(subjects, now())
     }
 
-    pub(crate) fn failed_at(&self, subjects: &[Subject], now: u32) {
+    pub(crate) fn failed_at(&self, subjects: &[Subject], now: u32) -> Vec<Kind> {
         let (slots, _) = self.state();
-        for s in subjects {
-            slots.fail(s.kind, s.fingerprint, self.limit(s.kind), now);
-        }
+        subjects
+            .iter()
+            .filter(|s| slots.fail(s.kind, s.fingerprint, self.limit(s.kind), now))
+            .map(|s| s.kind)
+            .collect()
+    }
+
+    /// The seconds a newly limited subject of `kind` stays limited.
+    pub fn window(&self, kind: Kind) -> u32 {
+        self.limit(kind).window_seconds
     }
 
     /// Subjects of `kind` limited now, in every worker (a scan of the zone, for `/metrics`).

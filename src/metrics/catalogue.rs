@@ -31,6 +31,8 @@ pub struct Catalogue {
     pub augmenters: Vec<AugmenterEntry>,
     /// `http.max_concurrent_calls`, shown as a gauge when some provider calls out.
     pub max_concurrent_calls: u64,
+    /// The abuse guard is on: its series exist.
+    pub guard: bool,
 }
 
 impl Catalogue {

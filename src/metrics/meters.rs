@@ -78,6 +78,8 @@ pub struct Meters {
     misses_none: SeriesId,
     in_flight: SeriesId,
     unavailable: SeriesId,
+    /// By `family::GUARD_KINDS`; empty when the guard is off.
+    guard_limited: Vec<SeriesId>,
 }
 
 impl Meters {
@@ -132,6 +134,13 @@ impl Meters {
 
         let in_flight = layout.add(&family::IN_FLIGHT, &[]);
         let unavailable = layout.add(&family::UNAVAILABLE, &[]);
+        let guard_limited = match catalogue.guard {
+            true => family::GUARD_KINDS
+                .iter()
+                .map(|kind| layout.add(&family::GUARD_LIMITED, &[kind]))
+                .collect(),
+            false => Vec::new(),
+        };
         Meters {
             cells: Cells::new(&layout),
             catalogue,
@@ -149,6 +158,7 @@ impl Meters {
             misses_none,
             in_flight,
             unavailable,
+            guard_limited,
         }
     }
 
@@ -158,6 +168,13 @@ impl Meters {
         let mut catalogue = self.catalogue.clone();
         catalogue.providers.push(entry);
         Meters::new(catalogue)
+    }
+
+    /// A request the abuse guard answered 429; `kind` indexes `family::GUARD_KINDS`.
+    pub fn limited_by(&self, kind: usize) {
+        if let Some(&id) = self.guard_limited.get(kind) {
+            self.add(id, 1);
+        }
     }
 
     pub fn layout(&self) -> &Layout {

@@ -14,7 +14,7 @@ pub mod family;
 mod fnv;
 pub mod layout;
 pub mod meters;
-mod render;
+pub mod render;
 pub mod scope;
 pub mod table;
 

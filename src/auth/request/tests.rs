@@ -12,6 +12,10 @@ fn no_api_request() -> ApiRequest {
     panic!("only the token API reads the request line")
 }
 
+fn no_address() -> &'static [u8] {
+    b""
+}
+
 fn ruled(progress: Progress) -> Ruling {
     match progress {
         Progress::Decided(ruling) => ruling,
@@ -31,11 +35,23 @@ async fn a_new_credential_is_validated_then_answered_from_the_cache() {
     let a = from_yaml(BOB);
     let policy = Arc::new(Policy::default());
     let header = basic("bob", "pw");
-    let first = a.begin(&policy, Some(header.as_bytes()), || None, no_api_request);
+    let first = a.begin(
+        &policy,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    );
     assert!(matches!(first, Progress::Running(_)));
     assert_eq!(finished(first).await.decision.status(), 200);
 
-    let cached = ruled(a.begin(&policy, Some(header.as_bytes()), || None, no_api_request));
+    let cached = ruled(a.begin(
+        &policy,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
     assert_eq!(cached.decision.status(), 200);
 }
 
@@ -43,7 +59,7 @@ async fn a_new_credential_is_validated_then_answered_from_the_cache() {
 async fn a_missing_header_is_refused_without_leaving_the_event_loop() {
     let a = from_yaml(BOB);
     let policy = Arc::new(Policy::default());
-    let ruling = ruled(a.begin(&policy, None, || None, no_api_request));
+    let ruling = ruled(a.begin(&policy, None, || None, no_api_request, no_address));
     assert_eq!(ruling.decision.status(), 401);
 }
 
@@ -55,9 +71,21 @@ async fn the_locations_roles_apply_to_validated_and_cached_answers_alike() {
         ..Policy::default()
     });
     let header = basic("bob", "pw");
-    let validated = finished(a.begin(&admins, Some(header.as_bytes()), || None, no_api_request));
+    let validated = finished(a.begin(
+        &admins,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
     assert_eq!(validated.await.decision.status(), 403);
-    let cached = ruled(a.begin(&admins, Some(header.as_bytes()), || None, no_api_request));
+    let cached = ruled(a.begin(
+        &admins,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
     assert_eq!(cached.decision.status(), 403);
 }
 
@@ -80,6 +108,7 @@ async fn status_with_selection(a: &Arc<Authenticator>, policy: &Arc<Policy>, rea
         Some(header.as_bytes()),
         || Some(realm),
         no_api_request,
+        no_address,
     );
     finished(progress).await.decision.status()
 }
@@ -97,7 +126,7 @@ async fn the_token_api_always_leaves_the_event_loop() {
         query: String::new(),
     };
     // Even a refusal that needs no provider is answered off the event loop.
-    let progress = a.begin(&tokens, None, || None, api_request);
+    let progress = a.begin(&tokens, None, || None, api_request, no_address);
     let Progress::Running(work) = progress else {
         panic!("decided on the event loop");
     };
@@ -134,6 +163,7 @@ async fn a_redirected_request_keeps_its_identity_and_token_under_the_new_locatio
         Some(header.as_bytes()),
         || None,
         no_api_request,
+        no_address,
     ))
     .await;
     let allowed = first.decision.allowed().expect("allowed");
