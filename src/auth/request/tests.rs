@@ -180,3 +180,112 @@ async fn a_redirected_request_keeps_its_identity_and_token_under_the_new_locatio
         Decision::Forbidden
     ));
 }
+
+const GUARDED: &str = r#"
+cache: { negative_ttl_seconds: 0 }
+guard: { enabled: true, max_failures: 2, address: { max_failures: 0 } }
+providers:
+  - { type: plain, name: p1, realm: r1, users: [ { username: bob, password: pw, roles: [user] } ] }
+"#;
+
+fn provider_attempts(a: &Authenticator) -> usize {
+    let text = String::from_utf8(a.render_metrics()).unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("authotron_auth_provider_attempts_total{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<usize>().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_limited_subject_is_answered_429_on_the_event_loop_without_a_provider() {
+    let a = from_yaml(GUARDED);
+    let policy = Arc::new(Policy::default());
+    let good = basic("bob", "pw");
+    // Validated and cached before the lockout.
+    let first = finished(a.begin(
+        &policy,
+        Some(good.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
+    assert_eq!(first.await.decision.status(), 200);
+    for wrong in ["x", "y"] {
+        let header = basic("bob", wrong);
+        let ruling = finished(a.begin(
+            &policy,
+            Some(header.as_bytes()),
+            || None,
+            no_api_request,
+            no_address,
+        ))
+        .await;
+        assert_eq!(ruling.decision.status(), 401);
+    }
+    assert_eq!(provider_attempts(&a), 3);
+    let header = basic("bob", "z");
+    let ruling = ruled(a.begin(
+        &policy,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
+    let Decision::Limited { retry_after } = ruling.decision else {
+        panic!("not limited");
+    };
+    assert!((1..=60).contains(&retry_after));
+    assert_eq!(provider_attempts(&a), 3, "no provider ran");
+    // The cached credential of the same user still works.
+    let cached = ruled(a.begin(
+        &policy,
+        Some(good.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
+    assert_eq!(cached.decision.status(), 200);
+    let metrics = String::from_utf8(a.render_metrics()).unwrap();
+    assert!(metrics.contains("authotron_guard_limited_requests_total{kind=\"basic\"} 1\n"));
+    assert!(metrics.contains("authotron_guard_limited_subjects{kind=\"basic\"} 1\n"));
+}
+
+#[tokio::test]
+async fn an_outage_counts_nothing() {
+    let a = from_yaml(
+        r#"
+guard: { enabled: true, max_failures: 1 }
+providers:
+  - { type: ecmwf-api, name: api, realm: ecmwf, uri: "http://127.0.0.1:9/v1" }
+"#,
+    );
+    let policy = Arc::new(Policy::default());
+    for _ in 0..3 {
+        let ruling = finished(a.begin(
+            &policy,
+            Some(b"Bearer key-abcdef"),
+            || None,
+            no_api_request,
+            || b"10.0.0.1",
+        ))
+        .await;
+        assert_eq!(ruling.decision.status(), 503);
+    }
+}
+
+#[tokio::test]
+async fn without_the_guard_the_client_address_is_never_read() {
+    let a = from_yaml(BOB);
+    let policy = Arc::new(Policy::default());
+    let header = basic("bob", "wrong");
+    let address = || -> &'static [u8] { panic!("the address was read") };
+    let ruling = finished(a.begin(
+        &policy,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        address,
+    ))
+    .await;
+    assert_eq!(ruling.decision.status(), 401);
+}
