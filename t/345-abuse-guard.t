@@ -172,3 +172,14 @@ providers:
 [401, 401, 401, 401, 401, 401, 401, 200]
 --- response_body_unlike eval
 [qr/^$/, qr/^$/, qr/^$/, qr/^$/, qr/^$/, qr/^$/, qr/^$/, qr/authotron_guard/]
+
+=== TEST 7: a limit out of range stops nginx -t with the file and line
+--- yaml
+guard:
+  enabled: true
+  max_failures: 5000
+providers:
+  - { type: plain, name: local, realm: internal, users: [ { username: alice, password: alice-pw-1 } ] }
+--- must_die
+--- error_log eval
+['authotron.yaml:%%YAML_LINE:max_failures: 5000%%', 'must be from 0 to 4095']
