@@ -51,6 +51,9 @@ sub attempts { sprintf $ATTEMPTS, $_[0] }
 sub limited_requests { qq{authotron_guard_limited_requests_total{kind="$_[0]"}} }
 sub limited_subjects { qq{authotron_guard_limited_subjects{kind="$_[0]"}} }
 
+# TEST 3's window: short, yet long enough for three requests even under valgrind.
+sub window { Test::Authotron::scaled(2) }
+
 sub basic { "GET /api/x\nAuthorization: Basic %%BASE64($_[0])%%" }
 
 run_tests();
@@ -114,7 +117,7 @@ abuse guard: a basic subject is limited for 60 s
 === TEST 3: the lockout ends with the window
 --- yaml eval
 "cache: { negative_ttl_seconds: 0 }\n"
-. "guard: { enabled: true, max_failures: 2, window_seconds: 2 }\n"
+. "guard: { enabled: true, max_failures: 2, window_seconds: " . main::window() . " }\n"
 . $main::USERS
 --- request eval
 [
@@ -124,7 +127,7 @@ abuse guard: a basic subject is limited for 60 s
     main::basic('alice:alice-pw-1'),
 ]
 --- before_request eval
-[undef, undef, undef, sub { sleep 3 }]
+[undef, undef, undef, sub { sleep main::window() + 1 }]
 --- error_code eval
 [401, 401, 429, 200]
 
@@ -183,3 +186,28 @@ providers:
 --- must_die
 --- error_log eval
 ['authotron.yaml:%%YAML_LINE:max_failures: 5000%%', 'must be from 0 to 4095']
+
+=== TEST 8: a reload that keeps guard.subjects keeps the counts; another size starts empty
+--- yaml eval
+"cache: { negative_ttl_seconds: 0 }\n"
+. "guard: { enabled: true, max_failures: 3, subjects: 4096 }\n"
+. $main::USERS
+--- after_start eval
+sub {
+    my (undef, $run) = @_;
+    my $status = sub { $run->request(main::basic("alice:wrong-$_[0]"))->{status} };
+    is($status->(1), 401, "$run->{name}: first failure");
+    is($status->(2), 401, "$run->{name}: second failure");
+    $run->reload;
+    is($status->(3), 401, "$run->{name}: third failure, after the reload");
+    is($status->(4), 429, "$run->{name}: the count went on across the reload");
+    my $yaml = Test::Authotron::slurp($run->{yaml_path});
+    $yaml =~ s/subjects: 4096/subjects: 8192/ or die "no subjects in the YAML\n";
+    open my $fh, '>', $run->{yaml_path} or die "$run->{yaml_path}: $!\n";
+    print $fh $yaml;
+    close $fh;
+    $run->reload;
+    is($status->(5), 401, "$run->{name}: a new zone size starts empty");
+}
+--- request
+GET /metrics
