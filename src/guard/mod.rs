@@ -39,8 +39,9 @@ impl Kind {
 
 pub struct Guard {
     settings: GuardSettings,
-    /// Counts before (or without) the shared zone.
-    local: Box<[AtomicU64]>,
+    /// Counts before (or without) the shared zone: unit tests. Made on first use, so a
+    /// configuration load (the master's, `nginx -t`) does not hold a second zone's worth.
+    local: OnceLock<Box<[AtomicU64]>>,
     local_key: [u8; KEY_LEN],
     shared: OnceLock<(&'static [AtomicU64], [u8; KEY_LEN])>,
 }
@@ -62,9 +63,7 @@ impl Guard {
         getrandom::fill(&mut local_key).map_err(|e| format!("no randomness for the guard: {e}"))?;
         Ok(Some(Guard {
             settings: *settings,
-            local: (0..words_for(settings.subjects))
-                .map(|_| AtomicU64::new(0))
-                .collect(),
+            local: OnceLock::new(),
             local_key,
             shared: OnceLock::new(),
         }))
@@ -83,7 +82,12 @@ impl Guard {
     fn state(&self) -> (Slots<'_>, &[u8; KEY_LEN]) {
         match self.shared.get() {
             Some((words, key)) => (Slots::new(words), key),
-            None => (Slots::new(&self.local), &self.local_key),
+            None => {
+                let local = self
+                    .local
+                    .get_or_init(|| (0..self.words()).map(|_| AtomicU64::new(0)).collect());
+                (Slots::new(local), &self.local_key)
+            }
         }
     }
 
