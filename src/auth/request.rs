@@ -54,7 +54,11 @@ impl Authenticator {
         // The guard is asked only when providers would run: a cached identity keeps working
         // during its subject's lockout, and a cache hit pays nothing for the guard.
         if let (Lookup::NeedsProviders(job), Some(guard)) = (&mut lookup, self.guard()) {
-            job.subjects = guard.subjects(&job.credentials, job.realm.as_deref(), client_address());
+            let credentials = job
+                .credentials
+                .iter()
+                .map(|c| (&c.scheme, c.secret.as_str()));
+            job.subjects = guard.subjects(credentials, job.realm.as_deref(), client_address());
             if let Some(limited) = guard.limited(&job.subjects) {
                 self.metrics().limited_by(limited.kind as usize);
                 let mut ruling = Ruling::new(Decision::Limited {

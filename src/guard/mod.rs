@@ -12,8 +12,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::auth::header::Credential;
 use crate::config::{GuardSettings, Limit};
+use crate::domain::Scheme;
 use slots::Slots;
 pub use subject::{Subject, KEY_LEN};
 
@@ -100,9 +100,9 @@ impl Guard {
     }
 
     /// The subjects of a request (see `subject::subjects`); kinds not counted are left out.
-    pub fn subjects(
+    pub fn subjects<'c>(
         &self,
-        credentials: &[Credential],
+        credentials: impl IntoIterator<Item = (&'c Scheme, &'c str)>,
         realm: Option<&str>,
         address: &[u8],
     ) -> Vec<Subject> {

@@ -4,7 +4,6 @@
 use sha2::{Digest, Sha256};
 
 use super::Kind;
-use crate::auth::header::Credential;
 use crate::domain::Scheme;
 use crate::providers::plain::decode_basic;
 
@@ -27,21 +26,21 @@ pub struct Subject {
 ///   credential the credential itself, because an opaque token (a store token included) has no
 ///   part that names its owner without a lookup, and a prefix would merge unrelated tokens.
 /// - The client address, which catches guessing across many usernames or tokens.
-pub fn subjects(
+pub fn subjects<'c>(
     key: &[u8; KEY_LEN],
-    credentials: &[Credential],
+    credentials: impl IntoIterator<Item = (&'c Scheme, &'c str)>,
     realm: Option<&str>,
     address: &[u8],
 ) -> Vec<Subject> {
     let mut found: Vec<Subject> = credentials
-        .iter()
-        .filter_map(|c| match c.scheme {
+        .into_iter()
+        .filter_map(|(scheme, secret)| match scheme {
             Scheme::Basic => {
-                let (username, _) = decode_basic(&c.secret).ok()?;
+                let (username, _) = decode_basic(secret).ok()?;
                 let realm = realm.unwrap_or_default().as_bytes();
                 Some(subject(key, Kind::Basic, &[realm, username.as_bytes()]))
             }
-            Scheme::Bearer => Some(subject(key, Kind::Bearer, &[bearer_claimant(&c.secret)])),
+            Scheme::Bearer => Some(subject(key, Kind::Bearer, &[bearer_claimant(secret)])),
             Scheme::Other(_) => None,
         })
         .collect();
@@ -81,11 +80,22 @@ fn subject(key: &[u8; KEY_LEN], kind: Kind, parts: &[&[u8]]) -> Subject {
 mod tests {
     use super::*;
 
-    fn credential(scheme: Scheme, secret: &str) -> Credential {
-        Credential {
-            scheme,
-            secret: secret.to_owned(),
-        }
+    fn credential(scheme: Scheme, secret: &str) -> (Scheme, String) {
+        (scheme, secret.to_owned())
+    }
+
+    fn subjects(
+        key: &[u8; KEY_LEN],
+        credentials: &[(Scheme, String)],
+        realm: Option<&str>,
+        address: &[u8],
+    ) -> Vec<Subject> {
+        super::subjects(
+            key,
+            credentials.iter().map(|(s, c)| (s, c.as_str())),
+            realm,
+            address,
+        )
     }
 
     const KEY: [u8; KEY_LEN] = [7; KEY_LEN];

@@ -1,5 +1,4 @@
 use super::*;
-use crate::auth::header::Credential;
 use crate::domain::Scheme;
 
 fn settings() -> GuardSettings {
@@ -14,12 +13,7 @@ fn settings() -> GuardSettings {
     }
 }
 
-fn alice() -> Vec<Credential> {
-    vec![Credential {
-        scheme: Scheme::Basic,
-        secret: "YWxpY2U6b25l".to_owned(),
-    }]
-}
+const ALICE: [(&Scheme, &str); 1] = [(&Scheme::Basic, "YWxpY2U6b25l")];
 
 #[test]
 fn off_means_no_guard() {
@@ -29,7 +23,7 @@ fn off_means_no_guard() {
 #[test]
 fn the_sixth_attempt_within_the_window_is_limited_by_the_username() {
     let guard = Guard::new(&settings()).unwrap().unwrap();
-    let subjects = guard.subjects(&alice(), None, b"10.0.0.1");
+    let subjects = guard.subjects(ALICE, None, b"10.0.0.1");
     for second in 0..5 {
         assert_eq!(guard.limited_at(&subjects, 100 + second), None);
         guard.failed_at(&subjects, 100 + second);
@@ -42,12 +36,9 @@ fn the_sixth_attempt_within_the_window_is_limited_by_the_username() {
         })
     );
     // Another user from the same address is not limited yet (address limit 10).
-    let bob = vec![Credential {
-        scheme: Scheme::Basic,
-        secret: "Ym9iOng=".to_owned(),
-    }];
+    let bob = [(&Scheme::Basic, "Ym9iOng=")];
     assert_eq!(
-        guard.limited_at(&guard.subjects(&bob, None, b"10.0.0.1"), 104),
+        guard.limited_at(&guard.subjects(bob, None, b"10.0.0.1"), 104),
         None
     );
     assert_eq!(guard.limited_at(&subjects, 164), None);
@@ -58,7 +49,7 @@ fn a_kind_with_no_limit_has_no_subjects() {
     let mut s = settings();
     s.address.max_failures = 0;
     let guard = Guard::new(&s).unwrap().unwrap();
-    let subjects = guard.subjects(&alice(), None, b"10.0.0.1");
+    let subjects = guard.subjects(ALICE, None, b"10.0.0.1");
     assert_eq!(subjects.len(), 1);
     assert_eq!(subjects[0].kind, Kind::Basic);
 }
