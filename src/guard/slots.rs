@@ -9,6 +9,10 @@
 //! aim two subjects at one word; two subjects still meet with a chance of about one in 2^18 per
 //! pair sharing a bucket, and then share a count. An empty word is 0.
 //!
+//! Two workers recording the very first failure of one subject at the same moment may each
+//! claim a word for it; the subject's count is then split until one of them expires, so it is
+//! limited somewhat later. Taking a lock for every failure would cost more than that is worth.
+//!
 //! Window arithmetic: a subject's failures are counted from its first one for `window`
 //! seconds; the failure that reaches `max_failures` restarts `start` at its own second, and the
 //! subject is limited until `start + window`. An entry past its window is as good as empty.
