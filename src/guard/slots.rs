@@ -9,9 +9,11 @@
 //! aim two subjects at one word; two subjects still meet with a chance of about one in 2^18 per
 //! pair sharing a bucket, and then share a count. An empty word is 0.
 //!
-//! Two workers recording the very first failure of one subject at the same moment may each
-//! claim a word for it; the subject's count is then split until one of them expires, so it is
-//! limited somewhat later. Taking a lock for every failure would cost more than that is worth.
+//! Two workers recording the first failure of one subject at once pick the same free word, and
+//! the compare-and-swap lets one win while the other counts again into the winner's word. Only
+//! when the bucket changes between their reads can they claim two words; the subject's count is
+//! then split until one expires, so it is limited somewhat later. A lock for every failure
+//! would cost more than that is worth.
 //!
 //! Window arithmetic: a subject's failures are counted from its first one for `window`
 //! seconds; the failure that reaches `max_failures` restarts `start` at its own second, and the
