@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod domain;
+pub mod guard;
 // The harnesses the fuzz targets in fuzz/ call; unit tests replay the seed corpus through them.
 #[cfg(any(test, fuzzing))]
 pub mod fuzzing;

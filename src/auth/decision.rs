@@ -26,6 +26,10 @@ pub enum Decision {
     },
     /// 500: something failed on our side.
     Failed,
+    /// 429 from the abuse guard, with the seconds its lockout has left; no provider ran.
+    Limited {
+        retry_after: u32,
+    },
 }
 
 pub struct Allowed {
@@ -63,6 +67,7 @@ impl Decision {
             Decision::Forbidden => 403,
             Decision::Unavailable { .. } => 503,
             Decision::Failed => 500,
+            Decision::Limited { .. } => 429,
         }
     }
 

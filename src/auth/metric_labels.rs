@@ -37,6 +37,7 @@ pub fn catalogue(
         max_concurrent_calls: config.http.max_concurrent_calls,
         // Set by `Authenticator::with_store` for a store that announces revocations.
         revocation_listener: false,
+        guard: config.guard.enabled,
     }
 }
 

@@ -21,6 +21,7 @@ use crate::augmenters::{self, Augmenter, Stage};
 use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
 use crate::config::Config;
 use crate::domain::{time_until, unix_now, Identity, ProviderVerdict, User, Verdict};
+use crate::guard::{Guard, Kind, Subject};
 use crate::http::IdentityClient;
 use crate::metrics::Meters;
 use crate::providers::{self, token_store, Provider, ProviderContext};
@@ -52,6 +53,8 @@ pub struct Authenticator {
     log_throttle: LogThrottle,
     /// `include_legacy_headers`, the default of `authotron_legacy_headers`.
     pub legacy_headers: bool,
+    /// The abuse guard, when `guard.enabled`.
+    guard: Option<Guard>,
 }
 
 /// What the synchronous first look at a credential found.
@@ -65,10 +68,12 @@ pub enum Lookup {
 /// Owned inputs of one validation.
 pub struct Job {
     key: CacheKey,
-    credentials: Vec<Credential>,
-    realm: Option<String>,
+    pub(super) credentials: Vec<Credential>,
+    pub(super) realm: Option<String>,
     /// When the request arrived, for `authotron_auth_duration_seconds`.
     started: Instant,
+    /// Whom a refusal is counted against; empty when the guard is off.
+    pub(super) subjects: Vec<Subject>,
 }
 
 impl Authenticator {
@@ -89,7 +94,20 @@ impl Authenticator {
             Some(settings) => Store::new(settings)?.map(Arc::new),
             None => None,
         };
-        Ok(Self::assemble(config, providers, augmenters).with_store(store))
+        let guard = Guard::new(&config.guard)?;
+        Ok(Self::assemble(config, providers, augmenters)
+            .with_store(store)
+            .with_guard(guard))
+    }
+
+    /// Adds the abuse guard (`None`: off). Its metrics exist when `guard.enabled` is set.
+    pub fn with_guard(mut self, guard: Option<Guard>) -> Self {
+        self.guard = guard;
+        self
+    }
+
+    pub fn guard(&self) -> Option<&Guard> {
+        self.guard.as_ref()
     }
 
     /// Adds the token store and its pseudo-provider, after the configured providers and
@@ -143,6 +161,7 @@ impl Authenticator {
             revocations: AtomicU64::new(0),
             log_throttle: LogThrottle::default(),
             legacy_headers: config.include_legacy_headers,
+            guard: None,
         }
     }
 
@@ -168,6 +187,16 @@ impl Authenticator {
 
     pub fn metrics(&self) -> &Meters {
         &self.metrics
+    }
+
+    /// The `/metrics` body: the stored series, then what the guard counts in its zone.
+    pub fn render_metrics(&self) -> Vec<u8> {
+        let mut body = self.metrics.render();
+        if let Some(guard) = &self.guard {
+            let counts = Kind::ALL.map(|kind| guard.limited_subjects(kind));
+            body.extend(crate::metrics::render::guard_gauge(&counts));
+        }
+        body
     }
 
     /// Upstream's `/providers` and `/augmenters` documents.
@@ -211,6 +240,7 @@ impl Authenticator {
                 credentials,
                 realm: realm.map(str::to_owned),
                 started,
+                subjects: Vec::new(),
             }),
             Err(e) => {
                 // A missing header is the normal first step of a challenge, not news.
@@ -239,9 +269,19 @@ impl Authenticator {
                 ran_here.store(true, Ordering::Relaxed);
                 let _running = this.metrics.validation_running();
                 let revocations = this.revocations.load(Ordering::Acquire);
-                let outcome = this
+                let mut outcome = this
                     .authenticate(&job.credentials, job.realm.as_deref())
                     .await;
+                // Only a definitive refusal counts; an outage says nothing about the caller.
+                if let (Verdict::Rejected, Some(guard)) = (&outcome.verdict, &this.guard) {
+                    for kind in guard.failed(&job.subjects) {
+                        outcome.notes.push(Note::info(format!(
+                            "abuse guard: a {} subject is limited for {} s",
+                            kind.label(),
+                            guard.window(kind)
+                        )));
+                    }
+                }
                 // Signed here, off the event loop: the request and the cache hits after it
                 // reuse the token.
                 if let Verdict::Authenticated(identity) = &outcome.verdict {

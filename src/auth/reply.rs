@@ -94,6 +94,8 @@ impl Reply {
             Decision::Forbidden => Reply::json_error(403, "Forbidden"),
             Decision::Unavailable { retry_after } => Reply::json_error(503, "Service unavailable")
                 .with_header("Retry-After", retry_after.to_string()),
+            Decision::Limited { retry_after } => Reply::json_error(429, "Too many requests")
+                .with_header("Retry-After", retry_after.to_string()),
             Decision::Failed => return None,
         };
         Some(match endpoint {
@@ -119,7 +121,7 @@ impl Reply {
             Document::Providers => (JSON, "no-store", authenticator.listing().providers.clone()),
             Document::Augmenters => (JSON, "no-store", authenticator.listing().augmenters.clone()),
             Document::Jwks => (JSON, "max-age=300", authenticator.jwks()),
-            Document::Metrics => (PROMETHEUS, "no-store", authenticator.metrics().render()),
+            Document::Metrics => (PROMETHEUS, "no-store", authenticator.render_metrics()),
             Document::ResourceMetadata => match authenticator.resource_metadata() {
                 Some(document) => (JSON, "max-age=300", document.to_vec()),
                 // `nginx -t` refuses such a location (`Document::check`); never an empty 200.

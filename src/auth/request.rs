@@ -41,15 +41,36 @@ static INTERRUPTION_LOG: LazyLock<LogThrottle> = LazyLock::new(LogThrottle::defa
 
 impl Authenticator {
     /// Starts deciding a request of a location with `policy`. `api_request` is only called
-    /// for the token API.
-    pub fn begin<'r>(
+    /// for the token API, `client_address` only when the abuse guard must look.
+    pub fn begin<'r, 'a>(
         self: &Arc<Self>,
         policy: &Arc<Policy>,
         authorization: Option<&[u8]>,
         realm_selector: impl FnOnce() -> Option<&'r [u8]>,
         api_request: impl FnOnce() -> ApiRequest,
+        client_address: impl FnOnce() -> &'a [u8],
     ) -> Progress {
-        let lookup = self.look_up(authorization, policy.realm_for(realm_selector).as_deref());
+        let mut lookup = self.look_up(authorization, policy.realm_for(realm_selector).as_deref());
+        // The guard is asked only when providers would run: a cached identity keeps working
+        // during its subject's lockout, and a cache hit pays nothing for the guard.
+        if let (Lookup::NeedsProviders(job), Some(guard)) = (&mut lookup, self.guard()) {
+            let credentials = job
+                .credentials
+                .iter()
+                .map(|c| (&c.scheme, c.secret.as_str()));
+            job.subjects = guard.subjects(credentials, job.realm.as_deref(), client_address());
+            if let Some(limited) = guard.limited(&job.subjects) {
+                self.metrics().limited_by(limited.kind as usize);
+                let mut ruling = Ruling::new(Decision::Limited {
+                    retry_after: limited.retry_after,
+                });
+                ruling.notes.push(Note {
+                    level: super::NoteLevel::Debug,
+                    text: format!("abuse guard: a {} subject is limited", limited.kind.label()),
+                });
+                return Progress::Decided(ruling);
+            }
+        }
         if policy.endpoint == Some(Endpoint::Tokens) {
             // The token API always needs the store, so it always leaves the event loop.
             let work = self

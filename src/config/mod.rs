@@ -16,6 +16,7 @@ mod crosscheck;
 mod decode;
 mod env;
 mod error;
+mod guard;
 mod keypath;
 mod locate;
 mod providers;
@@ -41,6 +42,7 @@ pub use augmenters::{
     PlainAugmenterConfig,
 };
 pub use error::ConfigError;
+pub use guard::{GuardSettings, Limit};
 pub use providers::{
     EcmwfApiConfig, EfasApiConfig, JwtProviderConfig, OpenidOfflineConfig, PlainProviderConfig,
     PlainUser, ProviderConfig, TokenGeneratorConfig,
@@ -93,6 +95,8 @@ pub struct Config {
     pub http: HttpSettings,
     /// Ours: the RFC 9728 document; `None` serves none and leaves challenges as upstream's.
     pub resource_metadata: Option<ResourceMetadataSettings>,
+    /// Ours: the abuse guard.
+    pub guard: GuardSettings,
 }
 
 /// Loads a configuration from `text`. `path` is only used in messages; `env` is the process
@@ -275,6 +279,10 @@ fn decode_config(root: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Config> {
         .optional("resource_metadata")
         .map(|node| resource_metadata::decode_resource_metadata(&node, cx))
         .transpose()?;
+    let guard = match f.optional("guard") {
+        Some(node) => guard::decode_guard(&node, cx)?,
+        None => GuardSettings::default(),
+    };
     f.finish(cx);
 
     Ok(Config {
@@ -293,5 +301,6 @@ fn decode_config(root: &Node<'_>, cx: &mut Ctx<'_>) -> Decoded<Config> {
         cache,
         http,
         resource_metadata,
+        guard,
     })
 }

@@ -33,6 +33,8 @@ pub struct Catalogue {
     pub max_concurrent_calls: u64,
     /// The token store announces revocations (PostgreSQL): its listener has series.
     pub revocation_listener: bool,
+    /// The abuse guard is on: its series exist.
+    pub guard: bool,
 }
 
 impl Catalogue {

@@ -163,6 +163,24 @@ pub static REVOCATIONS_HEARD: Family = Family {
 };
 
 /// Every family in the order `/metrics` shows them.
+pub static GUARD_LIMITED: Family = Family {
+    name: "authotron_guard_limited_requests_total",
+    help: "Requests the abuse guard answered 429, by the kind of subject that was limited.",
+    kind: Kind::Counter,
+    labels: &["kind"],
+};
+
+/// Not stored: counted in the guard's own zone when `/metrics` is shown.
+pub static GUARD_LIMITED_SUBJECTS: Family = Family {
+    name: "authotron_guard_limited_subjects",
+    help: "Subjects the abuse guard limits now, in all workers, by kind.",
+    kind: Kind::Gauge,
+    labels: &["kind"],
+};
+
+/// The subject kinds of the guard's series, in the order `Meters::limited_by` takes them.
+pub const GUARD_KINDS: [&str; 3] = ["basic", "bearer", "address"];
+
 pub static FAMILIES: &[&Family] = &[
     &BUILD_INFO,
     &AUTH_REQUESTS,
@@ -181,6 +199,7 @@ pub static FAMILIES: &[&Family] = &[
     &UNAVAILABLE,
     &REVOCATION_LISTENERS,
     &REVOCATIONS_HEARD,
+    &GUARD_LIMITED,
 ];
 
 /// A bucket bound as Prometheus writes it: seconds, shortest form (`0.005`, `1`, `2.5`).

@@ -80,6 +80,8 @@ pub struct Meters {
     unavailable: SeriesId,
     /// With a store that announces revocations.
     pub(super) revocations: Option<RevocationIds>,
+    /// By `family::GUARD_KINDS`; empty when the guard is off.
+    guard_limited: Vec<SeriesId>,
 }
 
 /// The revocation listener's series.
@@ -145,6 +147,13 @@ impl Meters {
             listening: layout.add(&family::REVOCATION_LISTENERS, &[]),
             heard: layout.add(&family::REVOCATIONS_HEARD, &[]),
         });
+        let guard_limited = match catalogue.guard {
+            true => family::GUARD_KINDS
+                .iter()
+                .map(|kind| layout.add(&family::GUARD_LIMITED, &[kind]))
+                .collect(),
+            false => Vec::new(),
+        };
         Meters {
             cells: Cells::new(&layout),
             catalogue,
@@ -163,6 +172,7 @@ impl Meters {
             in_flight,
             unavailable,
             revocations,
+            guard_limited,
         }
     }
 
@@ -179,6 +189,13 @@ impl Meters {
         let mut catalogue = self.catalogue.clone();
         catalogue.revocation_listener = true;
         Meters::new(catalogue)
+    }
+
+    /// A request the abuse guard answered 429; `kind` indexes `family::GUARD_KINDS`.
+    pub fn limited_by(&self, kind: usize) {
+        if let Some(&id) = self.guard_limited.get(kind) {
+            self.add(id, 1);
+        }
     }
 
     pub fn layout(&self) -> &Layout {

@@ -15,7 +15,7 @@ mod fnv;
 pub mod layout;
 pub mod listener;
 pub mod meters;
-mod render;
+pub mod render;
 pub mod scope;
 pub mod table;
 

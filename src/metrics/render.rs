@@ -43,6 +43,17 @@ pub fn render(meters: &Meters) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// The gauge of subjects limited now, from counts the caller took (see `family::GUARD_KINDS`).
+pub fn guard_gauge(counts: &[u64; 3]) -> Vec<u8> {
+    let family = &family::GUARD_LIMITED_SUBJECTS;
+    let mut out = String::new();
+    header(&mut out, family);
+    for (kind, count) in family::GUARD_KINDS.iter().zip(counts) {
+        let _ = writeln!(out, "{}{{kind=\"{kind}\"}} {count}", family.name);
+    }
+    out.into_bytes()
+}
+
 fn header(out: &mut String, family: &Family) {
     let kind = match family.kind {
         Kind::Counter => "counter",

@@ -177,6 +177,7 @@ fn first_call(
             headers::authorization(r),
             || headers::first_in(r, REALM_SELECTOR),
             || headers::api_request(r),
+            || headers::client_address(r),
         ),
     };
     let log = connection_log(r);
@@ -289,7 +290,7 @@ fn write_headers(
     headers::rewrite(r, &HeaderPlan::scrubbing(&loc.policy, others_may_grant))?;
     match decision {
         Decision::Unauthorized { challenge } => headers::challenge(r, challenge),
-        Decision::Unavailable { retry_after } => {
+        Decision::Unavailable { retry_after } | Decision::Limited { retry_after } => {
             headers::add_reply_header(r, "Retry-After", &retry_after.to_string())
         }
         _ => Ok(()),

@@ -31,6 +31,13 @@ pub fn first_in<'r>(r: &'r ngx_http_request_t, name: &str) -> Option<&'r [u8]> {
         .map(|h| h.value.as_bytes())
 }
 
+/// The client's address as NGINX wrote it (`$remote_addr`), for the abuse guard.
+pub fn client_address(r: &ngx_http_request_t) -> &[u8] {
+    // SAFETY: a live request always has its connection, whose `addr_text` NGINX set when it
+    // accepted it and keeps for the connection's lifetime.
+    unsafe { (*r.connection).addr_text.as_bytes() }
+}
+
 /// What the token API routes on: method, decoded path, raw query string.
 pub fn api_request(r: &ngx_http_request_t) -> ApiRequest {
     let text = |s: &ngx_str_t| String::from_utf8_lossy(s.as_bytes()).into_owned();

@@ -7,6 +7,7 @@ mod access;
 mod bridge;
 mod content;
 mod directives;
+mod guard_zone;
 mod header_list;
 mod headers;
 mod metrics;

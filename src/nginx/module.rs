@@ -9,7 +9,7 @@ use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf};
 
 use super::directives::{self, LocConf, MainConf};
 use super::panic_guard::{guard_conf, guard_rc};
-use super::{access, bridge, metrics, variables};
+use super::{access, bridge, guard_zone, metrics, variables};
 
 pub struct Module;
 
@@ -28,7 +28,10 @@ impl HttpModule for Module {
         // SAFETY: NGINX calls postconfiguration with the live configuration.
         let cf = unsafe { &mut *cf };
         guard_rc(|| match access::register(cf) {
-            rc if rc == NGX_OK as ngx_int_t => metrics::add_zone(cf),
+            rc if rc == NGX_OK as ngx_int_t => match metrics::add_zone(cf) {
+                rc if rc == NGX_OK as ngx_int_t => guard_zone::add_zone(cf),
+                rc => rc,
+            },
             rc => rc,
         })
     }

@@ -12,6 +12,10 @@ fn no_api_request() -> ApiRequest {
     panic!("only the token API reads the request line")
 }
 
+fn no_address() -> &'static [u8] {
+    b""
+}
+
 fn ruled(progress: Progress) -> Ruling {
     match progress {
         Progress::Decided(ruling) => ruling,
@@ -31,11 +35,23 @@ async fn a_new_credential_is_validated_then_answered_from_the_cache() {
     let a = from_yaml(BOB);
     let policy = Arc::new(Policy::default());
     let header = basic("bob", "pw");
-    let first = a.begin(&policy, Some(header.as_bytes()), || None, no_api_request);
+    let first = a.begin(
+        &policy,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    );
     assert!(matches!(first, Progress::Running(_)));
     assert_eq!(finished(first).await.decision.status(), 200);
 
-    let cached = ruled(a.begin(&policy, Some(header.as_bytes()), || None, no_api_request));
+    let cached = ruled(a.begin(
+        &policy,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
     assert_eq!(cached.decision.status(), 200);
 }
 
@@ -43,7 +59,7 @@ async fn a_new_credential_is_validated_then_answered_from_the_cache() {
 async fn a_missing_header_is_refused_without_leaving_the_event_loop() {
     let a = from_yaml(BOB);
     let policy = Arc::new(Policy::default());
-    let ruling = ruled(a.begin(&policy, None, || None, no_api_request));
+    let ruling = ruled(a.begin(&policy, None, || None, no_api_request, no_address));
     assert_eq!(ruling.decision.status(), 401);
 }
 
@@ -55,9 +71,21 @@ async fn the_locations_roles_apply_to_validated_and_cached_answers_alike() {
         ..Policy::default()
     });
     let header = basic("bob", "pw");
-    let validated = finished(a.begin(&admins, Some(header.as_bytes()), || None, no_api_request));
+    let validated = finished(a.begin(
+        &admins,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
     assert_eq!(validated.await.decision.status(), 403);
-    let cached = ruled(a.begin(&admins, Some(header.as_bytes()), || None, no_api_request));
+    let cached = ruled(a.begin(
+        &admins,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
     assert_eq!(cached.decision.status(), 403);
 }
 
@@ -80,6 +108,7 @@ async fn status_with_selection(a: &Arc<Authenticator>, policy: &Arc<Policy>, rea
         Some(header.as_bytes()),
         || Some(realm),
         no_api_request,
+        no_address,
     );
     finished(progress).await.decision.status()
 }
@@ -97,7 +126,7 @@ async fn the_token_api_always_leaves_the_event_loop() {
         query: String::new(),
     };
     // Even a refusal that needs no provider is answered off the event loop.
-    let progress = a.begin(&tokens, None, || None, api_request);
+    let progress = a.begin(&tokens, None, || None, api_request, no_address);
     let Progress::Running(work) = progress else {
         panic!("decided on the event loop");
     };
@@ -134,6 +163,7 @@ async fn a_redirected_request_keeps_its_identity_and_token_under_the_new_locatio
         Some(header.as_bytes()),
         || None,
         no_api_request,
+        no_address,
     ))
     .await;
     let allowed = first.decision.allowed().expect("allowed");
@@ -149,4 +179,113 @@ async fn a_redirected_request_keeps_its_identity_and_token_under_the_new_locatio
         a.redecide(identity, &admins).decision,
         Decision::Forbidden
     ));
+}
+
+const GUARDED: &str = r#"
+cache: { negative_ttl_seconds: 0 }
+guard: { enabled: true, max_failures: 2, address: { max_failures: 0 } }
+providers:
+  - { type: plain, name: p1, realm: r1, users: [ { username: bob, password: pw, roles: [user] } ] }
+"#;
+
+fn provider_attempts(a: &Authenticator) -> usize {
+    let text = String::from_utf8(a.render_metrics()).unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("authotron_auth_provider_attempts_total{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<usize>().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_limited_subject_is_answered_429_on_the_event_loop_without_a_provider() {
+    let a = from_yaml(GUARDED);
+    let policy = Arc::new(Policy::default());
+    let good = basic("bob", "pw");
+    // Validated and cached before the lockout.
+    let first = finished(a.begin(
+        &policy,
+        Some(good.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
+    assert_eq!(first.await.decision.status(), 200);
+    for wrong in ["x", "y"] {
+        let header = basic("bob", wrong);
+        let ruling = finished(a.begin(
+            &policy,
+            Some(header.as_bytes()),
+            || None,
+            no_api_request,
+            no_address,
+        ))
+        .await;
+        assert_eq!(ruling.decision.status(), 401);
+    }
+    assert_eq!(provider_attempts(&a), 3);
+    let header = basic("bob", "z");
+    let ruling = ruled(a.begin(
+        &policy,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
+    let Decision::Limited { retry_after } = ruling.decision else {
+        panic!("not limited");
+    };
+    assert!((1..=60).contains(&retry_after));
+    assert_eq!(provider_attempts(&a), 3, "no provider ran");
+    // The cached credential of the same user still works.
+    let cached = ruled(a.begin(
+        &policy,
+        Some(good.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
+    assert_eq!(cached.decision.status(), 200);
+    let metrics = String::from_utf8(a.render_metrics()).unwrap();
+    assert!(metrics.contains("authotron_guard_limited_requests_total{kind=\"basic\"} 1\n"));
+    assert!(metrics.contains("authotron_guard_limited_subjects{kind=\"basic\"} 1\n"));
+}
+
+#[tokio::test]
+async fn an_outage_counts_nothing() {
+    let a = from_yaml(
+        r#"
+guard: { enabled: true, max_failures: 1 }
+providers:
+  - { type: ecmwf-api, name: api, realm: ecmwf, uri: "http://127.0.0.1:9/v1" }
+"#,
+    );
+    let policy = Arc::new(Policy::default());
+    for _ in 0..3 {
+        let ruling = finished(a.begin(
+            &policy,
+            Some(b"Bearer key-abcdef"),
+            || None,
+            no_api_request,
+            || b"10.0.0.1",
+        ))
+        .await;
+        assert_eq!(ruling.decision.status(), 503);
+    }
+}
+
+#[tokio::test]
+async fn without_the_guard_the_client_address_is_never_read() {
+    let a = from_yaml(BOB);
+    let policy = Arc::new(Policy::default());
+    let header = basic("bob", "wrong");
+    let address = || -> &'static [u8] { panic!("the address was read") };
+    let ruling = finished(a.begin(
+        &policy,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        address,
+    ))
+    .await;
+    assert_eq!(ruling.decision.status(), 401);
 }

@@ -505,3 +505,29 @@ fn error_is_a_std_error() {
     let err: Box<dyn std::error::Error> = Box::new(load_err(TWO_USERS));
     assert!(err.to_string().contains("missing field `username`"));
 }
+
+#[test]
+fn guard_limits_out_of_range_are_refused_on_their_line() {
+    for (section, key_path, message) in [
+        (
+            "guard: { max_failures: 4096 }",
+            "guard.max_failures",
+            "must be from 0 to 4095",
+        ),
+        (
+            "guard: { bearer: { window_seconds: 0 } }",
+            "guard.bearer.window_seconds",
+            "must be from 1 to 86400",
+        ),
+        (
+            "guard: { subjects: 0 }",
+            "guard.subjects",
+            "must be from 1 to 16777216",
+        ),
+    ] {
+        let text = format!("{MINIMAL}{section}\n");
+        let err = load_err(&text);
+        assert_eq!(err.key_path(), Some(key_path), "{section}");
+        assert_eq!(err.message(), message);
+    }
+}

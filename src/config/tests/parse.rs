@@ -502,3 +502,23 @@ fn the_sqlite_directory_is_checked_for_the_worker_user() {
     assert_eq!(err.line(), Some(line_of(&text, "path: tokens.db")));
     assert!(err.message().contains("worker user \"stranger\""), "{err}");
 }
+
+#[test]
+fn the_guard_is_off_by_default_and_kinds_inherit_the_top_level_limit() {
+    let off = load_ok(MINIMAL).config.guard;
+    assert_eq!(off, GuardSettings::default());
+    assert!(!off.enabled);
+    let text = format!(
+        "{MINIMAL}guard: {{ enabled: true, max_failures: 7, window_seconds: 30, subjects: 100, address: {{ max_failures: 50 }}, bearer: {{ window_seconds: 5 }} }}\n"
+    );
+    let guard = load_ok(&text).config.guard;
+    assert!(guard.enabled);
+    assert_eq!(guard.subjects, 100);
+    let limit = |max_failures, window_seconds| Limit {
+        max_failures,
+        window_seconds,
+    };
+    assert_eq!(guard.basic, limit(7, 30));
+    assert_eq!(guard.bearer, limit(7, 5));
+    assert_eq!(guard.address, limit(50, 30));
+}
