@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::policy::{Policy, AUTHORIZATION, LEGACY_ROLES, LEGACY_USERNAME, REALM_SELECTOR};
 use super::{Authenticator, Note, Outcome, RETRY_AFTER_SECONDS};
-use crate::domain::{Identity, Verdict};
+use crate::domain::{Audit, CacheUse, DecisionKind, Identity, Reason, Verdict};
 use crate::store::api::ApiResponse;
 
 /// What happens to one request.
@@ -43,17 +43,19 @@ pub struct Allowed {
     pub api_response: Option<ApiResponse>,
 }
 
-/// A decision and the log lines that led to it.
+/// A decision, the log lines that led to it, and what an access log may say about it.
 pub struct Ruling {
     pub decision: Decision,
     pub notes: Vec<Note>,
+    pub audit: Audit,
 }
 
 impl Ruling {
-    pub fn new(decision: Decision) -> Self {
+    pub fn new(decision: Decision, audit: Audit) -> Self {
         Ruling {
             decision,
             notes: Vec::new(),
+            audit,
         }
     }
 }
@@ -68,6 +70,18 @@ impl Decision {
             Decision::Unavailable { .. } => 503,
             Decision::Failed => 500,
             Decision::Limited { .. } => 429,
+        }
+    }
+
+    /// What `$authotron_decision` and the shadow metrics call this decision.
+    pub fn kind(&self) -> DecisionKind {
+        match self {
+            Decision::Allowed(_) => DecisionKind::Allowed,
+            Decision::Unauthorized { .. } => DecisionKind::Unauthorized,
+            Decision::Forbidden => DecisionKind::Forbidden,
+            Decision::Unavailable { .. } => DecisionKind::Unavailable,
+            Decision::Limited { .. } => DecisionKind::Limited,
+            Decision::Failed => DecisionKind::Failed,
         }
     }
 
@@ -196,20 +210,42 @@ pub fn legacy_headers(identity: &Identity) -> [(&'static str, String); 3] {
 /// access under another.
 pub fn decide(authenticator: &Authenticator, outcome: Outcome, policy: &Policy) -> Ruling {
     let mut notes = outcome.notes;
-    let decision = match outcome.verdict {
+    let (decision, reason) = match outcome.verdict {
         Verdict::Authenticated(identity) => allow(authenticator, identity, policy, &mut notes),
-        Verdict::Rejected => Decision::Unauthorized {
-            challenge: authenticator.challenge(policy.realm.as_deref()),
-        },
-        Verdict::Unavailable => Decision::Unavailable {
-            retry_after: RETRY_AFTER_SECONDS,
-        },
-        Verdict::Failed => Decision::Failed,
+        Verdict::Rejected => (
+            Decision::Unauthorized {
+                challenge: authenticator.challenge(policy.realm.as_deref()),
+            },
+            outcome.reason.unwrap_or(Reason::CredentialsRejected),
+        ),
+        Verdict::Unavailable => (
+            Decision::Unavailable {
+                retry_after: RETRY_AFTER_SECONDS,
+            },
+            Reason::ProvidersUnavailable,
+        ),
+        Verdict::Failed => (Decision::Failed, Reason::InternalError),
     };
-    if let Decision::Unavailable { .. } = decision {
+    record(authenticator, policy, &decision);
+    let cache = match outcome.from_cache {
+        true => CacheUse::Hit,
+        false => CacheUse::Miss,
+    };
+    Ruling {
+        decision,
+        notes,
+        audit: Audit { reason, cache },
+    }
+}
+
+/// Counts what the location does with `decision`: a shadow location answers nothing, so it
+/// counts the decision it would have made; any other counts its 503 answers.
+pub fn record(authenticator: &Authenticator, policy: &Policy, decision: &Decision) {
+    if policy.shadow {
+        authenticator.metrics().shadow_decision(decision.kind());
+    } else if let Decision::Unavailable { .. } = decision {
         authenticator.metrics().answered_unavailable();
     }
-    Ruling { decision, notes }
 }
 
 fn allow(
@@ -217,41 +253,43 @@ fn allow(
     identity: Arc<Identity>,
     policy: &Policy,
     notes: &mut Vec<Note>,
-) -> Decision {
+) -> (Decision, Reason) {
     if !policy.admits(&identity.user) {
         notes.push(Note::info(format!(
             "user \"{}\" of realm \"{}\" lacks the required role",
             identity.user.username, identity.user.realm
         )));
-        return Decision::Forbidden;
+        return (Decision::Forbidden, Reason::MissingRole);
     }
     // The token API answers with its own JSON and never needs a minted token: minting one
     // there would be wasted work, and a minting failure would turn a working API into a 500.
     if policy.endpoint == Some(super::policy::Endpoint::Tokens) {
-        return Decision::Allowed(Allowed {
+        let allowed = Decision::Allowed(Allowed {
             identity,
             token: None,
             rewrites: HeaderPlan::default(),
             api_response: None,
         });
+        return (allowed, Reason::Authenticated);
     }
     let token = match authenticator.token(&identity) {
         Ok(token) => token,
         Err(e) => {
             notes.push(Note::warn(e));
-            return Decision::Failed;
+            return (Decision::Failed, Reason::SigningFailed);
         }
     };
     let rewrites = match policy.endpoint {
         None => HeaderPlan::forwarding(policy, &identity, &token),
         Some(_) => HeaderPlan::default(),
     };
-    Decision::Allowed(Allowed {
+    let allowed = Decision::Allowed(Allowed {
         identity,
         token: Some(token),
         rewrites,
         api_response: None,
-    })
+    });
+    (allowed, Reason::Authenticated)
 }
 
 #[cfg(test)]

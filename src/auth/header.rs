@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::domain::Scheme;
+use crate::domain::{Reason, Scheme};
 
 /// Upstream accepts at most this many distinct `scheme credential` parts.
 pub const MAX_CREDENTIALS: usize = 3;
@@ -35,6 +35,14 @@ pub enum HeaderError {
 }
 
 impl HeaderError {
+    /// The fixed code an access log shows for this refusal.
+    pub fn audit_reason(self) -> Reason {
+        match self {
+            HeaderError::Missing => Reason::NoCredentials,
+            _ => Reason::MalformedCredentials,
+        }
+    }
+
     pub fn reason(self) -> &'static str {
         match self {
             HeaderError::Missing => "no credentials",

@@ -1,7 +1,7 @@
 //! What validation hands back: the verdict and the log lines that go with it, owned values
 //! only, since it may be produced on a tokio thread.
 
-use crate::domain::Verdict;
+use crate::domain::{Reason, Verdict};
 
 /// What a 503 tells clients: outages are usually brief, and nothing about an outage is cached.
 pub const RETRY_AFTER_SECONDS: u32 = 5;
@@ -41,6 +41,10 @@ impl Note {
 pub struct Outcome {
     pub verdict: Verdict,
     pub notes: Vec<Note>,
+    /// Why, when the verdict alone does not say it (a refusal for the header alone).
+    pub reason: Option<Reason>,
+    /// The verdict came from the cache: no provider ran for this request.
+    pub from_cache: bool,
 }
 
 impl Outcome {
@@ -48,7 +52,19 @@ impl Outcome {
         Outcome {
             verdict,
             notes: Vec::new(),
+            reason: None,
+            from_cache: false,
         }
+    }
+
+    pub fn because(mut self, reason: Reason) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    pub fn cached(mut self) -> Self {
+        self.from_cache = true;
+        self
     }
 
     pub fn note(mut self, level: NoteLevel, text: impl Into<String>) -> Self {

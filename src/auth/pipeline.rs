@@ -231,7 +231,7 @@ impl Authenticator {
         // Only well-formed headers are ever cached, so a hit needs no parsing.
         if let Some(verdict) = self.verdicts.get(&key) {
             self.metrics.answered_from_cache(&verdict);
-            return Lookup::Answered(Outcome::new(verdict));
+            return Lookup::Answered(Outcome::new(verdict).cached());
         }
         let started = Instant::now();
         match header::parse_authorization(authorization) {
@@ -250,7 +250,11 @@ impl Authenticator {
                 };
                 let missing = matches!(e, header::HeaderError::Missing);
                 self.metrics.refused_header(missing, started.elapsed());
-                Lookup::Answered(Outcome::new(Verdict::Rejected).note(level, e.reason()))
+                Lookup::Answered(
+                    Outcome::new(Verdict::Rejected)
+                        .note(level, e.reason())
+                        .because(e.audit_reason()),
+                )
             }
         }
     }

@@ -76,6 +76,8 @@ pub struct Policy {
     pub legacy_headers: bool,
     /// `None` protects whatever the location serves (`authotron on`).
     pub endpoint: Option<Endpoint>,
+    /// `authotron shadow`: decide, record, and let the request through untouched.
+    pub shadow: bool,
 }
 
 impl Default for Policy {
@@ -86,6 +88,7 @@ impl Default for Policy {
             header: Arc::from(AUTHORIZATION),
             legacy_headers: false,
             endpoint: None,
+            shadow: false,
         }
     }
 }

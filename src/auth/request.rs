@@ -6,12 +6,12 @@ use std::sync::{Arc, LazyLock};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
-use super::decision::{decide, Decision, Ruling};
+use super::decision::{decide, record, Decision, Ruling};
 use super::pipeline::Lookup;
 use super::policy::{Endpoint, Policy};
 use super::throttle::LogThrottle;
 use super::{Authenticator, Note, Outcome, RETRY_AFTER_SECONDS};
-use crate::domain::{unix_now, Identity, Verdict};
+use crate::domain::{unix_now, Audit, CacheUse, Identity, Reason, Verdict};
 use crate::store::api::{self, ApiRequest};
 
 /// Where a request stands after the access handler's first call.
@@ -61,9 +61,15 @@ impl Authenticator {
             job.subjects = guard.subjects(credentials, job.realm.as_deref(), client_address());
             if let Some(limited) = guard.limited(&job.subjects) {
                 self.metrics().limited_by(limited.kind as usize);
-                let mut ruling = Ruling::new(Decision::Limited {
+                let decision = Decision::Limited {
                     retry_after: limited.retry_after,
-                });
+                };
+                record(self, policy, &decision);
+                let audit = Audit {
+                    reason: Reason::TooManyFailures,
+                    cache: CacheUse::Miss,
+                };
+                let mut ruling = Ruling::new(decision, audit);
                 ruling.notes.push(Note {
                     level: super::NoteLevel::Debug,
                     text: format!("abuse guard: a {} subject is limited", limited.kind.label()),
@@ -96,21 +102,38 @@ impl Authenticator {
     /// The ruling for a request that was already allowed as `identity` and has moved to a
     /// location with `policy` (an internal redirect): its roles are checked, its token
     /// reused, and no provider is asked again.
+    /// No provider runs, so it counts as a cache hit.
     pub fn redecide(&self, identity: Arc<Identity>, policy: &Policy) -> Ruling {
-        decide(self, Outcome::new(Verdict::Authenticated(identity)), policy)
+        let known = Outcome::new(Verdict::Authenticated(identity)).cached();
+        decide(self, known, policy)
     }
 
-    /// The ruling for a request whose validation never delivered one.
-    pub fn interrupted(&self, interruption: Interruption) -> Ruling {
-        let (decision, warning) = match interruption {
-            Interruption::NoRuntime => (unavailable(), "no runtime in this process"),
-            Interruption::TimedOut => (unavailable(), "validation did not finish in time"),
-            Interruption::Panicked => (Decision::Failed, "validation panicked"),
+    /// The ruling, for a location with `policy`, of a request whose validation never delivered
+    /// one.
+    pub fn interrupted(&self, interruption: Interruption, policy: &Policy) -> Ruling {
+        let (decision, reason, warning) = match interruption {
+            Interruption::NoRuntime => (
+                unavailable(),
+                Reason::NoRuntime,
+                "no runtime in this process",
+            ),
+            Interruption::TimedOut => (
+                unavailable(),
+                Reason::ValidationTimedOut,
+                "validation did not finish in time",
+            ),
+            Interruption::Panicked => (
+                Decision::Failed,
+                Reason::InternalError,
+                "validation panicked",
+            ),
         };
-        if let Decision::Unavailable { .. } = decision {
-            self.metrics().answered_unavailable();
-        }
-        let mut ruling = Ruling::new(decision);
+        record(self, policy, &decision);
+        let audit = Audit {
+            reason,
+            cache: CacheUse::Miss,
+        };
+        let mut ruling = Ruling::new(decision, audit);
         ruling.notes.extend(
             INTERRUPTION_LOG
                 .line(warning, || warning.to_owned())

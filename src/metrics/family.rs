@@ -162,6 +162,13 @@ pub static REVOCATIONS_HEARD: Family = Family {
     labels: &[],
 };
 
+pub static SHADOW_DECISIONS: Family = Family {
+    name: "authotron_shadow_decisions_total",
+    help: "Decisions made in locations with `authotron shadow`, which let every request through, by the decision that `authotron on` would have applied.",
+    kind: Kind::Counter,
+    labels: &["result"],
+};
+
 /// Every family in the order `/metrics` shows them.
 pub static GUARD_LIMITED: Family = Family {
     name: "authotron_guard_limited_requests_total",
@@ -200,6 +207,7 @@ pub static FAMILIES: &[&Family] = &[
     &REVOCATION_LISTENERS,
     &REVOCATIONS_HEARD,
     &GUARD_LIMITED,
+    &SHADOW_DECISIONS,
 ];
 
 /// A bucket bound as Prometheus writes it: seconds, shortest form (`0.005`, `1`, `2.5`).

@@ -24,7 +24,7 @@ use super::layout::{Layout, SeriesId};
 use super::scope;
 use super::table::Table;
 use crate::domain::ProviderVerdict;
-use crate::domain::Verdict;
+use crate::domain::{DecisionKind, Verdict};
 
 /// One `auth_requests_total` series and its duration histogram.
 #[derive(Clone, Copy)]
@@ -82,6 +82,8 @@ pub struct Meters {
     pub(super) revocations: Option<RevocationIds>,
     /// By `family::GUARD_KINDS`; empty when the guard is off.
     guard_limited: Vec<SeriesId>,
+    /// By [`DecisionKind::index`].
+    shadow: [SeriesId; DecisionKind::ALL.len()],
 }
 
 /// The revocation listener's series.
@@ -154,6 +156,8 @@ impl Meters {
                 .collect(),
             false => Vec::new(),
         };
+        let shadow =
+            DecisionKind::ALL.map(|kind| layout.add(&family::SHADOW_DECISIONS, &[kind.as_str()]));
         Meters {
             cells: Cells::new(&layout),
             catalogue,
@@ -173,6 +177,7 @@ impl Meters {
             unavailable,
             revocations,
             guard_limited,
+            shadow,
         }
     }
 
@@ -314,6 +319,11 @@ impl Meters {
     /// The access phase answered 503.
     pub fn answered_unavailable(&self) {
         self.add(self.unavailable, 1);
+    }
+
+    /// A location with `authotron shadow` decided a request, and let it through.
+    pub fn shadow_decision(&self, kind: DecisionKind) {
+        self.add(self.shadow[kind.index()], 1);
     }
 
     /// What the attempts of the provider at `position` in the catalogue are recorded with (a

@@ -94,6 +94,9 @@ fn a_catalogue_gets_upstreams_zero_series() {
         r#"authotron_cache_misses_total{provider_name="none"}"#,
         "authotron_validations_in_flight",
         "authotron_unavailable_total",
+        r#"authotron_shadow_decisions_total{result="allowed"}"#,
+        r#"authotron_shadow_decisions_total{result="limited"}"#,
+        r#"authotron_shadow_decisions_total{result="failed"}"#,
     ];
     for series in zero {
         assert_eq!(get(&s, series), 0.0, "{series}");
@@ -135,7 +138,7 @@ fn the_text_format_is_exact() {
     // Families without series (no remote provider: no outbound calls, no key sets) are left
     // out, as client libraries do.
     let families: Vec<_> = text.lines().filter(|l| l.starts_with("# TYPE")).collect();
-    assert_eq!(families.len(), 11, "{families:#?}");
+    assert_eq!(families.len(), 12, "{families:#?}");
 }
 
 #[test]

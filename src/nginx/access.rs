@@ -168,6 +168,18 @@ fn first_call(
     let Some(ctx) = RequestCtx::attach(r) else {
         return NGX_ERROR as ngx_int_t;
     };
+    begin(r, loc, authenticator, ctx, phase)
+}
+
+/// Decides the request afresh: from the identity of an allowed ancestor, the cache, or a
+/// validation it starts.
+fn begin(
+    r: &mut ngx_http_request_t,
+    loc: &LocConf,
+    authenticator: &Arc<Authenticator>,
+    ctx: NonNull<RequestCtx>,
+    phase: Phase,
+) -> ngx_int_t {
     let progress = match allowed_ancestor(r) {
         // A subrequest acts for the caller its parent allowed, and the headers it copied from
         // that parent carry the module's own token, which must never be validated.
@@ -191,7 +203,7 @@ fn first_call(
             if bridge::start(ctx, work, authenticator.worst_case()) {
                 return phase.suspended();
             }
-            let ruling = authenticator.interrupted(Interruption::NoRuntime);
+            let ruling = authenticator.interrupted(Interruption::NoRuntime, &loc.policy);
             apply(r, loc, ctx, ruling, phase)
         }
     }
@@ -219,7 +231,7 @@ fn allowed_ancestor(r: &ngx_http_request_t) -> Option<Arc<Identity>> {
 fn second_call(
     r: &mut ngx_http_request_t,
     loc: &LocConf,
-    authenticator: &Authenticator,
+    authenticator: &Arc<Authenticator>,
     ctx: NonNull<RequestCtx>,
     phase: Phase,
 ) -> ngx_int_t {
@@ -228,7 +240,9 @@ fn second_call(
     let delivery = ctx_ref.delivery.borrow_mut().take();
     let ruling = match delivery {
         Some(Delivery::Ruled(ruling)) => *ruling,
-        Some(Delivery::Interrupted(interruption)) => authenticator.interrupted(interruption),
+        Some(Delivery::Interrupted(interruption)) => {
+            authenticator.interrupted(interruption, &loc.policy)
+        }
         None => {
             let decision = ctx_ref.decision.borrow();
             match decision.as_ref() {
@@ -238,6 +252,15 @@ fn second_call(
                 // against this location. Validating again would validate our own token.
                 Some(Decision::Allowed(allowed)) => {
                     authenticator.redecide(allowed.identity.clone(), &loc.policy)
+                }
+                // A refused request that moved to a shadow location still passes; the
+                // decision stays for the variables.
+                Some(_) if loc.policy.shadow => return NGX_DECLINED as ngx_int_t,
+                // Refused by a shadow location, which wrote no challenge and scrubbed
+                // nothing: this location decides afresh, from the client's own headers.
+                Some(_) if ctx_ref.shadowed.get() => {
+                    drop(decision);
+                    return begin(r, loc, authenticator, ctx, phase);
                 }
                 Some(refused) => return status(loc, refused, phase),
             }
@@ -261,12 +284,23 @@ fn apply(
         notes::log_note(log, note);
     }
     let decision = ruling.decision;
-    if write_headers(r, loc, &decision, phase).is_err() {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
-    }
-    let rc = status(loc, &decision, phase);
+    let shadow = loc.policy.shadow;
+    // A shadow location only records: the request goes on as if the module were off, and
+    // NGX_DECLINED leaves `satisfy any` to the other access modules.
+    let rc = match shadow {
+        true => NGX_DECLINED as ngx_int_t,
+        false => {
+            if write_headers(r, loc, &decision, phase).is_err() {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+            }
+            status(loc, &decision, phase)
+        }
+    };
     // SAFETY: the ctx lives in the pool of `r`, which is live; the borrow ends here.
-    *unsafe { ctx.as_ref() }.decision.borrow_mut() = Some(decision);
+    let ctx = unsafe { ctx.as_ref() };
+    *ctx.decision.borrow_mut() = Some(decision);
+    ctx.audit.set(Some(ruling.audit));
+    ctx.shadowed.set(shadow);
     rc
 }
 

@@ -28,6 +28,8 @@ use crate::auth::{Authenticator, Document};
 use crate::config;
 
 const NGX_CONF_UNSET: ngx_flag_t = -1;
+/// `authotron shadow`, beside NGINX's 0 and 1 for off and on.
+pub const SHADOW: ngx_flag_t = 2;
 const IS_DUPLICATE: *mut c_char = c"is duplicate".as_ptr().cast_mut();
 
 #[derive(Default)]
@@ -51,7 +53,7 @@ pub struct Located<T> {
 pub struct LocConf {
     /// A document served without authentication (`authotron_providers`, …), if any.
     pub document: Option<Document>,
-    /// `authotron on|off`.
+    /// `authotron on|off|shadow`: 1, 0 or [`SHADOW`].
     pub enabled: ngx_flag_t,
     pub legacy_headers: ngx_flag_t,
     pub endpoint: Option<Endpoint>,
@@ -86,7 +88,7 @@ impl Default for LocConf {
 impl LocConf {
     /// Whether requests of this location go through authentication.
     pub fn authenticates(&self) -> bool {
-        self.enabled == 1 || self.endpoint.is_some()
+        self.enabled == 1 || self.enabled == SHADOW || self.endpoint.is_some()
     }
 
     fn origin(&self) -> &str {
@@ -138,6 +140,8 @@ pub fn merge_loc_conf(cf: &ngx_conf_t, prev: &LocConf, conf: &mut LocConf) -> *m
         header: Arc::from(conf.header.as_deref().unwrap_or(policy::AUTHORIZATION)),
         legacy_headers: conf.legacy_headers == 1,
         endpoint: conf.endpoint,
+        // An endpoint answers itself, whatever `authotron` says.
+        shadow: conf.enabled == SHADOW && conf.endpoint.is_none(),
     });
     let yaml_skipped = main.is_some_and(|m| m.yaml_skipped);
     if yaml_skipped || (!conf.authenticates() && conf.document.is_none()) {
@@ -284,7 +288,39 @@ extern "C" fn set_config(
     })
 }
 
-/// `authotron` and `authotron_legacy_headers`: on or off.
+/// `authotron`: on, off, or shadow.
+extern "C" fn set_mode(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, loc: &mut LocConf| {
+        if loc.enabled != NGX_CONF_UNSET {
+            return IS_DUPLICATE;
+        }
+        let value = arguments(cf)[0].as_bytes().to_vec();
+        loc.enabled = match value.to_ascii_lowercase().as_slice() {
+            b"on" => 1,
+            b"off" => 0,
+            b"shadow" => SHADOW,
+            _ => {
+                let value = String::from_utf8_lossy(&value);
+                ngx_conf_log_error!(
+                    NGX_LOG_EMERG,
+                    cf,
+                    "invalid value \"{value}\" in \"authotron\" directive, it must be \"on\", \"off\" or \"shadow\""
+                );
+                return NGX_CONF_ERROR;
+            }
+        };
+        if loc.origin.is_none() && loc.enabled != 0 {
+            loc.origin = Some(origin(cf));
+        }
+        ptr::null_mut()
+    })
+}
+
+/// `authotron_legacy_headers`: on or off.
 extern "C" fn set_switch(
     cf: *mut ngx_conf_t,
     cmd: *mut ngx_command_t,
@@ -293,11 +329,7 @@ extern "C" fn set_switch(
     directive(cf, conf, |cf, loc: &mut LocConf| {
         let conf = std::ptr::from_mut(loc).cast();
         // SAFETY: NGINX's own flag parser, with the arguments NGINX gave this handler.
-        let rv = unsafe { ngx_conf_set_flag_slot(cf, cmd, conf) };
-        if rv.is_null() && loc.origin.is_none() && loc.enabled == 1 {
-            loc.origin = Some(origin(cf));
-        }
-        rv
+        unsafe { ngx_conf_set_flag_slot(cf, cmd, conf) }
     })
 }
 
@@ -492,10 +524,10 @@ pub static mut COMMANDS: [ngx_command_t; 16] = [
     ),
     command(
         ngx_string!("authotron"),
-        ANY_LEVEL | NGX_CONF_FLAG,
-        set_switch,
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_mode,
         NGX_HTTP_LOC_CONF_OFFSET,
-        std::mem::offset_of!(LocConf, enabled),
+        0,
     ),
     command(
         ngx_string!("authotron_realm"),

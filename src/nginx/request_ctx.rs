@@ -20,6 +20,7 @@ use super::bridge;
 use super::module::Module;
 use super::panic_guard::guard;
 use crate::auth::{Decision, Interruption, Ruling};
+use crate::domain::Audit;
 
 /// What the bridge hands back to the second access pass.
 pub enum Delivery {
@@ -36,6 +37,11 @@ pub struct RequestCtx {
     pub delivery: RefCell<Option<Delivery>>,
     /// The decision once applied, for variables and content handlers.
     pub decision: RefCell<Option<Decision>>,
+    /// What `$authotron_reason` and `$authotron_cache` say of `decision`.
+    pub audit: Cell<Option<Audit>>,
+    /// `decision` was made in a location with `authotron shadow`, which wrote nothing into
+    /// the request.
+    pub shadowed: Cell<bool>,
     /// Registered in the bridge while a validation runs.
     pub registered: Cell<bool>,
     pub task: RefCell<Option<AbortHandle>>,
@@ -59,6 +65,8 @@ impl RequestCtx {
             request: r,
             delivery: RefCell::new(None),
             decision: RefCell::new(None),
+            audit: Cell::new(None),
+            shadowed: Cell::new(false),
             registered: Cell::new(false),
             task: RefCell::new(None),
             // SAFETY: an all-zero ngx_event_t is NGINX's own "unused event" (it callocs them).

@@ -1,5 +1,10 @@
 //! `$authotron_user`, `$authotron_realm`, `$authotron_roles`, `$authotron_jwt`,
 //! `$authotron_provider`: set once the access phase allowed the request.
+//! `$authotron_decision`, `$authotron_reason`, `$authotron_cache`: set once the module decided
+//! the request, whatever it decided; fixed words, for access logs.
+//!
+//! NGINX evaluates a variable only where a configuration uses it, so none costs anything
+//! elsewhere.
 
 use ngx::ffi::{
     ngx_conf_t, ngx_http_add_variable, ngx_http_request_t, ngx_int_t, ngx_str_t,
@@ -11,6 +16,7 @@ use super::panic_guard::guard;
 use super::pool;
 use super::request_ctx::RequestCtx;
 use crate::auth::decision::Allowed;
+use crate::domain::{Audit, DecisionKind};
 
 type Reader = fn(&Allowed) -> Option<String>;
 
@@ -32,9 +38,27 @@ const VARIABLES: [(ngx_str_t, Reader); 5] = [
     }),
 ];
 
+/// Reads a word from the decision's kind and its audit.
+type WordReader = fn(DecisionKind, Audit) -> &'static str;
+
+const WORDS: [(ngx_str_t, WordReader); 3] = [
+    (ngx_string!("authotron_decision"), |kind, _| kind.as_str()),
+    (ngx_string!("authotron_reason"), |_, audit| {
+        audit.reason.as_str()
+    }),
+    (ngx_string!("authotron_cache"), |_, audit| {
+        audit.cache.as_str()
+    }),
+];
+
+type Getter =
+    unsafe extern "C" fn(*mut ngx_http_request_t, *mut ngx_variable_value_t, usize) -> ngx_int_t;
+
 pub fn register(cf: &mut ngx_conf_t) -> ngx_int_t {
-    for (index, (name, _)) in VARIABLES.iter().enumerate() {
-        let mut name = *name;
+    let identity = VARIABLES.iter().map(|(name, _)| (*name, get as Getter));
+    let words = WORDS.iter().map(|(name, _)| (*name, get_word as Getter));
+    for (name, getter, index) in with_index(identity).chain(with_index(words)) {
+        let mut name = name;
         // Not cacheable: a read before the access phase must not pin "not found".
         // SAFETY: the live configuration, in preconfiguration as NGINX's own modules do it.
         let v = unsafe { ngx_http_add_variable(cf, &mut name, NGX_HTTP_VAR_NOCACHEABLE as _) };
@@ -42,10 +66,47 @@ pub fn register(cf: &mut ngx_conf_t) -> ngx_int_t {
         let Some(v) = (unsafe { v.as_mut() }) else {
             return NGX_ERROR as ngx_int_t;
         };
-        v.get_handler = Some(get);
+        v.get_handler = Some(getter);
         v.data = index;
     }
     NGX_OK as ngx_int_t
+}
+
+/// Each variable with its getter and its index in its own table.
+fn with_index(
+    table: impl Iterator<Item = (ngx_str_t, Getter)>,
+) -> impl Iterator<Item = (ngx_str_t, Getter, usize)> {
+    table
+        .enumerate()
+        .map(|(index, (name, getter))| (name, getter, index))
+}
+
+unsafe extern "C" fn get_word(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    index: usize,
+) -> ngx_int_t {
+    guard(NGX_ERROR as ngx_int_t, || {
+        // SAFETY: NGINX evaluates variables with a live request and the value to fill in.
+        let (r, v) = unsafe { (&*r, &mut *v) };
+        let word = RequestCtx::of(r).and_then(|ctx| {
+            // SAFETY: the ctx lives in the pool of `r`, which is live; the borrow ends here.
+            let ctx = unsafe { ctx.as_ref() };
+            let kind = ctx.decision.borrow().as_ref()?.kind();
+            Some(WORDS.get(index)?.1(kind, ctx.audit.get()?))
+        });
+        let Some(word) = word else {
+            v.set_not_found(1);
+            return NGX_OK as ngx_int_t;
+        };
+        // A static word: NGINX only reads variable values, as its own static ones show.
+        v.data = word.as_ptr().cast_mut();
+        v.set_len(word.len() as _);
+        v.set_valid(1);
+        v.set_no_cacheable(0);
+        v.set_not_found(0);
+        NGX_OK as ngx_int_t
+    })
 }
 
 unsafe extern "C" fn get(

@@ -6,7 +6,7 @@ use super::*;
 use crate::auth::policy::Endpoint;
 use crate::auth::test_support::from_yaml;
 use crate::auth::NoteLevel;
-use crate::domain::User;
+use crate::domain::{CacheUse, DecisionKind, Reason, User};
 
 const TWO_REALMS: &str = r#"
 providers:
@@ -269,4 +269,121 @@ fn a_request_the_module_did_not_allow_reaches_the_upstream_without_identity_head
         kept,
         ["X-Auth-Username", "X-Auth-Realm", "X-Auth-Roles", "X-Token"]
     );
+}
+
+// What the access log variables say: the kind, the reason and the cache use of each decision.
+
+fn audit_of(ruling: &Ruling) -> (DecisionKind, Reason, CacheUse) {
+    (
+        ruling.decision.kind(),
+        ruling.audit.reason,
+        ruling.audit.cache,
+    )
+}
+
+#[test]
+fn every_verdict_has_its_kind_and_reason() {
+    let a = from_yaml(TWO_REALMS);
+    let anyone = Policy::default();
+    let admins = policy(|p| p.required_roles = vec!["admin".to_owned()]);
+    let cases = [
+        (
+            decide(&a, authenticated(&["user"]), &anyone),
+            (DecisionKind::Allowed, Reason::Authenticated, CacheUse::Miss),
+        ),
+        (
+            decide(&a, authenticated(&["user"]).cached(), &anyone),
+            (DecisionKind::Allowed, Reason::Authenticated, CacheUse::Hit),
+        ),
+        (
+            decide(&a, authenticated(&["user"]).cached(), &admins),
+            (DecisionKind::Forbidden, Reason::MissingRole, CacheUse::Hit),
+        ),
+        (
+            decide(&a, Outcome::new(Verdict::Rejected), &anyone),
+            (
+                DecisionKind::Unauthorized,
+                Reason::CredentialsRejected,
+                CacheUse::Miss,
+            ),
+        ),
+        (
+            decide(
+                &a,
+                Outcome::new(Verdict::Rejected).because(Reason::NoCredentials),
+                &anyone,
+            ),
+            (
+                DecisionKind::Unauthorized,
+                Reason::NoCredentials,
+                CacheUse::Miss,
+            ),
+        ),
+        (
+            decide(&a, Outcome::new(Verdict::Unavailable), &anyone),
+            (
+                DecisionKind::Unavailable,
+                Reason::ProvidersUnavailable,
+                CacheUse::Miss,
+            ),
+        ),
+        (
+            decide(&a, Outcome::new(Verdict::Failed), &anyone),
+            (DecisionKind::Failed, Reason::InternalError, CacheUse::Miss),
+        ),
+    ];
+    for (ruling, expected) in cases {
+        assert_eq!(audit_of(&ruling), expected);
+    }
+}
+
+#[test]
+fn the_words_are_fixed_lowercase_codes() {
+    let reasons = [
+        Reason::Authenticated,
+        Reason::NoCredentials,
+        Reason::MalformedCredentials,
+        Reason::CredentialsRejected,
+        Reason::MissingRole,
+        Reason::ProvidersUnavailable,
+        Reason::ValidationTimedOut,
+        Reason::NoRuntime,
+        Reason::SigningFailed,
+        Reason::InternalError,
+        Reason::TooManyFailures,
+    ];
+    let words = reasons
+        .iter()
+        .map(|r| r.as_str())
+        .chain(DecisionKind::ALL.iter().map(|k| k.as_str()))
+        .chain([CacheUse::Hit.as_str(), CacheUse::Miss.as_str()]);
+    for word in words {
+        assert!(
+            !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+            "{word}"
+        );
+    }
+    for (position, kind) in DecisionKind::ALL.iter().enumerate() {
+        assert_eq!(kind.index(), position);
+    }
+}
+
+#[test]
+fn a_shadow_location_counts_its_decisions_and_answers_no_503() {
+    let a = from_yaml(TWO_REALMS);
+    let shadow = policy(|p| p.shadow = true);
+    decide(&a, Outcome::new(Verdict::Unavailable), &shadow);
+    decide(&a, Outcome::new(Verdict::Rejected), &shadow);
+    decide(&a, Outcome::new(Verdict::Rejected), &shadow);
+    decide(&a, Outcome::new(Verdict::Unavailable), &Policy::default());
+    let text = String::from_utf8(a.metrics().render()).unwrap();
+    for line in [
+        "authotron_shadow_decisions_total{result=\"unavailable\"} 1\n",
+        "authotron_shadow_decisions_total{result=\"unauthorized\"} 2\n",
+        "authotron_shadow_decisions_total{result=\"allowed\"} 0\n",
+        // Only the location that is on answered 503.
+        "authotron_unavailable_total 1\n",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
 }

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::auth::test_support::{basic, from_yaml};
+use crate::domain::DecisionKind;
 
 const BOB: &str = r#"
 providers:
@@ -136,21 +137,23 @@ async fn the_token_api_always_leaves_the_event_loop() {
 #[test]
 fn interruptions_fail_closed_and_their_warnings_are_throttled() {
     let a = from_yaml(BOB);
-    let timed_out = a.interrupted(Interruption::TimedOut);
+    let timed_out = a.interrupted(Interruption::TimedOut, &Policy::default());
     assert!(matches!(
         timed_out.decision,
         Decision::Unavailable { retry_after: 5 }
     ));
     assert!(matches!(
-        a.interrupted(Interruption::NoRuntime).decision,
+        a.interrupted(Interruption::NoRuntime, &Policy::default())
+            .decision,
         Decision::Unavailable { .. }
     ));
     assert!(matches!(
-        a.interrupted(Interruption::Panicked).decision,
+        a.interrupted(Interruption::Panicked, &Policy::default())
+            .decision,
         Decision::Failed
     ));
     // Logged once, then throttled (the throttle is shared by the whole worker).
-    let again = a.interrupted(Interruption::TimedOut);
+    let again = a.interrupted(Interruption::TimedOut, &Policy::default());
     assert!(again.notes.is_empty(), "{:?}", again.notes);
 }
 
@@ -288,4 +291,69 @@ async fn without_the_guard_the_client_address_is_never_read() {
     ))
     .await;
     assert_eq!(ruling.decision.status(), 401);
+}
+
+#[test]
+fn header_refusals_and_interruptions_say_why() {
+    let a = from_yaml(BOB);
+    let anyone = Arc::new(Policy::default());
+    let reason = |header: Option<&str>| match a.begin(
+        &anyone,
+        header.map(str::as_bytes),
+        || None,
+        no_api_request,
+        no_address,
+    ) {
+        Progress::Decided(ruling) => ruling.audit.reason,
+        Progress::Running(_) => panic!("the header alone answers"),
+    };
+    assert_eq!(reason(None), Reason::NoCredentials);
+    assert_eq!(reason(Some("Basic")), Reason::MalformedCredentials);
+    let interrupted = |i| a.interrupted(i, &anyone).audit;
+    assert_eq!(
+        interrupted(Interruption::TimedOut).reason,
+        Reason::ValidationTimedOut
+    );
+    assert_eq!(
+        interrupted(Interruption::NoRuntime).reason,
+        Reason::NoRuntime
+    );
+    assert_eq!(
+        interrupted(Interruption::Panicked).reason,
+        Reason::InternalError
+    );
+    assert_eq!(interrupted(Interruption::Panicked).cache, CacheUse::Miss);
+}
+
+#[tokio::test]
+async fn a_limited_request_says_so_and_a_shadow_location_counts_it() {
+    let a = from_yaml(GUARDED);
+    let shadow = Arc::new(Policy {
+        shadow: true,
+        ..Policy::default()
+    });
+    for wrong in ["x", "y"] {
+        let header = basic("bob", wrong);
+        finished(a.begin(
+            &shadow,
+            Some(header.as_bytes()),
+            || None,
+            no_api_request,
+            no_address,
+        ))
+        .await;
+    }
+    let header = basic("bob", "z");
+    let ruling = ruled(a.begin(
+        &shadow,
+        Some(header.as_bytes()),
+        || None,
+        no_api_request,
+        no_address,
+    ));
+    assert_eq!(ruling.decision.kind(), DecisionKind::Limited);
+    assert_eq!(ruling.audit.reason, Reason::TooManyFailures);
+    let metrics = String::from_utf8(a.render_metrics()).unwrap();
+    assert!(metrics.contains("authotron_shadow_decisions_total{result=\"limited\"} 1\n"));
+    assert!(metrics.contains("authotron_shadow_decisions_total{result=\"unauthorized\"} 2\n"));
 }
