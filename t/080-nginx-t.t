@@ -123,7 +123,7 @@ YAML
 --- error_log eval
 ['authotron.yaml:%%YAML_LINE:- TeamB%%:', 'augmenters[0].filters[1]', '`key=value`']
 
-=== TEST 8: authotron takes on or off
+=== TEST 8: authotron takes on, off or shadow
 --- yaml eval
 $main::PROVIDERS
 --- config

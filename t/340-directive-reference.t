@@ -42,6 +42,7 @@ sub documented {
             my ($name, @words) = split ' ', $syntax;
             my $args = !@words ? 'none'
               : "@words" eq 'on | off' ? 'on | off'
+              : "@words" =~ /^\w+(?: \| \w+)+$/ ? 'one'    # keywords, one of them: `on | off | shadow`
               : @words == 1 ? 'one'
               : (@words == 2 && $words[1] eq '...') ? 'one or more'
               : "unparsed: @words";
@@ -97,6 +98,8 @@ for my $name (sort keys %doc) {
 sub written {
     my ($name) = @_;
     my @values;
+    # Keywords, one of them (`on | off | shadow`): the first one.
+    return "$name $doc{$name}{words}[0];" if "@{ $doc{$name}{words} }" =~ /^\w+(?: \| \w+){2,}$/;
     for my $word (@{ $doc{$name}{words} }) {
         next if $word eq '...' || $word eq '|' || $word eq 'off';
         push @values, $word eq 'on' ? 'on' : ($SAMPLE{$word} // die "no sample value for placeholder `$word` of $name");
