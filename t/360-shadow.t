@@ -185,3 +185,26 @@ location / { authotron maybe; }
 --- must_die
 --- error_log
 invalid value "maybe" in "authotron" directive, it must be "on", "off" or "shadow" in %%PREFIX%%/nginx.conf:%%LINE:authotron maybe%%
+
+=== TEST 10: the abuse guard's 429 is `limited`; in a shadow location the request passes and is counted
+--- yaml
+guard: { enabled: true, max_failures: 1, address: { max_failures: 0 } }
+providers:
+  - type: plain
+    name: local
+    realm: ecmwf
+    users:
+      - { username: ann, password: pw, roles: [user] }
+--- request eval
+["GET /on/x\nAuthorization: Basic %%BASE64(ann:x)%%",
+ "GET /on/x\nAuthorization: Basic %%BASE64(ann:y)%%",
+ "GET /shadow/x\nAuthorization: Basic %%BASE64(ann:z)%%",
+ "GET /metrics"]
+--- error_code eval
+[401, 429, 200, 200]
+--- response_body_like eval
+[undef, undef, undef, 'authotron_shadow_decisions_total\{result="limited"\} 1\n']
+--- access_log_like
+^/on/x 401 decision=unauthorized reason=credentials_rejected cache=miss user=-
+/on/x 429 decision=limited reason=too_many_failures cache=miss user=-
+/shadow/x 200 decision=limited reason=too_many_failures cache=miss user=-
