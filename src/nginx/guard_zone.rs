@@ -7,18 +7,18 @@
 //! `guard.subjects`; a reload with the same number of subjects keeps the counts and the key.
 
 use std::ffi::c_void;
-use std::ptr::addr_of_mut;
 use std::sync::atomic::AtomicU64;
 
 use ngx::ffi::{
-    ngx_conf_t, ngx_int_t, ngx_pagesize, ngx_pagesize_shift, ngx_shared_memory_add, ngx_shm_zone_t,
-    ngx_slab_alloc, ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_LOG_EMERG, NGX_OK,
+    ngx_conf_t, ngx_int_t, ngx_pagesize, ngx_pagesize_shift, ngx_shm_zone_t, ngx_slab_alloc,
+    ngx_slab_pool_t, NGX_ERROR, NGX_LOG_EMERG, NGX_OK,
 };
 use ngx::http::HttpModuleMainConf;
-use ngx::{ngx_conf_log_error, ngx_log_error, ngx_string};
+use ngx::{ngx_log_error, ngx_string};
 
-use super::module::{ngx_http_authotron_module, Module};
+use super::module::Module;
 use super::panic_guard::guard_rc;
+use super::shared_zone;
 use crate::auth::Authenticator;
 use crate::guard::zone;
 
@@ -42,19 +42,14 @@ pub fn add_zone(cf: &mut ngx_conf_t) -> ngx_int_t {
     let page = unsafe { ngx_pagesize };
     // A page descriptor (a few words) per page, plus the allocator's header.
     let size = (bytes + bytes / 64).div_ceil(page) * page + SLAB_OVERHEAD_PAGES * page;
-    let mut name: ngx_str_t = ngx_string!("authotron_guard");
-    let tag = addr_of_mut!(ngx_http_authotron_module).cast::<c_void>();
-    // SAFETY: the live configuration, in postconfiguration; the result is checked for null.
-    let zone = unsafe { ngx_shared_memory_add(cf, &mut name, size, tag) };
-    // SAFETY: a non-null result is the zone record NGINX keeps for this cycle.
-    let Some(zone) = (unsafe { zone.as_mut() }) else {
-        ngx_conf_log_error!(NGX_LOG_EMERG, cf, "authotron: cannot add the guard zone");
-        return NGX_ERROR as ngx_int_t;
-    };
-    zone.init = Some(init_zone);
-    // The main conf keeps the authenticator alive for the whole cycle, init included.
-    zone.data = std::sync::Arc::as_ptr(authenticator).cast_mut().cast();
-    NGX_OK as ngx_int_t
+    let authenticator = authenticator.clone();
+    shared_zone::add(
+        cf,
+        ngx_string!("authotron_guard"),
+        size,
+        &authenticator,
+        Some(init_zone),
+    )
 }
 
 /// `previous` is the old cycle's `data` when NGINX reuses the zone, else null.

@@ -8,18 +8,17 @@
 //! them under the same keys (old workers keep adding to the same numbers until they exit).
 
 use std::ffi::c_void;
-use std::ptr::addr_of_mut;
 
 use ngx::ffi::{
-    ngx_conf_t, ngx_int_t, ngx_pagesize_shift, ngx_shared_memory_add, ngx_shm_zone_t,
-    ngx_slab_alloc, ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_LOG_EMERG, NGX_LOG_NOTICE,
-    NGX_LOG_WARN, NGX_OK,
+    ngx_conf_t, ngx_int_t, ngx_pagesize_shift, ngx_shm_zone_t, ngx_slab_alloc, ngx_slab_pool_t,
+    NGX_ERROR, NGX_LOG_EMERG, NGX_LOG_NOTICE, NGX_LOG_WARN, NGX_OK,
 };
 use ngx::http::HttpModuleMainConf;
-use ngx::{ngx_conf_log_error, ngx_log_error, ngx_string};
+use ngx::{ngx_log_error, ngx_string};
 
-use super::module::{ngx_http_authotron_module, Module};
+use super::module::Module;
 use super::panic_guard::guard_rc;
+use super::shared_zone;
 use crate::auth::Authenticator;
 use crate::metrics::Table;
 
@@ -38,19 +37,14 @@ pub fn add_zone(cf: &mut ngx_conf_t) -> ngx_int_t {
         return NGX_OK as ngx_int_t;
     };
     let size = main.metrics_zone.unwrap_or(DEFAULT_ZONE_SIZE);
-    let mut name: ngx_str_t = ngx_string!("authotron_metrics");
-    let tag = addr_of_mut!(ngx_http_authotron_module).cast::<c_void>();
-    // SAFETY: the live configuration, in postconfiguration; the result is checked for null.
-    let zone = unsafe { ngx_shared_memory_add(cf, &mut name, size, tag) };
-    // SAFETY: a non-null result is the zone record NGINX keeps for this cycle.
-    let Some(zone) = (unsafe { zone.as_mut() }) else {
-        ngx_conf_log_error!(NGX_LOG_EMERG, cf, "authotron: cannot add the metrics zone");
-        return NGX_ERROR as ngx_int_t;
-    };
-    zone.init = Some(init_zone);
-    // The main conf keeps the authenticator alive for the whole cycle, init included.
-    zone.data = std::sync::Arc::as_ptr(authenticator).cast_mut().cast();
-    NGX_OK as ngx_int_t
+    let authenticator = authenticator.clone();
+    shared_zone::add(
+        cf,
+        ngx_string!("authotron_metrics"),
+        size,
+        &authenticator,
+        Some(init_zone),
+    )
 }
 
 /// `previous` is the old cycle's `data` when NGINX reuses the zone, else null.

@@ -17,4 +17,5 @@ mod panic_guard;
 mod pool;
 mod process;
 mod request_ctx;
+mod shared_zone;
 mod variables;
