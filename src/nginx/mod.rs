@@ -18,4 +18,5 @@ mod pool;
 mod process;
 mod request_ctx;
 mod shared_zone;
+mod variable_value;
 mod variables;

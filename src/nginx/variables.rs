@@ -15,6 +15,7 @@ use ngx::ngx_string;
 use super::panic_guard::guard;
 use super::pool;
 use super::request_ctx::RequestCtx;
+use super::variable_value::{self, TooLong};
 use crate::auth::decision::Allowed;
 use crate::domain::{Audit, DecisionKind};
 
@@ -96,16 +97,14 @@ unsafe extern "C" fn get_word(
             Some(WORDS.get(index)?.1(kind, ctx.audit.get()?))
         });
         let Some(word) = word else {
-            v.set_not_found(1);
+            variable_value::set_not_found(v);
             return NGX_OK as ngx_int_t;
         };
         // A static word: NGINX only reads variable values, as its own static ones show.
-        v.data = word.as_ptr().cast_mut();
-        v.set_len(word.len() as _);
-        v.set_valid(1);
-        v.set_no_cacheable(0);
-        v.set_not_found(0);
-        NGX_OK as ngx_int_t
+        match variable_value::set_found(v, word.as_ptr().cast_mut(), word.len()) {
+            Ok(()) => NGX_OK as ngx_int_t,
+            Err(TooLong) => NGX_ERROR as ngx_int_t,
+        }
     })
 }
 
@@ -123,17 +122,15 @@ unsafe extern "C" fn get(
             VARIABLES.get(index)?.1(decision.as_ref()?.allowed()?)
         });
         let Some(value) = value else {
-            v.set_not_found(1);
+            variable_value::set_not_found(v);
             return NGX_OK as ngx_int_t;
         };
         let Ok(copy) = pool::pool_str(r.pool, value.as_bytes()) else {
             return NGX_ERROR as ngx_int_t;
         };
-        v.data = copy.data;
-        v.set_len(copy.len as _);
-        v.set_valid(1);
-        v.set_no_cacheable(0);
-        v.set_not_found(0);
-        NGX_OK as ngx_int_t
+        match variable_value::set_found(v, copy.data, copy.len) {
+            Ok(()) => NGX_OK as ngx_int_t,
+            Err(TooLong) => NGX_ERROR as ngx_int_t,
+        }
     })
 }
