@@ -112,6 +112,20 @@ pub(crate) fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// `url` as logs may show it: without user information, query or fragment, any of which may
+/// carry a credential (`https://user:secret@idp/jwks?access_token=...`).
+pub(crate) fn url_for_logs(url: &str) -> String {
+    let Ok(mut url) = reqwest::Url::parse(url) else {
+        return "(not a URL)".to_owned();
+    };
+    // Both only fail for URLs that cannot have user information, which then have none.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.into()
+}
+
 /// The body, read as it arrives and abandoned once it passes the cap, whatever the answer's
 /// `Content-Length` claims (a chunked answer has none).
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
@@ -141,7 +155,7 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String>
 mod tests {
     use std::fmt;
 
-    use super::with_causes;
+    use super::{url_for_logs, with_causes};
 
     #[derive(Debug)]
     struct Layer(&'static str, Option<Box<Layer>>);
@@ -194,5 +208,15 @@ mod tests {
             "error sending request: invalid peer certificate: UnknownIssuer"
         );
         assert!(!text.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_url_for_logs_keeps_no_credential() {
+        assert_eq!(
+            url_for_logs("https://user:secret@idp.test:8443/jwks?access_token=secret#secret"),
+            "https://idp.test:8443/jwks"
+        );
+        assert_eq!(url_for_logs("http://idp/certs"), "http://idp/certs");
+        assert_eq!(url_for_logs("not a url ?secret"), "(not a URL)");
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::jwk::Jwk;
 use parking_lot::Mutex;
 
-use crate::http::{send_json, IdentityClient};
+use crate::http::{send_json, url_for_logs, IdentityClient};
 
 /// How often a JWKS endpoint may be asked again early (unknown `kid`, or after a failure while
 /// a last good set is still in use).
@@ -47,6 +47,8 @@ impl JwksRegistry {
 
 pub struct JwksCache {
     uri: String,
+    /// `uri` as error messages show it (`http::url_for_logs`).
+    shown: String,
     http: Arc<IdentityClient>,
     refresh: Duration,
     state: Mutex<KeyState>,
@@ -69,6 +71,7 @@ impl JwksCache {
     fn new(uri: &str, http: Arc<IdentityClient>, refresh: Duration) -> Self {
         JwksCache {
             uri: uri.to_owned(),
+            shown: url_for_logs(uri),
             http,
             refresh,
             state: Mutex::new(KeyState::default()),
@@ -152,11 +155,11 @@ impl JwksCache {
         let client = self.http.client()?;
         let reply = send_json(client.get(&self.uri))
             .await
-            .map_err(|e| format!("JWKS {}: {e}", self.uri))?;
+            .map_err(|e| format!("JWKS {}: {e}", self.shown))?;
         if !(200..300).contains(&reply.status) {
-            return Err(format!("JWKS {}: status {}", self.uri, reply.status));
+            return Err(format!("JWKS {}: status {}", self.shown, reply.status));
         }
-        key_set(reply.body.as_ref()).map_err(|e| format!("JWKS {}: {e}", self.uri))
+        key_set(reply.body.as_ref()).map_err(|e| format!("JWKS {}: {e}", self.shown))
     }
 }
 

@@ -396,6 +396,33 @@ async fn no_key_set_at_all_is_unavailable_not_rejected() {
 }
 
 #[tokio::test]
+async fn a_failed_fetch_names_the_set_without_its_query() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/certs"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let http = Arc::new(IdentityClient::new(&HttpSettings::default()).unwrap());
+    let uri = format!("{}/certs?access_token=hunter2", server.uri());
+    let v = JwtValidator::new(
+        "kc",
+        "ecmwf",
+        &uri,
+        &JwtChecks::default(),
+        &ProviderContext::new(http, 8),
+    );
+    let verdict = v
+        .validate(&sign(Algorithm::RS256, Some("rsa-1"), &claims()))
+        .await;
+    let ProviderVerdict::Unavailable(reason) = verdict else {
+        panic!("expected unavailable, got {verdict:?}");
+    };
+    assert!(reason.contains("/certs: status 500"), "{reason}");
+    assert!(!reason.contains("hunter2"), "{reason}");
+}
+
+#[tokio::test]
 async fn warm_up_fetches_the_set_once() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
