@@ -67,6 +67,17 @@ async fn jwks_server(body: &str) -> MockServer {
     server
 }
 
+/// A JWKS endpoint that answers 500.
+async fn broken_jwks_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/certs"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    server
+}
+
 fn validator(server: &MockServer, checks: JwtChecks) -> JwtValidator {
     let http = Arc::new(IdentityClient::new(&HttpSettings::default()).unwrap());
     let ctx = ProviderContext::new(http, 8);
@@ -365,12 +376,7 @@ async fn an_outage_keeps_the_last_good_set() {
 
 #[tokio::test]
 async fn no_key_set_at_all_is_unavailable_not_rejected() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/certs"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    let server = broken_jwks_server().await;
     let v = validator(&server, JwtChecks::default());
     let verdict = v
         .validate(&sign(Algorithm::RS256, Some("rsa-1"), &claims()))
@@ -397,12 +403,7 @@ async fn no_key_set_at_all_is_unavailable_not_rejected() {
 
 #[tokio::test]
 async fn a_failed_fetch_names_the_set_without_its_query() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/certs"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    let server = broken_jwks_server().await;
     let http = Arc::new(IdentityClient::new(&HttpSettings::default()).unwrap());
     let uri = format!("{}/certs?access_token=hunter2", server.uri());
     let v = JwtValidator::new(
