@@ -100,6 +100,10 @@ location /admin-scope-staff/ {
     proxy_pass http://echo;
 }
 
+# An internal redirect: the same identity, checked against the target's requirements.
+location /redirect-staff/ { authotron on; try_files /nonexistent @staff; }
+location @staff { authotron on; authotron_require $ecmwf_staff; proxy_pass http://echo; }
+
 location /shadow-staff/ { authotron shadow; authotron_require $ecmwf_staff; proxy_pass http://echo; }
 location = /metrics { authotron_metrics; }
 
@@ -251,14 +255,26 @@ X-Email-Out: ann@ecmwf.int
 --- error_code eval
 [200, 403, 403]
 
-=== TEST 10: nginx -t: a scope that is not an OAuth scope-token is refused at its line
+=== TEST 10: an internal redirect applies the target location's requirements to the same identity
+--- request eval
+["GET /redirect-staff/x\nAuthorization: Bearer %%T(staff)%%",
+ "GET /redirect-staff/x\nAuthorization: Bearer %%T(outsider)%%"]
+--- error_code eval
+[200, 403]
+--- upstream_headers eval
+["Authorization: Bearer %%JWT%%", undef]
+--- access_log_like
+^/redirect-staff/x 200 decision=allowed reason=authenticated cache=hit
+/redirect-staff/x 403 decision=forbidden reason=requirement_failed cache=hit
+
+=== TEST 11: nginx -t: a scope that is not an OAuth scope-token is refused at its line
 --- config
 location / { authotron on; authotron_require_scope read "a b"; }
 --- must_die
 --- error_log eval
 ['invalid "authotron_require_scope": "a b" is not an OAuth scope', 'nginx.conf:%%LINE:"a b"%%']
 
-=== TEST 11: nginx -t: error= takes 401 or 403, and only last
+=== TEST 12: nginx -t: error= takes 401 or 403, and only last
 --- config
 location / {
     authotron on;
@@ -268,7 +284,7 @@ location / {
 --- error_log eval
 ['invalid "authotron_require": "error=404" must be "error=401" or "error=403"', 'nginx.conf:%%LINE:error=404%%']
 
-=== TEST 12: nginx -t: error= before a value is refused
+=== TEST 13: nginx -t: error= before a value is refused
 --- config
 location / {
     authotron on;
@@ -278,7 +294,7 @@ location / {
 --- error_log eval
 ['invalid "authotron_require": "error=" must be the last argument', 'nginx.conf:%%LINE:error=401 $ecmwf_staff%%']
 
-=== TEST 13: nginx -t: authotron_require_scope where authotron is never on
+=== TEST 14: nginx -t: authotron_require_scope where authotron is never on
 --- config
 location /on/ { authotron on; proxy_pass http://echo; }
 location /off/ {
@@ -289,7 +305,7 @@ location /off/ {
 --- error_log eval
 ['"authotron_require_scope" has no effect: no location where "authotron" is on or shadow uses it', 'nginx.conf:%%LINE:authotron_require_scope read%%']
 
-=== TEST 14: nginx -t: authotron_require where authotron is off
+=== TEST 15: nginx -t: authotron_require where authotron is off
 --- config
 location /on/ { authotron on; proxy_pass http://echo; }
 location /off/ {
