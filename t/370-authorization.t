@@ -3,7 +3,7 @@
 # `authotron_require` on NGINX values (a `map` on an attribute, error=401, several values and
 # directives), every check on cache hits, the fixed order (roles, scopes, requirements), the
 # decision variables and shadow counts for each refusal, `authotron_authenticate` under
-# `auth_request`, and the `nginx -t` errors. JWTs are signed with the test keys and verified
+# `auth_request`, internal redirects, and the `nginx -t` errors. JWTs are signed with the test keys and verified
 # against the mock identity service's JWKS; Basic users come from a plain provider, with
 # attributes from a plain_advanced augmenter (one of them multi-line).
 use strict;
@@ -316,3 +316,23 @@ location /off/ {
 --- must_die
 --- error_log eval
 ['"authotron_require" has no effect', 'nginx.conf:%%LINE:authotron_require $ecmwf_staff%%']
+
+=== TEST 16: nginx -t: authotron_require cannot apply to the token API, which acts before NGINX could evaluate it
+--- before_start eval
+sub { my (undef, $run) = @_; mkdir "$run->{prefix}/store" or die "mkdir: $!"; chmod 01777, "$run->{prefix}/store" }
+--- yaml
+version: "2.0.0"
+jwt: { iss: authorization-test, exp: 600, secret: "authorization-test-secret-0123456789abcdef" }
+providers:
+  - { type: plain, name: local, realm: ecmwf, users: [ { username: ann, password: pw } ] }
+store: { enabled: true, type: sqlite, path: "%%PREFIX%%/store/tokens.db" }
+--- http_config
+map $authotron_attribute_email $ecmwf_staff { ~@ecmwf\.int$ 1; default 0; }
+--- config
+location /token {
+    authotron_require $ecmwf_staff;
+    authotron_tokens;
+}
+--- must_die
+--- error_log eval
+['"authotron_require" cannot apply to "authotron_tokens"', 'nginx.conf:%%LINE:authotron_require $ecmwf_staff%%']
