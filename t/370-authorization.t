@@ -3,9 +3,9 @@
 # `authotron_require` on NGINX values (a `map` on an attribute, error=401, several values and
 # directives), every check on cache hits, the fixed order (roles, scopes, requirements), the
 # decision variables and shadow counts for each refusal, `authotron_authenticate` under
-# `auth_request`, internal redirects, and the `nginx -t` errors. JWTs are signed with the test keys and verified
-# against the mock identity service's JWKS; Basic users come from a plain provider, with
-# attributes from a plain_advanced augmenter (one of them multi-line).
+# `auth_request`, internal redirects, and the `nginx -t` errors. JWTs are signed with the test
+# keys and verified against the mock identity service's JWKS; Basic users come from a plain
+# provider, with attributes from a plain_advanced augmenter (one of them multi-line).
 use strict;
 use warnings;
 use lib 't/lib';
