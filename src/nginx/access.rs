@@ -333,7 +333,8 @@ fn conclude(
                     ruling.decision = allowed;
                     check
                 }
-                // Not reachable (nothing else writes the ctx meanwhile); refuse if it were.
+                // Not reachable (nothing else writes the ctx meanwhile); were it reached, the
+                // ruling would stay the placeholder `Failed`, a 500.
                 None => RequirementCheck::Failed,
             }
         }
