@@ -72,6 +72,14 @@ my @LIVE = (
     { file => 'examples/troubleshooting-return.conf', user => 'alice', password => 'alice-example-password',
       realm => 'example', challenge => 'Basic realm="example"', paths => {},
       answers => [ [ '/hello', 'user', 200, qr/\Ahello\n\z/ ], [ '/hello', undef, 401, qr/./ ] ] },
+    # The Authorization page's map on an attribute: alice's e-mail is @ecmwf.int, bob's is not;
+    # neither holds a scope.
+    { file => 'examples/authorization.conf', user => 'alice', password => 'alice-password',
+      realm => 'internal', challenge => 'Basic realm="internal"', paths => { '/staff/doc-test' => {} },
+      answers => [ [ '/reports/doc-test', 'user', 403, qr/403 Forbidden/ ] ] },
+    { file => 'examples/authorization.conf', user => 'bob', password => 'bob-password',
+      realm => 'internal', challenge => 'Basic realm="internal"', paths => { '/app/doc-test' => {} },
+      answers => [ [ '/staff/doc-test', 'user', 403, qr/403 Forbidden/ ] ] },
     { file => '../nginx-conf/demo.conf', optional => 1, user => 'adam', password => 'admin', realm => 'demo',
       challenge => 'Basic realm="demo"', paths => { '/api/doc-test' => {} } },
 );

@@ -21,7 +21,12 @@ my %CONTEXT_OF = (NGX_HTTP_MAIN_CONF => 'http', NGX_HTTP_SRV_CONF => 'server', N
 my %ARGS_OF = (NGX_CONF_FLAG => 'on | off', NGX_CONF_NOARGS => 'none', NGX_CONF_TAKE1 => 'one', NGX_CONF_1MORE => 'one or more');
 
 # A value for each placeholder word of a `Syntax:` line, so the directive can be written out.
-my %SAMPLE = (file => 'authotron.yaml', realm => 'demo', role => 'admin', name => 'X-Identity', size => '1m');
+my %SAMPLE = (file => 'authotron.yaml', realm => 'demo', role => 'admin', name => 'X-Identity', size => '1m',
+    scope => 'read', value => '$remote_addr');
+
+# Directives `nginx -t` refuses unless some location where authotron is on uses them: their
+# location is written with `authotron on`.
+my %NEEDS_ON = map { ($_ => 1) } qw(authotron_require_scope authotron_require);
 
 sub slurp {
     my ($path) = @_;
@@ -39,7 +44,9 @@ sub documented {
         if ($line =~ /^\*\*Syntax:\*\*\s*`([^`]+)`/) {
             my $syntax = $1;
             $syntax =~ s/;\s*$//;
-            my ($name, @words) = split ' ', $syntax;
+            # An optional last part (`[error=401 | 403]`) adds nothing to the argument count.
+            (my $required = $syntax) =~ s/\s*\[[^\]]*\]//g;
+            my ($name, @words) = split ' ', $required;
             my $args = !@words ? 'none'
               : "@words" eq 'on | off' ? 'on | off'
               : "@words" =~ /^\w+(?: \| \w+)+$/ ? 'one'    # keywords, one of them: `on | off | shadow`
@@ -135,7 +142,8 @@ for my $name (sort keys %doc) {
         # authotron_config is written in http by the harness itself whenever a block has a YAML.
         my $text = ($name eq 'authotron_config' && $context eq 'http') ? '' : $line;
         my $section = $context eq 'http' ? 'http_config' : 'config';
-        $text = "location /probe { $text }" if $context eq 'location';
+        my $on = $NEEDS_ON{$name} ? 'authotron on; ' : '';
+        $text = "location /probe { $on$text }" if $context eq 'location';
         my $expect = $allowed{$context}
           ? "--- config_ok\n--- error_log\ntest is successful\n"
           : "--- must_die\n--- error_log\n\"$name\" directive is not allowed here\n";

@@ -75,3 +75,30 @@ fn challenge<'a>(
         Arc::from(parts.join(", "))
     }
 }
+
+/// The `WWW-Authenticate` value of a 403 for a token that lacks a scope the location requires
+/// (RFC 6750 §3.1), naming every scope the location lists.
+pub fn insufficient_scope(scopes: &[String]) -> Arc<str> {
+    let listed = scopes.join(" ");
+    Arc::from(format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+        quoted_string_content(&listed)
+    ))
+}
+
+/// Text made safe inside an RFC 9110 quoted-string: `"` and `\` escaped, control characters
+/// dropped. Configured scopes are checked to be scope-tokens, which need none of this; it keeps
+/// the header well-formed whatever a caller passes.
+fn quoted_string_content(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len());
+    for c in text.chars().filter(|c| !c.is_control()) {
+        if c == '"' || c == '\\' {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted
+}
+
+#[cfg(test)]
+mod tests;

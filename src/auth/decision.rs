@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
+use super::challenge::insufficient_scope;
 use super::policy::{Policy, AUTHORIZATION, LEGACY_ROLES, LEGACY_USERNAME, REALM_SELECTOR};
+use super::requirement::{RequirementCheck, RequirementError};
 use super::{Authenticator, Note, Outcome, RETRY_AFTER_SECONDS};
 use crate::domain::{Audit, CacheUse, DecisionKind, Identity, Reason, Verdict};
 use crate::store::api::ApiResponse;
@@ -18,8 +20,11 @@ pub enum Decision {
     Unauthorized {
         challenge: Arc<str>,
     },
-    /// 403: authenticated, but the location's roles are missing.
-    Forbidden,
+    /// 403: authenticated, but the location's roles, scopes or requirements are not met;
+    /// with a `WWW-Authenticate` value for a missing scope.
+    Forbidden {
+        challenge: Option<Arc<str>>,
+    },
     /// 503, with the seconds after which to try again.
     Unavailable {
         retry_after: u32,
@@ -66,7 +71,7 @@ impl Decision {
         match self {
             Decision::Allowed(_) => 200,
             Decision::Unauthorized { .. } => 401,
-            Decision::Forbidden => 403,
+            Decision::Forbidden { .. } => 403,
             Decision::Unavailable { .. } => 503,
             Decision::Failed => 500,
             Decision::Limited { .. } => 429,
@@ -78,7 +83,7 @@ impl Decision {
         match self {
             Decision::Allowed(_) => DecisionKind::Allowed,
             Decision::Unauthorized { .. } => DecisionKind::Unauthorized,
-            Decision::Forbidden => DecisionKind::Forbidden,
+            Decision::Forbidden { .. } => DecisionKind::Forbidden,
             Decision::Unavailable { .. } => DecisionKind::Unavailable,
             Decision::Limited { .. } => DecisionKind::Limited,
             Decision::Failed => DecisionKind::Failed,
@@ -205,9 +210,10 @@ pub fn legacy_headers(identity: &Identity) -> [(&'static str, String); 3] {
     ]
 }
 
-/// Decides `outcome` for a location with `policy`. The location's roles are checked here and
-/// only here, on every request, cached or not: a fact cached under one location never grants
-/// access under another.
+/// Decides `outcome` for a location with `policy`. The location's roles and scopes are checked
+/// here and only here, on every request, cached or not: a fact cached under one location never
+/// grants access under another. `authotron_require` comes after, in [`Authenticator::conclude`],
+/// once NGINX has evaluated its values for the allowed identity.
 pub fn decide(authenticator: &Authenticator, outcome: Outcome, policy: &Policy) -> Ruling {
     let mut notes = outcome.notes;
     let (decision, reason) = match outcome.verdict {
@@ -226,7 +232,6 @@ pub fn decide(authenticator: &Authenticator, outcome: Outcome, policy: &Policy) 
         ),
         Verdict::Failed => (Decision::Failed, Reason::InternalError),
     };
-    record(authenticator, policy, &decision);
     let cache = match outcome.from_cache {
         true => CacheUse::Hit,
         false => CacheUse::Miss,
@@ -238,9 +243,55 @@ pub fn decide(authenticator: &Authenticator, outcome: Outcome, policy: &Policy) 
     }
 }
 
+impl Authenticator {
+    /// The last step of every ruling, once per decision: an allowed request that does not meet
+    /// the location's `authotron_require` (as `check` found) is refused with that requirement's
+    /// error, then the final decision is counted.
+    pub fn conclude(&self, policy: &Policy, mut ruling: Ruling, check: RequirementCheck) -> Ruling {
+        if let Decision::Allowed(allowed) = &ruling.decision {
+            let user = &allowed.identity.user;
+            let refusal = match check {
+                RequirementCheck::Met => None,
+                RequirementCheck::Unmet(index) => {
+                    ruling.notes.push(Note::info(format!(
+                        "user \"{}\" of realm \"{}\" does not meet the location's authotron_require number {}",
+                        user.username,
+                        user.realm,
+                        index + 1
+                    )));
+                    // An index the policy does not know refuses too: fail closed.
+                    let error = policy
+                        .requirements
+                        .get(index)
+                        .map_or(RequirementError::Forbidden, |r| r.error);
+                    let decision = match error {
+                        RequirementError::Unauthorized => Decision::Unauthorized {
+                            challenge: self.challenge(policy.realm.as_deref()),
+                        },
+                        RequirementError::Forbidden => Decision::Forbidden { challenge: None },
+                    };
+                    Some((decision, Reason::RequirementFailed))
+                }
+                RequirementCheck::Failed => {
+                    ruling
+                        .notes
+                        .push(Note::warn("authotron_require could not be evaluated"));
+                    Some((Decision::Failed, Reason::InternalError))
+                }
+            };
+            if let Some((decision, reason)) = refusal {
+                ruling.decision = decision;
+                ruling.audit.reason = reason;
+            }
+        }
+        record(self, policy, &ruling.decision);
+        ruling
+    }
+}
+
 /// Counts what the location does with `decision`: a shadow location answers nothing, so it
 /// counts the decision it would have made; any other counts its 503 answers.
-pub fn record(authenticator: &Authenticator, policy: &Policy, decision: &Decision) {
+fn record(authenticator: &Authenticator, policy: &Policy, decision: &Decision) {
     if policy.shadow {
         authenticator.metrics().shadow_decision(decision.kind());
     } else if let Decision::Unavailable { .. } = decision {
@@ -259,7 +310,15 @@ fn allow(
             "user \"{}\" of realm \"{}\" lacks the required role",
             identity.user.username, identity.user.realm
         )));
-        return (Decision::Forbidden, Reason::MissingRole);
+        return (Decision::Forbidden { challenge: None }, Reason::MissingRole);
+    }
+    if !policy.grants_scopes(&identity.user) {
+        notes.push(Note::info(format!(
+            "user \"{}\" of realm \"{}\" lacks a required scope",
+            identity.user.username, identity.user.realm
+        )));
+        let challenge = Some(insufficient_scope(&policy.required_scopes));
+        return (Decision::Forbidden { challenge }, Reason::MissingScope);
     }
     // The token API answers with its own JSON and never needs a minted token: minting one
     // there would be wasted work, and a minting failure would turn a working API into a 500.

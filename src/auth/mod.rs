@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod reply;
 pub mod request;
+pub mod requirement;
 pub mod resource_metadata;
 mod revocations;
 #[cfg(test)]

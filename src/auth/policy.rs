@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::header::parse_realm_selector;
+use super::requirement::Requirement;
 use super::Authenticator;
 use crate::config::validate;
 use crate::domain::User;
@@ -70,6 +71,10 @@ pub struct Policy {
     pub realm: Option<String>,
     /// `authotron_require_role`: the user needs one of these (none: anyone authenticated).
     pub required_roles: Vec<String>,
+    /// `authotron_require_scope`: the user needs every one of these.
+    pub required_scopes: Vec<String>,
+    /// `authotron_require`, in the order written; the binding evaluates their values.
+    pub requirements: Vec<Requirement>,
     /// `authotron_header`: where the upstream gets the minted token.
     pub header: Arc<str>,
     /// `authotron_legacy_headers`: also send `X-Auth-Username`, `-Realm` and `-Roles`.
@@ -85,6 +90,8 @@ impl Default for Policy {
         Policy {
             realm: None,
             required_roles: Vec::new(),
+            required_scopes: Vec::new(),
+            requirements: Vec::new(),
             header: Arc::from(AUTHORIZATION),
             legacy_headers: false,
             endpoint: None,
@@ -109,6 +116,11 @@ impl Policy {
     /// Whether `user` satisfies `authotron_require_role`.
     pub fn admits(&self, user: &User) -> bool {
         self.required_roles.is_empty() || user.has_any_role(&self.required_roles)
+    }
+
+    /// Whether `user` holds every scope `authotron_require_scope` lists.
+    pub fn grants_scopes(&self, user: &User) -> bool {
+        self.required_scopes.iter().all(|s| user.holds_scope(s))
     }
 
     /// Whether the minted token replaces the client's `Authorization` header.
@@ -176,6 +188,18 @@ pub fn check_realm(realm: &str) -> Result<(), String> {
 pub fn check_role(role: &str) -> Result<(), String> {
     if role.is_empty() {
         return Err("roles must not be empty".to_owned());
+    }
+    Ok(())
+}
+
+/// `authotron_require_scope`: an RFC 6749 scope-token, which the `insufficient_scope`
+/// challenge can quote as it is.
+pub fn check_scope(scope: &str) -> Result<(), String> {
+    if !validate::is_scope_token(scope) {
+        return Err(format!(
+            "\"{}\" is not an OAuth scope (printable ASCII without space, `\"` or `\\`)",
+            scope.escape_debug()
+        ));
     }
     Ok(())
 }

@@ -91,7 +91,13 @@ impl Reply {
             },
             Decision::Unauthorized { challenge } => Reply::json_error(401, "Unauthorized access")
                 .with_header("WWW-Authenticate", challenge.to_string()),
-            Decision::Forbidden => Reply::json_error(403, "Forbidden"),
+            Decision::Forbidden { challenge } => {
+                let reply = Reply::json_error(403, "Forbidden");
+                match challenge {
+                    Some(challenge) => reply.with_header("WWW-Authenticate", challenge.to_string()),
+                    None => reply,
+                }
+            }
             Decision::Unavailable { retry_after } => Reply::json_error(503, "Service unavailable")
                 .with_header("Retry-After", retry_after.to_string()),
             Decision::Limited { retry_after } => Reply::json_error(429, "Too many requests")

@@ -6,7 +6,7 @@ use std::sync::{Arc, LazyLock};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
-use super::decision::{decide, record, Decision, Ruling};
+use super::decision::{decide, Decision, Ruling};
 use super::pipeline::Lookup;
 use super::policy::{Endpoint, Policy};
 use super::throttle::LogThrottle;
@@ -64,7 +64,6 @@ impl Authenticator {
                 let decision = Decision::Limited {
                     retry_after: limited.retry_after,
                 };
-                record(self, policy, &decision);
                 let audit = Audit {
                     reason: Reason::TooManyFailures,
                     cache: CacheUse::Miss,
@@ -100,7 +99,7 @@ impl Authenticator {
     }
 
     /// The ruling for a request that was already allowed as `identity` and has moved to a
-    /// location with `policy` (an internal redirect): its roles are checked, its token
+    /// location with `policy` (an internal redirect): its roles and scopes are checked, its token
     /// reused, and no provider is asked again.
     /// No provider runs, so it counts as a cache hit.
     pub fn redecide(&self, identity: Arc<Identity>, policy: &Policy) -> Ruling {
@@ -108,9 +107,9 @@ impl Authenticator {
         decide(self, known, policy)
     }
 
-    /// The ruling, for a location with `policy`, of a request whose validation never delivered
-    /// one.
-    pub fn interrupted(&self, interruption: Interruption, policy: &Policy) -> Ruling {
+    /// The ruling of a request whose validation never delivered one; whatever the location, it
+    /// is the same.
+    pub fn interrupted(&self, interruption: Interruption) -> Ruling {
         let (decision, reason, warning) = match interruption {
             Interruption::NoRuntime => (
                 unavailable(),
@@ -128,7 +127,6 @@ impl Authenticator {
                 "validation panicked",
             ),
         };
-        record(self, policy, &decision);
         let audit = Audit {
             reason,
             cache: CacheUse::Miss,

@@ -3,6 +3,7 @@
 //! challenge changes.
 
 use super::decode::{Ctx, Decoded, Node};
+use super::validate::is_scope_token;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceMetadataSettings {
@@ -95,12 +96,4 @@ pub(crate) fn resource_identifier(text: &str) -> Result<(), String> {
         return Err("resource must have no query or fragment".to_owned());
     }
     Ok(())
-}
-
-/// RFC 6749 §3.3 `scope-token`: `%x21 / %x23-5B / %x5D-7E`, at least one.
-fn is_scope_token(scope: &str) -> bool {
-    !scope.is_empty()
-        && scope
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }

@@ -19,6 +19,15 @@ pub(crate) fn realm(realm: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// RFC 6749 §3.3 `scope-token`: `%x21 / %x23-5B / %x5D-7E`, at least one. Such a scope can
+/// be written into a quoted `WWW-Authenticate` parameter as it is.
+pub(crate) fn is_scope_token(scope: &str) -> bool {
+    !scope.is_empty()
+        && scope
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+}
+
 /// Identity service addresses must be absolute http(s) URLs; anything else could never be
 /// called, and finding out at request time would turn every login into a 503.
 pub(crate) fn http_url(text: &str) -> Result<(), String> {

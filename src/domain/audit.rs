@@ -60,6 +60,10 @@ pub enum Reason {
     CredentialsRejected,
     /// Authenticated, without a role `authotron_require_role` asks for.
     MissingRole,
+    /// Authenticated, without a scope `authotron_require_scope` lists.
+    MissingScope,
+    /// Authenticated, but a value of `authotron_require` was empty or "0".
+    RequirementFailed,
     /// No provider could decide (timeouts, outages).
     ProvidersUnavailable,
     /// The validation did not finish within its worst case.
@@ -82,6 +86,8 @@ impl Reason {
             Reason::MalformedCredentials => "malformed_credentials",
             Reason::CredentialsRejected => "credentials_rejected",
             Reason::MissingRole => "missing_role",
+            Reason::MissingScope => "missing_scope",
+            Reason::RequirementFailed => "requirement_failed",
             Reason::ProvidersUnavailable => "providers_unavailable",
             Reason::ValidationTimedOut => "validation_timed_out",
             Reason::NoRuntime => "no_runtime",

@@ -13,5 +13,5 @@ pub use audit::{Audit, CacheUse, DecisionKind, Reason};
 pub use clock::{time_until, unix_now};
 pub use identity::{Identity, Minted};
 pub use scheme::Scheme;
-pub use user::User;
+pub use user::{is_header_safe, User};
 pub use verdict::{OwnerCheck, ProviderVerdict, Verdict};

@@ -37,6 +37,36 @@ impl User {
         self.roles.join(",")
     }
 
+    /// Whether `scope` is in any of the user's scope lists, whichever provider granted it.
+    pub fn holds_scope(&self, scope: &str) -> bool {
+        self.scopes.values().flatten().any(|held| held == scope)
+    }
+
+    /// Every scope the user holds, each once, sorted (`$authotron_scopes`): one provider's
+    /// list may repeat another's, and a sorted set reads the same whichever answered.
+    pub fn scopes_joined(&self) -> String {
+        let all: std::collections::BTreeSet<&str> =
+            self.scopes.values().flatten().map(String::as_str).collect();
+        all.into_iter().collect::<Vec<_>>().join(" ")
+    }
+
+    /// The attribute an NGINX variable names. NGINX lowercases variable names, so `name` is
+    /// matched exactly first, then ignoring ASCII case (the first such attribute in name order).
+    /// Bytes, since a name may come from any module (`ssi`, `njs`), in one pass: a request pays
+    /// for this on every read, and the attributes of one identity are few.
+    pub fn attribute_for_variable(&self, name: &[u8]) -> Option<&str> {
+        let mut folded = None;
+        for (key, value) in &self.attributes {
+            if key.as_bytes() == name {
+                return Some(value);
+            }
+            if folded.is_none() && key.as_bytes().eq_ignore_ascii_case(name) {
+                folded = Some(value.as_str());
+            }
+        }
+        folded
+    }
+
     /// When the credential expires (Unix seconds), from the `exp` attribute a provider copied from
     /// it, if that is a number. A JWT's `exp` may be any JSON number (RFC 7519 §2, NumericDate),
     /// `1733500000.5` or `1.7335e9` as well as `1733500000`: a fraction is rounded down, since the
@@ -56,9 +86,16 @@ impl User {
     /// A username like "ad\nmin" would otherwise split a header, or pass for "admin" once a
     /// backend strips it.
     pub fn is_header_safe(&self) -> bool {
-        let clean = |s: &str| !s.chars().any(char::is_control);
+        let clean = |s: &str| is_header_safe(s);
         clean(&self.username) && clean(&self.realm) && self.roles.iter().all(|r| clean(r))
     }
+}
+
+/// Whether `text` may go into an HTTP header: no control character. Attributes and scopes are
+/// not part of the identity check above (an unrelated multi-line claim must not lock a user
+/// out); the variables that carry them yield nothing for a value that fails this instead.
+pub fn is_header_safe(text: &str) -> bool {
+    !text.chars().any(char::is_control)
 }
 
 #[cfg(test)]

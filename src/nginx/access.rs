@@ -27,8 +27,10 @@ use super::notes;
 use super::panic_guard::guard_status;
 use super::pool::NoMemory;
 use super::request_ctx::{Delivery, RequestCtx};
+use super::requirements;
 use crate::auth::decision::HeaderPlan;
 use crate::auth::policy::REALM_SELECTOR;
+use crate::auth::requirement::RequirementCheck;
 use crate::auth::{Authenticator, Decision, Interruption, Progress, Ruling};
 use crate::domain::Identity;
 
@@ -196,15 +198,15 @@ fn begin(
     match progress {
         Progress::Decided(ruling) => {
             log_cache_answer(log, &ruling);
-            apply(r, loc, ctx, ruling, phase)
+            apply(r, loc, authenticator, ctx, ruling, phase)
         }
         Progress::Running(work) => {
             ngx_log_debug_mask!(DebugMask::Http, log, "authotron: validation started");
             if bridge::start(ctx, work, authenticator.worst_case()) {
                 return phase.suspended();
             }
-            let ruling = authenticator.interrupted(Interruption::NoRuntime, &loc.policy);
-            apply(r, loc, ctx, ruling, phase)
+            let ruling = authenticator.interrupted(Interruption::NoRuntime);
+            apply(r, loc, authenticator, ctx, ruling, phase)
         }
     }
 }
@@ -240,9 +242,7 @@ fn second_call(
     let delivery = ctx_ref.delivery.borrow_mut().take();
     let ruling = match delivery {
         Some(Delivery::Ruled(ruling)) => *ruling,
-        Some(Delivery::Interrupted(interruption)) => {
-            authenticator.interrupted(interruption, &loc.policy)
-        }
+        Some(Delivery::Interrupted(interruption)) => authenticator.interrupted(interruption),
         None => {
             let decision = ctx_ref.decision.borrow();
             match decision.as_ref() {
@@ -266,19 +266,22 @@ fn second_call(
             }
         }
     };
-    apply(r, loc, ctx, ruling, phase)
+    apply(r, loc, authenticator, ctx, ruling, phase)
 }
 
-/// Logs the ruling's notes and writes the decision into the request: the rewritten headers
-/// when allowed, the challenge or Retry-After when refused. Endpoints leave the answer to
-/// their content handler.
+/// Completes the ruling with the location's `authotron_require`, logs its notes and writes the
+/// decision into the request: the rewritten headers when allowed, the challenge or Retry-After
+/// when refused. Endpoints leave the answer to their content handler. Every ruling comes
+/// through here once, whichever way it was reached.
 fn apply(
     r: &mut ngx_http_request_t,
     loc: &LocConf,
+    authenticator: &Authenticator,
     ctx: NonNull<RequestCtx>,
     ruling: Ruling,
     phase: Phase,
 ) -> ngx_int_t {
+    let ruling = conclude(r, loc, authenticator, ctx, ruling);
     let log = connection_log(r);
     for note in &ruling.notes {
         notes::log_note(log, note);
@@ -304,6 +307,42 @@ fn apply(
     rc
 }
 
+/// Has NGINX evaluate the location's `authotron_require` values for an allowed identity, and
+/// lets the core turn what they say into the final ruling. Nothing is written into the request
+/// before that, so a refused request never carries the token or the legacy headers.
+fn conclude(
+    r: &mut ngx_http_request_t,
+    loc: &LocConf,
+    authenticator: &Authenticator,
+    ctx: NonNull<RequestCtx>,
+    mut ruling: Ruling,
+) -> Ruling {
+    let directives = loc.requirements.as_deref().unwrap_or_default();
+    let check = match ruling.decision {
+        Decision::Allowed(_) if !directives.is_empty() => {
+            // SAFETY: the ctx lives in the pool of `r`, which is live; each borrow below ends
+            // before NGINX evaluates anything.
+            let ctx = unsafe { ctx.as_ref() };
+            // The `$authotron_*` getters read the identity from the ctx.
+            let allowed = std::mem::replace(&mut ruling.decision, Decision::Failed);
+            *ctx.decision.borrow_mut() = Some(allowed);
+            ctx.audit.set(Some(ruling.audit));
+            let check = requirements::check(r, directives);
+            match ctx.decision.borrow_mut().take() {
+                Some(allowed) => {
+                    ruling.decision = allowed;
+                    check
+                }
+                // Not reachable (nothing else writes the ctx meanwhile); were it reached, the
+                // ruling would stay the placeholder `Failed`, a 500.
+                None => RequirementCheck::Failed,
+            }
+        }
+        _ => RequirementCheck::Met,
+    };
+    authenticator.conclude(&loc.policy, ruling, check)
+}
+
 fn write_headers(
     r: &mut ngx_http_request_t,
     loc: &LocConf,
@@ -323,7 +362,10 @@ fn write_headers(
             .is_some_and(|core| core.satisfy == NGX_HTTP_SATISFY_ANY as ngx::ffi::ngx_uint_t);
     headers::rewrite(r, &HeaderPlan::scrubbing(&loc.policy, others_may_grant))?;
     match decision {
-        Decision::Unauthorized { challenge } => headers::challenge(r, challenge),
+        Decision::Unauthorized { challenge }
+        | Decision::Forbidden {
+            challenge: Some(challenge),
+        } => headers::challenge(r, challenge),
         Decision::Unavailable { retry_after } | Decision::Limited { retry_after } => {
             headers::add_reply_header(r, "Retry-After", &retry_after.to_string())
         }

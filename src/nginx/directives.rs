@@ -1,5 +1,6 @@
 //! The `authotron_*` directives, their configuration structs, and the checks `nginx -t` runs.
 
+use std::cell::Cell;
 use std::ffi::{c_char, c_void, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -8,10 +9,10 @@ use std::sync::Arc;
 
 use ngx::core::NGX_CONF_ERROR;
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_full_name, ngx_conf_set_flag_slot, ngx_conf_t, ngx_flag_t,
+    ngx_command_t, ngx_conf_full_name, ngx_conf_set_flag_slot, ngx_conf_t, ngx_flag_t, ngx_int_t,
     ngx_parse_size, ngx_str_t, NGX_CONF_1MORE, NGX_CONF_FLAG, NGX_CONF_NOARGS, NGX_CONF_TAKE1,
-    NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET,
-    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG, NGX_LOG_WARN, NGX_OK,
+    NGX_ERROR, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF,
+    NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF, NGX_LOG_EMERG, NGX_LOG_WARN, NGX_OK,
 };
 use ngx::http::{
     HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError, NgxHttpCoreModule,
@@ -23,7 +24,9 @@ use super::metrics;
 use super::module::Module;
 use super::panic_guard::guard_conf;
 use super::process;
+use super::requirements::{ComplexValue, RequireDirective};
 use crate::auth::policy::{self, Endpoint, Policy};
+use crate::auth::requirement::{self, Requirement};
 use crate::auth::{Authenticator, Document};
 use crate::config;
 
@@ -40,6 +43,17 @@ pub struct MainConf {
     /// `authotron_config` was read by a process that does not load the YAML (`nginx -s`):
     /// nothing that needs it is checked.
     pub yaml_skipped: bool,
+    /// Every `authotron_require_scope` and `authotron_require` written, for the check that
+    /// some location where authotron is on inherits each.
+    pub sites: Vec<Site>,
+}
+
+/// Where an authorization directive was written, and whether a location that authenticates
+/// uses it.
+pub struct Site {
+    pub directive: &'static str,
+    pub origin: String,
+    pub used: Cell<bool>,
 }
 
 /// A directive value and where it was written, for errors found after parsing.
@@ -59,6 +73,10 @@ pub struct LocConf {
     pub endpoint: Option<Endpoint>,
     pub realm: Option<Located<String>>,
     pub required_roles: Option<Vec<String>>,
+    /// `authotron_require_scope`, and its entry in `MainConf::sites`.
+    pub required_scopes: Option<(Vec<String>, usize)>,
+    /// `authotron_require`, in the order written; inherited as a whole list.
+    pub requirements: Option<Vec<RequireDirective>>,
     pub header: Option<String>,
     /// Where the first directive that needs `authotron_config` was written.
     pub origin: Option<String>,
@@ -77,6 +95,8 @@ impl Default for LocConf {
             endpoint: None,
             realm: None,
             required_roles: None,
+            required_scopes: None,
+            requirements: None,
             header: None,
             origin: None,
             policy: Arc::default(),
@@ -110,6 +130,12 @@ impl Merge for LocConf {
         if self.required_roles.is_none() {
             self.required_roles = prev.required_roles.clone();
         }
+        if self.required_scopes.is_none() {
+            self.required_scopes = prev.required_scopes.clone();
+        }
+        if self.requirements.is_none() {
+            self.requirements = prev.requirements.clone();
+        }
         if self.header.is_none() {
             self.header = prev.header.clone();
         }
@@ -134,15 +160,43 @@ pub fn merge_loc_conf(cf: &ngx_conf_t, prev: &LocConf, conf: &mut LocConf) -> *m
     if conf.enabled == NGX_CONF_UNSET {
         conf.enabled = 0;
     }
+    let requirements = conf.requirements.as_deref().unwrap_or_default();
     conf.policy = Arc::new(Policy {
         realm: conf.realm.as_ref().map(|r| r.value.clone()),
         required_roles: conf.required_roles.clone().unwrap_or_default(),
+        required_scopes: conf
+            .required_scopes
+            .as_ref()
+            .map(|(scopes, _)| scopes.clone())
+            .unwrap_or_default(),
+        requirements: requirements
+            .iter()
+            .map(|d| Requirement {
+                values: d.values.len(),
+                error: d.error,
+            })
+            .collect(),
         header: Arc::from(conf.header.as_deref().unwrap_or(policy::AUTHORIZATION)),
         legacy_headers: conf.legacy_headers == 1,
         endpoint: conf.endpoint,
         // An endpoint answers itself, whatever `authotron` says.
         shadow: conf.enabled == SHADOW && conf.endpoint.is_none(),
     });
+    if conf.authenticates() {
+        mark_used(main, conf);
+    }
+    if conf.endpoint == Some(Endpoint::Tokens) {
+        if let Some(first) = requirements.first() {
+            let origin = main.and_then(|m| m.sites.get(first.site));
+            ngx_log_error!(
+                NGX_LOG_EMERG,
+                cf.log,
+                "\"authotron_require\" cannot apply to \"authotron_tokens\", which carries out its request before NGINX can evaluate the values, in {}",
+                origin.map_or("the configuration", |s| s.origin.as_str())
+            );
+            return NGX_CONF_ERROR;
+        }
+    }
     let yaml_skipped = main.is_some_and(|m| m.yaml_skipped);
     if yaml_skipped || (!conf.authenticates() && conf.document.is_none()) {
         return ptr::null_mut();
@@ -190,6 +244,36 @@ pub fn merge_loc_conf(cf: &ngx_conf_t, prev: &LocConf, conf: &mut LocConf) -> *m
         return NGX_CONF_ERROR;
     }
     ptr::null_mut()
+}
+
+/// Notes that a location where authotron is on uses the authorization directives it has.
+fn mark_used(main: Option<&MainConf>, conf: &LocConf) {
+    let Some(main) = main else { return };
+    let scopes = conf.required_scopes.iter().map(|(_, site)| *site);
+    let requirements = conf.requirements.iter().flatten().map(|d| d.site);
+    for site in scopes.chain(requirements) {
+        if let Some(site) = main.sites.get(site) {
+            site.used.set(true);
+        }
+    }
+}
+
+/// At postconfiguration, once every location is merged: an authorization directive that no
+/// location where authotron is on inherits would never be checked, so it is refused rather than
+/// silently protecting nothing.
+pub fn check_sites(cf: &mut ngx_conf_t) -> ngx_int_t {
+    let unused = Module::main_conf(cf).and_then(|m| m.sites.iter().find(|s| !s.used.get()));
+    if let Some(site) = unused {
+        ngx_log_error!(
+            NGX_LOG_EMERG,
+            cf.log,
+            "\"{}\" has no effect: no location where \"authotron\" is on or shadow uses it, in {}",
+            site.directive,
+            site.origin
+        );
+        return NGX_ERROR as ngx_int_t;
+    }
+    NGX_OK as ngx_int_t
 }
 
 /// Runs a directive handler on references to what NGINX passes: the configuration being
@@ -378,6 +462,80 @@ extern "C" fn set_required_roles(
     })
 }
 
+/// Remembers where an authorization directive was written; its index in `MainConf::sites`.
+fn new_site(cf: &mut ngx_conf_t, directive: &'static str) -> Option<usize> {
+    let origin = origin(cf);
+    let main = Module::main_conf_mut(cf)?;
+    main.sites.push(Site {
+        directive,
+        origin,
+        used: Cell::new(false),
+    });
+    Some(main.sites.len() - 1)
+}
+
+extern "C" fn set_required_scopes(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, loc: &mut LocConf| {
+        if loc.required_scopes.is_some() {
+            return IS_DUPLICATE;
+        }
+        let mut scopes = Vec::new();
+        for arg in arguments(cf) {
+            let scope = argument_text(arg)
+                .ok_or_else(|| "scopes are ASCII text".to_owned())
+                .and_then(|scope| policy::check_scope(&scope).map(|()| scope));
+            match scope {
+                Ok(scope) => scopes.push(scope),
+                Err(reason) => return refuse(cf, "authotron_require_scope", &reason),
+            }
+        }
+        let Some(site) = new_site(cf, "authotron_require_scope") else {
+            return NGX_CONF_ERROR;
+        };
+        loc.required_scopes = Some((scopes, site));
+        ptr::null_mut()
+    })
+}
+
+/// `authotron_require <value> ... [error=401|403]`: may be written several times; every one
+/// must be met.
+extern "C" fn set_requirement(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, loc: &mut LocConf| {
+        let arguments = arguments(cf).to_vec();
+        let words: Vec<&[u8]> = arguments.iter().map(|a| a.as_bytes()).collect();
+        let (values, error) = match requirement::parse_arguments(&words) {
+            Ok((values, error)) => (values.len(), error),
+            Err(reason) => return refuse(cf, "authotron_require", &reason),
+        };
+        let mut compiled = Vec::with_capacity(values);
+        for value in &arguments[..values] {
+            match ComplexValue::compile(cf, value) {
+                Some(value) => compiled.push(value),
+                None => return NGX_CONF_ERROR,
+            }
+        }
+        let Some(site) = new_site(cf, "authotron_require") else {
+            return NGX_CONF_ERROR;
+        };
+        loc.requirements
+            .get_or_insert_with(Vec::new)
+            .push(RequireDirective {
+                values: compiled,
+                error,
+                site,
+            });
+        ptr::null_mut()
+    })
+}
+
 extern "C" fn set_header(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
@@ -514,7 +672,7 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 16] = [
+pub static mut COMMANDS: [ngx_command_t; 18] = [
     command(
         ngx_string!("authotron_config"),
         NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
@@ -540,6 +698,20 @@ pub static mut COMMANDS: [ngx_command_t; 16] = [
         ngx_string!("authotron_require_role"),
         ANY_LEVEL | NGX_CONF_1MORE,
         set_required_roles,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        0,
+    ),
+    command(
+        ngx_string!("authotron_require_scope"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_1MORE,
+        set_required_scopes,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        0,
+    ),
+    command(
+        ngx_string!("authotron_require"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_1MORE,
+        set_requirement,
         NGX_HTTP_LOC_CONF_OFFSET,
         0,
     ),

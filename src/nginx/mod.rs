@@ -4,6 +4,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod access;
+mod authorization_variables;
 mod bridge;
 mod content;
 mod directives;
@@ -17,6 +18,7 @@ mod panic_guard;
 mod pool;
 mod process;
 mod request_ctx;
+mod requirements;
 mod shared_zone;
 mod variable_value;
 mod variables;

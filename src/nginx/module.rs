@@ -9,7 +9,7 @@ use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf};
 
 use super::directives::{self, LocConf, MainConf};
 use super::panic_guard::{guard_conf, guard_rc};
-use super::{access, bridge, guard_zone, metrics, variables};
+use super::{access, authorization_variables, bridge, guard_zone, metrics, variables};
 
 pub struct Module;
 
@@ -21,7 +21,11 @@ impl HttpModule for Module {
 
     unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
         // SAFETY: NGINX calls preconfiguration with the live configuration.
-        guard_rc(|| variables::register(unsafe { &mut *cf }))
+        let cf = unsafe { &mut *cf };
+        guard_rc(|| match variables::register(cf) {
+            rc if rc == NGX_OK as ngx_int_t => authorization_variables::register(cf),
+            rc => rc,
+        })
     }
 
     unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
@@ -29,7 +33,10 @@ impl HttpModule for Module {
         let cf = unsafe { &mut *cf };
         guard_rc(|| match access::register(cf) {
             rc if rc == NGX_OK as ngx_int_t => match metrics::add_zone(cf) {
-                rc if rc == NGX_OK as ngx_int_t => guard_zone::add_zone(cf),
+                rc if rc == NGX_OK as ngx_int_t => match guard_zone::add_zone(cf) {
+                    rc if rc == NGX_OK as ngx_int_t => directives::check_sites(cf),
+                    rc => rc,
+                },
                 rc => rc,
             },
             rc => rc,

@@ -6,7 +6,11 @@
 //! written at once, in the layout C compilers give it on little-endian targets (the first
 //! field in the lowest bits), which is also how bindgen reads it there.
 
-use ngx::ffi::{__BindgenBitfieldUnit, ngx_variable_value_t};
+use ngx::ffi::{
+    __BindgenBitfieldUnit, ngx_int_t, ngx_pool_t, ngx_variable_value_t, NGX_ERROR, NGX_OK,
+};
+
+use super::pool;
 
 /// Bit positions after the 28-bit `len`, in declaration order.
 const LEN_BITS: u32 = 28;
@@ -27,6 +31,17 @@ pub fn set_found(v: &mut ngx_variable_value_t, data: *mut u8, len: usize) -> Res
     write_bits(v, len | VALID);
     v.data = data;
     Ok(())
+}
+
+/// A found value copied into `pool` (the request's), as a getter returns it.
+pub fn set_copy(pool: *mut ngx_pool_t, v: &mut ngx_variable_value_t, value: &[u8]) -> ngx_int_t {
+    let Ok(copy) = pool::pool_str(pool, value) else {
+        return NGX_ERROR as ngx_int_t;
+    };
+    match set_found(v, copy.data, copy.len) {
+        Ok(()) => NGX_OK as ngx_int_t,
+        Err(TooLong) => NGX_ERROR as ngx_int_t,
+    }
 }
 
 /// No value: NGINX treats it as empty, and `map` as no match.

@@ -13,7 +13,6 @@ use ngx::ffi::{
 use ngx::ngx_string;
 
 use super::panic_guard::guard;
-use super::pool;
 use super::request_ctx::RequestCtx;
 use super::variable_value::{self, TooLong};
 use crate::auth::decision::Allowed;
@@ -125,12 +124,6 @@ unsafe extern "C" fn get(
             variable_value::set_not_found(v);
             return NGX_OK as ngx_int_t;
         };
-        let Ok(copy) = pool::pool_str(r.pool, value.as_bytes()) else {
-            return NGX_ERROR as ngx_int_t;
-        };
-        match variable_value::set_found(v, copy.data, copy.len) {
-            Ok(()) => NGX_OK as ngx_int_t,
-            Err(TooLong) => NGX_ERROR as ngx_int_t,
-        }
+        variable_value::set_copy(r.pool, v, value.as_bytes())
     })
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::auth::policy::Endpoint;
+use crate::auth::requirement::{Requirement, RequirementCheck, RequirementError};
 use crate::auth::test_support::from_yaml;
 use crate::auth::NoteLevel;
 use crate::domain::{CacheUse, DecisionKind, Reason, User};
@@ -84,7 +85,7 @@ fn unavailable_says_when_to_come_back_and_failed_is_a_500() {
 #[test]
 fn statuses_follow_the_decision() {
     let statuses = [
-        (Decision::Forbidden, 403),
+        (Decision::Forbidden { challenge: None }, 403),
         (Decision::Failed, 500),
         (Decision::Unavailable { retry_after: 5 }, 503),
         (
@@ -170,7 +171,10 @@ fn roles_are_checked_per_location_on_the_same_cached_fact() {
     let users = policy(|p| p.required_roles = vec!["admin".into(), "user".into()]);
 
     let refused = decide(&a, outcome.clone(), &admins);
-    assert!(matches!(refused.decision, Decision::Forbidden));
+    assert!(matches!(
+        refused.decision,
+        Decision::Forbidden { challenge: None }
+    ));
     assert_eq!(refused.notes.len(), 1);
     assert_eq!(refused.notes[0].level, NoteLevel::Info);
     assert!(refused.notes[0].text.contains("lacks the required role"));
@@ -216,7 +220,10 @@ fn the_token_api_still_checks_roles() {
         p.required_roles = vec!["admin".into()];
     });
     let ruling = decide(&a, authenticated(&["user"]), &location);
-    assert!(matches!(ruling.decision, Decision::Forbidden));
+    assert!(matches!(
+        ruling.decision,
+        Decision::Forbidden { challenge: None }
+    ));
 }
 
 #[test]
@@ -345,6 +352,8 @@ fn the_words_are_fixed_lowercase_codes() {
         Reason::MalformedCredentials,
         Reason::CredentialsRejected,
         Reason::MissingRole,
+        Reason::MissingScope,
+        Reason::RequirementFailed,
         Reason::ProvidersUnavailable,
         Reason::ValidationTimedOut,
         Reason::NoRuntime,
@@ -372,10 +381,13 @@ fn the_words_are_fixed_lowercase_codes() {
 fn a_shadow_location_counts_its_decisions_and_answers_no_503() {
     let a = from_yaml(TWO_REALMS);
     let shadow = policy(|p| p.shadow = true);
-    decide(&a, Outcome::new(Verdict::Unavailable), &shadow);
-    decide(&a, Outcome::new(Verdict::Rejected), &shadow);
-    decide(&a, Outcome::new(Verdict::Rejected), &shadow);
-    decide(&a, Outcome::new(Verdict::Unavailable), &Policy::default());
+    let concluded = |outcome, policy: &Policy| {
+        a.conclude(policy, decide(&a, outcome, policy), RequirementCheck::Met)
+    };
+    concluded(Outcome::new(Verdict::Unavailable), &shadow);
+    concluded(Outcome::new(Verdict::Rejected), &shadow);
+    concluded(Outcome::new(Verdict::Rejected), &shadow);
+    concluded(Outcome::new(Verdict::Unavailable), &Policy::default());
     let text = String::from_utf8(a.metrics().render()).unwrap();
     for line in [
         "authotron_shadow_decisions_total{result=\"unavailable\"} 1\n",
@@ -383,6 +395,184 @@ fn a_shadow_location_counts_its_decisions_and_answers_no_503() {
         "authotron_shadow_decisions_total{result=\"allowed\"} 0\n",
         // Only the location that is on answered 503.
         "authotron_unavailable_total 1\n",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+}
+
+fn scoped(scopes: &[&str], roles: &[&str]) -> Outcome {
+    let roles = roles.iter().map(|r| (*r).to_owned()).collect();
+    let mut user = User::new("bob", "r1", roles);
+    let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+    user.scopes.insert("p1".into(), scopes);
+    Outcome::new(Verdict::Authenticated(Arc::new(Identity::new(user, "p1"))))
+}
+
+fn words(ruling: &Ruling) -> (DecisionKind, Reason) {
+    (ruling.decision.kind(), ruling.audit.reason)
+}
+
+fn challenge_of(ruling: &Ruling) -> Option<&str> {
+    match &ruling.decision {
+        Decision::Forbidden { challenge } => challenge.as_deref(),
+        Decision::Unauthorized { challenge } => Some(challenge),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_missing_scope_is_a_403_with_the_insufficient_scope_challenge() {
+    let a = from_yaml(TWO_REALMS);
+    let location = policy(|p| p.required_scopes = vec!["read".into(), "write".into()]);
+    let refused = decide(&a, scoped(&["read"], &[]), &location);
+    assert_eq!(
+        words(&refused),
+        (DecisionKind::Forbidden, Reason::MissingScope)
+    );
+    assert_eq!(refused.decision.status(), 403);
+    assert_eq!(
+        challenge_of(&refused),
+        Some("Bearer error=\"insufficient_scope\", scope=\"read write\"")
+    );
+    assert!(refused.notes[0].text.contains("lacks a required scope"));
+    let allowed = decide(&a, scoped(&["write", "read", "x"], &[]), &location);
+    assert!(allowed.decision.allowed().is_some());
+    // Basic and API-key users hold no scope.
+    let basic = decide(&a, authenticated(&[]), &location);
+    assert_eq!(
+        words(&basic),
+        (DecisionKind::Forbidden, Reason::MissingScope)
+    );
+}
+
+#[test]
+fn roles_are_checked_before_scopes() {
+    let a = from_yaml(TWO_REALMS);
+    let location = policy(|p| {
+        p.required_roles = vec!["admin".into()];
+        p.required_scopes = vec!["read".into()];
+    });
+    let both_missing = decide(&a, scoped(&[], &[]), &location);
+    assert_eq!(
+        words(&both_missing),
+        (DecisionKind::Forbidden, Reason::MissingRole)
+    );
+    assert_eq!(challenge_of(&both_missing), None);
+    let scope_missing = decide(&a, scoped(&[], &["admin"]), &location);
+    assert_eq!(
+        words(&scope_missing),
+        (DecisionKind::Forbidden, Reason::MissingScope)
+    );
+}
+
+#[test]
+fn the_token_api_checks_scopes_and_mints_nothing_for_a_refusal() {
+    let a = from_yaml(TWO_REALMS);
+    let location = policy(|p| {
+        p.endpoint = Some(Endpoint::Tokens);
+        p.required_scopes = vec!["tokens".into()];
+    });
+    let ruling = decide(&a, scoped(&["read"], &[]), &location);
+    assert_eq!(
+        words(&ruling),
+        (DecisionKind::Forbidden, Reason::MissingScope)
+    );
+}
+
+fn requiring(errors: &[RequirementError]) -> Policy {
+    policy(|p| {
+        p.requirements = errors
+            .iter()
+            .map(|&error| Requirement { values: 1, error })
+            .collect();
+    })
+}
+
+#[test]
+fn an_unmet_requirement_refuses_with_its_own_error() {
+    let a = from_yaml(TWO_REALMS);
+    let location = requiring(&[RequirementError::Forbidden, RequirementError::Unauthorized]);
+    let conclude = |check| {
+        let ruling = decide(&a, authenticated(&[]).cached(), &location);
+        a.conclude(&location, ruling, check)
+    };
+
+    let met = conclude(RequirementCheck::Met);
+    assert_eq!(words(&met), (DecisionKind::Allowed, Reason::Authenticated));
+
+    let first = conclude(RequirementCheck::Unmet(0));
+    assert_eq!(
+        words(&first),
+        (DecisionKind::Forbidden, Reason::RequirementFailed)
+    );
+    assert_eq!(challenge_of(&first), None);
+    assert_eq!(first.audit.cache, CacheUse::Hit);
+    assert!(first.notes[0].text.contains("authotron_require number 1"));
+
+    let second = conclude(RequirementCheck::Unmet(1));
+    assert_eq!(
+        words(&second),
+        (DecisionKind::Unauthorized, Reason::RequirementFailed)
+    );
+    assert_eq!(second.decision.status(), 401);
+    // The location's usual challenge, as for a rejected credential.
+    assert_eq!(challenge_of(&second), Some(&*a.challenge(None)));
+
+    // An index the policy does not have refuses all the same.
+    let unknown = conclude(RequirementCheck::Unmet(7));
+    assert_eq!(
+        words(&unknown),
+        (DecisionKind::Forbidden, Reason::RequirementFailed)
+    );
+
+    let failed = conclude(RequirementCheck::Failed);
+    assert_eq!(
+        words(&failed),
+        (DecisionKind::Failed, Reason::InternalError)
+    );
+}
+
+#[test]
+fn requirements_never_turn_a_refusal_into_something_else() {
+    let a = from_yaml(TWO_REALMS);
+    let location = policy(|p| {
+        p.required_scopes = vec!["read".into()];
+        p.requirements = vec![Requirement {
+            values: 1,
+            error: RequirementError::Unauthorized,
+        }];
+    });
+    // A request failing both its scope and its requirement is refused for the scope.
+    let ruling = decide(&a, scoped(&[], &[]), &location);
+    let concluded = a.conclude(&location, ruling, RequirementCheck::Unmet(0));
+    assert_eq!(
+        words(&concluded),
+        (DecisionKind::Forbidden, Reason::MissingScope)
+    );
+    let rejected = decide(&a, Outcome::new(Verdict::Rejected), &location);
+    let concluded = a.conclude(&location, rejected, RequirementCheck::Failed);
+    assert_eq!(
+        words(&concluded),
+        (DecisionKind::Unauthorized, Reason::CredentialsRejected)
+    );
+}
+
+#[test]
+fn a_shadow_location_counts_the_decision_after_its_requirements_once() {
+    let a = from_yaml(TWO_REALMS);
+    let mut shadow = requiring(&[RequirementError::Forbidden]);
+    shadow.shadow = true;
+    let ruling = decide(&a, authenticated(&[]), &shadow);
+    let text = String::from_utf8(a.metrics().render()).unwrap();
+    assert!(
+        text.contains("authotron_shadow_decisions_total{result=\"allowed\"} 0\n"),
+        "{text}"
+    );
+    a.conclude(&shadow, ruling, RequirementCheck::Unmet(0));
+    let text = String::from_utf8(a.metrics().render()).unwrap();
+    for line in [
+        "authotron_shadow_decisions_total{result=\"allowed\"} 0\n",
+        "authotron_shadow_decisions_total{result=\"forbidden\"} 1\n",
     ] {
         assert!(text.contains(line), "{line} in\n{text}");
     }

@@ -146,3 +146,31 @@ fn the_minted_token_replaces_authorization_only_when_that_is_the_output_header()
     };
     assert!(!custom.forwards_in_authorization());
 }
+
+#[test]
+fn every_listed_scope_is_needed() {
+    let mut user = User::new("bob", "r1", vec![]);
+    user.scopes
+        .insert("jwt".into(), vec!["read".into(), "write".into()]);
+    let mut policy = Policy::default();
+    assert!(policy.grants_scopes(&user));
+    assert!(policy.grants_scopes(&User::new("basic", "r1", vec![])));
+    policy.required_scopes = vec!["read".into(), "write".into()];
+    assert!(policy.grants_scopes(&user));
+    policy.required_scopes = vec!["read".into(), "admin".into()];
+    assert!(!policy.grants_scopes(&user));
+    // Basic and API-key users hold no scope at all.
+    policy.required_scopes = vec!["read".into()];
+    assert!(!policy.grants_scopes(&User::new("basic", "r1", vec![])));
+}
+
+#[test]
+fn required_scopes_are_oauth_scope_tokens() {
+    for good in ["read", "api:write", "https://x.test/a.b", "!#[]~"] {
+        assert_eq!(check_scope(good), Ok(()), "{good}");
+    }
+    for bad in ["", "a b", "a\"b", "a\\b", "a\nb", "caf\u{e9}", "\u{7f}"] {
+        let error = check_scope(bad).unwrap_err();
+        assert!(error.contains("is not an OAuth scope"), "{bad:?}: {error}");
+    }
+}

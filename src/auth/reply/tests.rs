@@ -74,10 +74,23 @@ fn refusals_carry_upstreams_json_and_their_headers() {
         Some(r#"Basic realm="r1""#)
     );
 
-    let reply = endpoint_reply(Endpoint::Whoami, &Decision::Forbidden);
+    let reply = endpoint_reply(Endpoint::Whoami, &Decision::Forbidden { challenge: None });
     assert_eq!(
         (reply.status, &reply.body[..]),
         (403, &br#"{"error": "Forbidden"}"#[..])
+    );
+    assert_eq!(header(&reply, "WWW-Authenticate"), None);
+
+    let insufficient = Decision::Forbidden {
+        challenge: Some(Arc::from(
+            r#"Bearer error="insufficient_scope", scope="read""#,
+        )),
+    };
+    let reply = endpoint_reply(Endpoint::Authenticate, &insufficient);
+    assert_eq!(reply.status, 403);
+    assert_eq!(
+        header(&reply, "WWW-Authenticate"),
+        Some(r#"Bearer error="insufficient_scope", scope="read""#)
     );
 
     let unavailable = Decision::Unavailable { retry_after: 5 };
@@ -128,7 +141,7 @@ fn every_token_api_answer_is_uncacheable() {
     let reply = endpoint_reply(Endpoint::Tokens, &allowed(None, Some(store_down)));
     assert_eq!(header(&reply, "Retry-After"), Some("5"));
 
-    let reply = endpoint_reply(Endpoint::Tokens, &Decision::Forbidden);
+    let reply = endpoint_reply(Endpoint::Tokens, &Decision::Forbidden { challenge: None });
     assert_eq!(header(&reply, "Cache-Control"), Some("no-store"));
 
     // Allowed but never carried out (no store): nothing to answer.

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::auth::requirement::RequirementCheck;
 use crate::auth::test_support::{basic, from_yaml};
 use crate::domain::DecisionKind;
 
@@ -137,23 +138,21 @@ async fn the_token_api_always_leaves_the_event_loop() {
 #[test]
 fn interruptions_fail_closed_and_their_warnings_are_throttled() {
     let a = from_yaml(BOB);
-    let timed_out = a.interrupted(Interruption::TimedOut, &Policy::default());
+    let timed_out = a.interrupted(Interruption::TimedOut);
     assert!(matches!(
         timed_out.decision,
         Decision::Unavailable { retry_after: 5 }
     ));
     assert!(matches!(
-        a.interrupted(Interruption::NoRuntime, &Policy::default())
-            .decision,
+        a.interrupted(Interruption::NoRuntime).decision,
         Decision::Unavailable { .. }
     ));
     assert!(matches!(
-        a.interrupted(Interruption::Panicked, &Policy::default())
-            .decision,
+        a.interrupted(Interruption::Panicked).decision,
         Decision::Failed
     ));
     // Logged once, then throttled (the throttle is shared by the whole worker).
-    let again = a.interrupted(Interruption::TimedOut, &Policy::default());
+    let again = a.interrupted(Interruption::TimedOut);
     assert!(again.notes.is_empty(), "{:?}", again.notes);
 }
 
@@ -180,7 +179,7 @@ async fn a_redirected_request_keeps_its_identity_and_token_under_the_new_locatio
     };
     assert!(matches!(
         a.redecide(identity, &admins).decision,
-        Decision::Forbidden
+        Decision::Forbidden { challenge: None }
     ));
 }
 
@@ -309,7 +308,7 @@ fn header_refusals_and_interruptions_say_why() {
     };
     assert_eq!(reason(None), Reason::NoCredentials);
     assert_eq!(reason(Some("Basic")), Reason::MalformedCredentials);
-    let interrupted = |i| a.interrupted(i, &anyone).audit;
+    let interrupted = |i| a.interrupted(i).audit;
     assert_eq!(
         interrupted(Interruption::TimedOut).reason,
         Reason::ValidationTimedOut
@@ -334,7 +333,7 @@ async fn a_limited_request_says_so_and_a_shadow_location_counts_it() {
     });
     for wrong in ["x", "y"] {
         let header = basic("bob", wrong);
-        finished(a.begin(
+        let ruling = finished(a.begin(
             &shadow,
             Some(header.as_bytes()),
             || None,
@@ -342,6 +341,7 @@ async fn a_limited_request_says_so_and_a_shadow_location_counts_it() {
             no_address,
         ))
         .await;
+        a.conclude(&shadow, ruling, RequirementCheck::Met);
     }
     let header = basic("bob", "z");
     let ruling = ruled(a.begin(
@@ -351,6 +351,7 @@ async fn a_limited_request_says_so_and_a_shadow_location_counts_it() {
         no_api_request,
         no_address,
     ));
+    let ruling = a.conclude(&shadow, ruling, RequirementCheck::Met);
     assert_eq!(ruling.decision.kind(), DecisionKind::Limited);
     assert_eq!(ruling.audit.reason, Reason::TooManyFailures);
     let metrics = String::from_utf8(a.render_metrics()).unwrap();
