@@ -1,8 +1,8 @@
 # RFC 9728 protected resource metadata: `authotron_resource_metadata` serves the document built
 # from the YAML's `resource_metadata` section and the JWT providers' issuers, without
-# authentication, GET and HEAD only; with the section, every Bearer challenge names the
-# document's URL in `resource_metadata="…"`. Without it, challenges are upstream's, byte for
-# byte, and nginx -t refuses the directive at its line.
+# authentication, GET and HEAD only; with the section, every Bearer challenge, and the 403 for
+# a missing scope, names the document's URL in `resource_metadata="…"`. Without it, challenges
+# are upstream's, byte for byte, and nginx -t refuses the directive at its line.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -183,3 +183,15 @@ location = /.well-known/oauth-protected-resource { authotron_resource_metadata; 
 --- must_die
 --- error_log
 is duplicate
+
+=== PRM 14: a 403 for a missing scope names the document too, where the client learns how to get it
+--- yaml eval
+$main::PROVIDERS . $main::SECTION
+--- config
+location /data/ { authotron on; authotron_require_scope data.read; proxy_pass http://echo; }
+--- request
+GET /data/x
+Authorization: Basic %%BASE64(alice:prm-pw-1)%%
+--- error_code: 403
+--- response_headers
+WWW-Authenticate: Bearer error="insufficient_scope", scope="data.read", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"

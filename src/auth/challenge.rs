@@ -77,11 +77,17 @@ fn challenge<'a>(
 }
 
 /// The `WWW-Authenticate` value of a 403 for a token that lacks a scope the location requires
-/// (RFC 6750 §3.1), naming every scope the location lists.
-pub fn insufficient_scope(scopes: &[String]) -> Arc<str> {
+/// (RFC 6750 §3.1), naming every scope the location lists, and the protected resource
+/// metadata document when there is one, where a client learns how to get those scopes
+/// (RFC 9728 §5.1). `metadata_url` was checked at load time like a realm.
+pub fn insufficient_scope(scopes: &[String], metadata_url: Option<&str>) -> Arc<str> {
     let listed = scopes.join(" ");
+    let metadata = match metadata_url {
+        Some(url) => format!(", resource_metadata=\"{url}\""),
+        None => String::new(),
+    };
     Arc::from(format!(
-        "Bearer error=\"insufficient_scope\", scope=\"{}\"",
+        "Bearer error=\"insufficient_scope\", scope=\"{}\"{metadata}",
         quoted_string_content(&listed)
     ))
 }

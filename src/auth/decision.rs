@@ -317,7 +317,10 @@ fn allow(
             "user \"{}\" of realm \"{}\" lacks a required scope",
             identity.user.username, identity.user.realm
         )));
-        let challenge = Some(insufficient_scope(&policy.required_scopes));
+        let challenge = Some(insufficient_scope(
+            &policy.required_scopes,
+            authenticator.resource_metadata_url(),
+        ));
         return (Decision::Forbidden { challenge }, Reason::MissingScope);
     }
     // The token API answers with its own JSON and never needs a minted token: minting one

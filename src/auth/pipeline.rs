@@ -216,6 +216,11 @@ impl Authenticator {
             .map(|m| m.document.as_slice())
     }
 
+    /// Where the protected resource metadata document is served, if the config describes one.
+    pub fn resource_metadata_url(&self) -> Option<&str> {
+        self.resource_metadata.as_ref().map(|m| m.url.as_str())
+    }
+
     pub fn challenge(&self, realm: Option<&str>) -> Arc<str> {
         self.challenges.for_realm(realm)
     }
