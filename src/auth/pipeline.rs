@@ -332,10 +332,10 @@ impl Authenticator {
 
     /// Forgets every cached store-token answer: after a revocation through this worker's token
     /// API, and when the revoked tokens cannot be known (an announcement this version cannot
-    /// read, or a time without listening). That only costs their revalidation. The other credentials (passwords, JWTs, remote
-    /// services' tokens) stay cached, so this does not send every cached user back to the
-    /// identity services at once. It walks the whole cache, which is why it is kept for these
-    /// rare events.
+    /// read, or a time without listening). That only costs their revalidation. The other
+    /// credentials (passwords, JWTs, remote services' tokens) stay cached, so this does not
+    /// send every cached user back to the identity services at once. It walks the whole
+    /// cache, which is why it is kept for these rare events.
     pub(super) fn forget_store_tokens(&self) {
         // First: a validation running now is not cached, so none can slip in behind the sweep.
         self.revocations.fetch_add(1, Ordering::AcqRel);
