@@ -1,5 +1,6 @@
 //! What a worker does with revocations announced by other instances of a shared store: it
-//! forgets the revoked token's cached answers at once, and logs when it starts or stops hearing of them.
+//! forgets the revoked token's cached answers at once, and logs when it starts or stops
+//! hearing of them.
 
 use std::sync::Arc;
 use std::time::Duration;
