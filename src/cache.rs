@@ -3,9 +3,12 @@
 //! Keys are SHA-256 digests of the realm selection and the raw `Authorization` value, never the
 //! credential itself. The cache belongs to one loaded config, so a reload starts empty.
 
+mod tags;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
@@ -13,6 +16,8 @@ use moka::Expiry;
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
+
+use tags::TagIndex;
 
 pub type CacheKey = [u8; 32];
 
@@ -30,6 +35,17 @@ pub fn cache_key(realm_selector: Option<&str>, raw_authorization: &[u8]) -> Cach
 /// A bounded map whose entries each carry their own lifetime.
 pub struct TtlCache<V: Clone + Send + Sync + 'static> {
     entries: Option<Cache<CacheKey, Timed<V>>>,
+    /// With `tagged`: which keys hold the values of each tag.
+    tags: Option<Tags<V>>,
+}
+
+/// A value's tag, if it has one, read from the value itself: the entry stores nothing more,
+/// so a cache hit copies nothing more.
+pub type TagOf<V> = fn(&V) -> Option<&str>;
+
+struct Tags<V> {
+    tag_of: TagOf<V>,
+    index: Arc<TagIndex>,
 }
 
 #[derive(Clone)]
@@ -49,13 +65,35 @@ impl<V> Expiry<CacheKey, Timed<V>> for PerEntryTtl {
 impl<V: Clone + Send + Sync + 'static> TtlCache<V> {
     /// A capacity of zero disables the cache.
     pub fn new(capacity: u64) -> Self {
+        Self::build(capacity, None)
+    }
+
+    /// A cache whose values of one tag (`tag_of`) can be forgotten at once (`remove_tagged`).
+    pub fn tagged(capacity: u64, tag_of: TagOf<V>) -> Self {
+        let index = Arc::default();
+        Self::build(capacity, Some(Tags { tag_of, index }))
+    }
+
+    fn build(capacity: u64, tags: Option<Tags<V>>) -> Self {
         let entries = (capacity > 0).then(|| {
-            Cache::builder()
+            let builder = Cache::builder()
                 .max_capacity(capacity)
-                .expire_after(PerEntryTtl)
-                .build()
+                .expire_after(PerEntryTtl);
+            match &tags {
+                Some(Tags { tag_of, index }) => {
+                    let (tag_of, index) = (*tag_of, index.clone());
+                    builder
+                        .eviction_listener(move |key, entry: Timed<V>, _| {
+                            if let Some(tag) = tag_of(&entry.value) {
+                                index.removed(tag, &key);
+                            }
+                        })
+                        .build()
+                }
+                None => builder.build(),
+            }
         });
-        TtlCache { entries }
+        TtlCache { entries, tags }
     }
 
     pub fn get(&self, key: &CacheKey) -> Option<V> {
@@ -66,7 +104,22 @@ impl<V: Clone + Send + Sync + 'static> TtlCache<V> {
     pub fn insert(&self, key: CacheKey, value: V, ttl: Duration) {
         if let Some(entries) = &self.entries {
             if !ttl.is_zero() {
+                if let Some(Tags { tag_of, index }) = &self.tags {
+                    if let Some(tag) = tag_of(&value) {
+                        index.stored(tag, key);
+                    }
+                }
                 entries.insert(key, Timed { value, ttl });
+            }
+        }
+    }
+
+    /// Forgets the entries whose value has `tag` (see `tagged`); `get` no longer sees them from
+    /// the moment this returns. It costs the number of such entries, not the size of the cache.
+    pub fn remove_tagged(&self, tag: &str) {
+        if let (Some(entries), Some(tags)) = (&self.entries, &self.tags) {
+            for key in tags.index.take(tag) {
+                entries.invalidate(&key);
             }
         }
     }

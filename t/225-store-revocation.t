@@ -132,6 +132,10 @@ sub revoked_at_once {
     refused_from_then_on($what, $there, $token);
 }
 
+# B's cache counters for store tokens: answers from its cache, and store lookups that found one.
+sub store_hits   { metric($_[0], 'authotron_cache_hits_total{provider_name="token-store"}') // 0 }
+sub store_misses { metric($_[0], 'authotron_cache_misses_total{provider_name="token-store"}') // 0 }
+
 run_tests();
 
 __DATA__
@@ -237,6 +241,36 @@ sub {
     wait_for_listeners('fleet-b', 1, 20);
     accepted_everywhere('after a reload of A', $one->{token}, $b);
     revoked_at_once('after a reload of A', $one->{token}, $a, $b, "DELETE /tokens/$one->{id}");
+}
+--- request
+GET /tokens
+Authorization: Basic %%BASE64(alice:alice-Pw-0451)%%
+--- response_json: []
+
+=== REVOKE 4: a revocation evicts the revoked token only: B still answers another token from its cache
+--- after_start eval
+sub {
+    my (undef, $a) = @_;
+    my $b = start_b($a);
+    wait_for_listeners('authotron', 1, 20);
+    wait_for_listeners('fleet-b', 1, 20);
+
+    my $one = create_token($a, 'alice');
+    my $two = create_token($a, 'alice');
+    # One worker: B's first use of each token looks it up in the store, the second is a hit.
+    for my $token ($one, $two) {
+        my @statuses = map { call($b, 'GET /api/x', bearer($token->{token}))->{status} } 1 .. 2;
+        is("@statuses", '200 200', 'B accepts a token of alice');
+    }
+    my ($hits, $misses) = (store_hits($b), store_misses($b));
+    is("$hits $misses", '2 2', 'B looked each token up once and answered it once from its cache');
+
+    revoked_at_once('token one, revoked on A', $one->{token}, $a, $b, "DELETE /tokens/$one->{id}");
+    metric_becomes($b, 'authotron_store_revocations_heard_total', 1, 10);
+    status_is(call($b, 'GET /api/x', bearer($two->{token})), 200, 'B still accepts token two');
+    is(store_misses($b), $misses, 'B did not look token two up again');
+    is(store_hits($b), $hits + 1, 'B answered token two from its cache');
+    api_answer(call($a, "DELETE /tokens/$two->{id}", basic('alice')), 204, 'token two is revoked too');
 }
 --- request
 GET /tokens

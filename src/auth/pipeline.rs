@@ -155,7 +155,7 @@ impl Authenticator {
             provider_timeout: Duration::from_millis(config.auth.timeout_in_ms),
             ttl: Duration::from_secs(config.cache.ttl_seconds),
             negative_ttl: Duration::from_secs(config.cache.negative_ttl_seconds),
-            verdicts: TtlCache::new(config.cache.capacity),
+            verdicts: TtlCache::tagged(config.cache.capacity, store_token_of),
             in_flight: SingleFlight::default(),
             store: None,
             revocations: AtomicU64::new(0),
@@ -325,11 +325,22 @@ impl Authenticator {
         self.log_throttle.line("store", line).map(Note::warn)
     }
 
-    /// A revocation takes effect at once in this worker: cached store-token identities go.
-    /// Revocations are rare, so dropping every store token is simpler than tracking which
-    /// entry came from which token, and only costs their revalidation; the other credentials
-    /// (passwords, JWTs, remote services' tokens) stay cached, so a revocation announced to a
-    /// whole fleet does not send every cached user back to the identity services at once.
+    /// A revocation of the store token `id` takes effect at once in this worker: the cached
+    /// answers for that token go (one per `Authorization` spelling and realm selection it was
+    /// seen with), and every other cached answer stays. So a fleet that revokes often does not
+    /// send the other tokens' holders back to the database with each revocation.
+    pub(super) fn forget_store_token(&self, id: &str) {
+        // First: a validation running now is not cached, so none can slip in behind the removal.
+        self.revocations.fetch_add(1, Ordering::AcqRel);
+        self.verdicts.remove_tagged(id);
+    }
+
+    /// Forgets every cached store-token answer: after a revocation through this worker's token
+    /// API, and when the revoked tokens cannot be known (an announcement this version cannot
+    /// read, or a time without listening). That only costs their revalidation. The other
+    /// credentials (passwords, JWTs, remote services' tokens) stay cached, so this does not
+    /// send every cached user back to the identity services at once. It walks the whole
+    /// cache, which is why it is kept for these rare events.
     pub(super) fn forget_store_tokens(&self) {
         // First: a validation running now is not cached, so none can slip in behind the sweep.
         self.revocations.fetch_add(1, Ordering::AcqRel);
@@ -452,13 +463,19 @@ impl Authenticator {
                     realm => format!(" of realm \"{realm}\""),
                 };
                 let ttl = provider.cache_ttl().unwrap_or(self.ttl);
+                let accepted = |user, store_token| {
+                    let provider = name.to_owned();
+                    let by = AcceptedBy {
+                        provider,
+                        ttl,
+                        store_token,
+                    };
+                    Poll::Ready(Some(Accepted { user, by }))
+                };
                 match verdict {
-                    ProviderVerdict::Accepted(user) => {
-                        let by = AcceptedBy {
-                            provider: name.to_owned(),
-                            ttl,
-                        };
-                        return Poll::Ready(Some(Accepted { user, by }));
+                    ProviderVerdict::Accepted(user) => return accepted(user, None),
+                    ProviderVerdict::AcceptedStoreToken { user, id } => {
+                        return accepted(user, Some(id))
                     }
                     ProviderVerdict::Rejected(reason) => notes.push(Note::info(format!(
                         "provider \"{name}\"{of_realm} rejected the credential: {reason}"
@@ -537,6 +554,7 @@ impl Authenticator {
             };
             let mut identity = Identity::new(user, provider).reusable_for(ttl);
             identity.provided = provided;
+            identity.store_token = by.store_token;
             Outcome::new(Verdict::Authenticated(Arc::new(identity)))
         } else {
             Outcome::new(Verdict::Rejected).note(
@@ -594,6 +612,14 @@ fn positive_ttl(identity: &Identity) -> Duration {
     ttl
 }
 
+/// What a revocation names a cached answer by: the public id of the store token it is for.
+fn store_token_of(verdict: &Verdict) -> Option<&str> {
+    match verdict {
+        Verdict::Authenticated(identity) => identity.store_token.as_deref(),
+        Verdict::Rejected | Verdict::Unavailable | Verdict::Failed => None,
+    }
+}
+
 /// How long an identity is reused when an augmenter failed for it.
 const DEGRADED_TTL: Duration = Duration::from_secs(RETRY_AFTER_SECONDS as u64);
 
@@ -617,6 +643,8 @@ struct AcceptedBy {
     /// Its name.
     provider: String,
     ttl: Duration,
+    /// The public id of the store token it found, if it is the token store.
+    store_token: Option<String>,
 }
 
 /// The line of a successful validation. Answers from the cache log nothing at this level.

@@ -1,5 +1,6 @@
 //! What a worker does with revocations announced by other instances of a shared store: it
-//! forgets cached store tokens at once, and logs when it starts or stops hearing of them.
+//! forgets the revoked token's cached answers at once, and logs when it starts or stops
+//! hearing of them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use super::{Authenticator, Note};
-use crate::store::revocation::ListenerEvent;
+use crate::store::revocation::{ListenerEvent, Notice};
 
 impl Authenticator {
     /// The task that listens for revocations for this worker, when the store can announce
@@ -35,11 +36,15 @@ impl Authenticator {
         }))
     }
 
-    /// A revocation elsewhere, or a (re)connection after which revocations made while this
-    /// worker was not listening cannot be known: either way cached store tokens go.
+    /// A revocation elsewhere evicts the revoked token. After a (re)connection, revocations
+    /// made while this worker was not listening cannot be known, and an announcement this
+    /// version cannot read names no token it knows: then every cached store token goes.
     fn on_listener_event(&self, event: &ListenerEvent) {
         match event {
-            ListenerEvent::Listening | ListenerEvent::Revoked(_) => self.forget_store_tokens(),
+            ListenerEvent::Revoked(Notice::Revoked(id)) => self.forget_store_token(id),
+            ListenerEvent::Listening | ListenerEvent::Revoked(Notice::Unrecognised) => {
+                self.forget_store_tokens()
+            }
             ListenerEvent::Lost(_) => {}
         }
     }

@@ -98,3 +98,96 @@ fn remove_if_forgets_only_the_doomed_entries() {
         assert_eq!(cache.get(&[n; 32]), expected, "entry {n}");
     }
 }
+
+/// Values tagged by their first part (a token id, for the verdicts cache).
+type Tagged = (Option<&'static str>, u8);
+
+fn tag_of(value: &Tagged) -> Option<&str> {
+    value.0
+}
+
+fn tags_of(cache: &TtlCache<Tagged>) -> usize {
+    cache.tags.as_ref().unwrap().index.len()
+}
+
+#[test]
+fn remove_tagged_forgets_every_entry_of_the_tag_and_no_other() {
+    let cache = TtlCache::tagged(100, tag_of);
+    let ttl = Duration::from_secs(60);
+    // Tag a under three keys (three spellings or realm selections of one token).
+    for n in 0..3 {
+        cache.insert([n; 32], (Some("a"), n), ttl);
+    }
+    cache.insert([10; 32], (Some("b"), 10), ttl);
+    cache.insert([11; 32], (None, 11), ttl);
+    cache.remove_tagged("a");
+    for n in 0..3 {
+        assert_eq!(cache.get(&[n; 32]), None, "entry {n} of a");
+    }
+    assert_eq!(cache.get(&[10; 32]), Some((Some("b"), 10)));
+    assert_eq!(cache.get(&[11; 32]), Some((None, 11)));
+    // An unknown tag, or one already removed, removes nothing.
+    cache.remove_tagged("a");
+    cache.remove_tagged("c");
+    assert_eq!(cache.get(&[10; 32]), Some((Some("b"), 10)));
+    assert_eq!(tags_of(&cache), 1, "only b's key is left in the index");
+}
+
+#[test]
+fn a_value_stored_again_under_its_key_is_still_removed_by_its_tag() {
+    let cache = TtlCache::tagged(100, tag_of);
+    let ttl = Duration::from_secs(60);
+    cache.insert([1; 32], (Some("a"), 1), ttl);
+    // Replaced by the same tag: the report of the old value must not untrack the new one.
+    cache.insert([1; 32], (Some("a"), 2), ttl);
+    cache.entries.as_ref().unwrap().run_pending_tasks();
+    assert_eq!(tags_of(&cache), 1);
+    cache.remove_tagged("a");
+    assert_eq!(cache.get(&[1; 32]), None);
+    // Replaced by an untagged value: the key leaves the index.
+    cache.insert([2; 32], (Some("a"), 3), ttl);
+    cache.insert([2; 32], (None, 4), ttl);
+    cache.entries.as_ref().unwrap().run_pending_tasks();
+    assert_eq!(tags_of(&cache), 0);
+}
+
+#[test]
+fn the_tag_index_follows_expiry_eviction_and_removal_and_does_not_leak() {
+    let cache = TtlCache::tagged(100, tag_of);
+    let entries = cache.entries.as_ref().unwrap();
+    let tags: Vec<&'static str> = (0..50)
+        .map(|n| &*Box::leak(format!("t{n}").into_boxed_str()))
+        .collect();
+    // Ten times the capacity: most entries are evicted for room.
+    for n in 0..1000u32 {
+        let mut key = [0; 32];
+        key[..4].copy_from_slice(&n.to_le_bytes());
+        let value = (Some(tags[n as usize % 50]), 0);
+        cache.insert(key, value, Duration::from_secs(60));
+    }
+    entries.run_pending_tasks();
+    assert!(entries.entry_count() <= 100, "{}", entries.entry_count());
+    assert_eq!(tags_of(&cache) as u64, entries.entry_count());
+
+    cache.remove_if(|(tag, _)| *tag == Some("t0"));
+    entries.run_pending_tasks();
+    assert_eq!(tags_of(&cache) as u64, entries.entry_count());
+
+    // Short-lived entries: once expired and swept (moka sweeps expired entries in about
+    // one-second steps), nothing of them is left in the index.
+    cache.clear();
+    entries.run_pending_tasks();
+    assert_eq!(tags_of(&cache), 0, "cleared");
+    for n in 0..20u8 {
+        cache.insert([n; 32], (Some("short"), n), Duration::from_millis(20));
+    }
+    entries.run_pending_tasks();
+    assert_eq!(tags_of(&cache), 20);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while entries.entry_count() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        entries.run_pending_tasks();
+    }
+    assert_eq!(entries.entry_count(), 0, "swept");
+    assert_eq!(tags_of(&cache), 0);
+}

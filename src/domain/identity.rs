@@ -15,6 +15,9 @@ pub struct Identity {
     pub provided: Option<User>,
     /// The `name` of the provider that accepted the credential.
     pub provider: String,
+    /// The public id of the store token the credential was, when the token store accepted it:
+    /// a revocation names the token by it, and the cache forgets the entries that carry it.
+    pub store_token: Option<String>,
     /// The last token minted for this identity. It is handed out again, unchanged (its own
     /// `iat` and `exp`), while more than half of its lifetime is left, so that a signature
     /// (about 0.3 ms with a 2048-bit RS256 key) is not paid per request.
@@ -29,6 +32,7 @@ impl Identity {
             user,
             provided: None,
             provider: provider.into(),
+            store_token: None,
             minted: Mutex::new(None),
             cache_ttl: Duration::ZERO,
         }

@@ -10,6 +10,13 @@ use crate::domain::User;
 #[derive(Debug)]
 pub enum ProviderVerdict {
     Accepted(User),
+    /// The token store found a store token of this user. `id` is the token's public id (not a
+    /// secret: lists and revocations show it), by which a revocation names the token, so that
+    /// the cache can forget this token's answers and no others.
+    AcceptedStoreToken {
+        user: User,
+        id: String,
+    },
     /// The provider gave a definitive "no"; the reason is for logs only.
     Rejected(String),
     /// The provider could not decide (timeout, outage); the reason is for logs only.

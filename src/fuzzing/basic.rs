@@ -79,6 +79,9 @@ pub fn basic(data: &[u8]) {
         (ProviderVerdict::Rejected(_), Some((username, _))) => {
             panic!("refused {username:?} with its configured password")
         }
+        (ProviderVerdict::AcceptedStoreToken { .. }, _) => {
+            panic!("only the token store finds tokens")
+        }
         // Only a password hash can leave the provider unable to decide, and there is none.
         (ProviderVerdict::Unavailable(reason), _) => panic!("unavailable: {reason}"),
     }

@@ -80,6 +80,7 @@ pub fn jwt(data: &[u8]) {
     match VALIDATOR.verify(&token, header.alg, jwk) {
         ProviderVerdict::Accepted(user) => accepted(&token, &user),
         ProviderVerdict::Rejected(_) => {}
+        ProviderVerdict::AcceptedStoreToken { .. } => panic!("only the token store finds tokens"),
         ProviderVerdict::Unavailable(reason) => panic!("verifying needs no service: {reason}"),
     }
 }

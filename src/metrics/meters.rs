@@ -420,7 +420,8 @@ impl ProviderMeter {
             match &result {
                 Ok(verdict) => {
                     let counter = match verdict {
-                        ProviderVerdict::Accepted(_) => ids.success,
+                        ProviderVerdict::Accepted(_)
+                        | ProviderVerdict::AcceptedStoreToken { .. } => ids.success,
                         ProviderVerdict::Rejected(_) | ProviderVerdict::Unavailable(_) => ids.error,
                     };
                     meters.add(counter, 1);

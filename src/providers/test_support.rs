@@ -190,7 +190,7 @@ pub fn assert_failure(label: &str, verdict: ProviderVerdict, definitive: bool, s
 #[track_caller]
 pub fn accepted(verdict: ProviderVerdict) -> User {
     match verdict {
-        ProviderVerdict::Accepted(user) => user,
+        ProviderVerdict::Accepted(user) | ProviderVerdict::AcceptedStoreToken { user, .. } => user,
         other => panic!("expected a user, got {other:?}"),
     }
 }

@@ -64,7 +64,7 @@ impl Provider for TokenStoreProvider {
                         Ok(user) => {
                             // Bookkeeping only: a token is not refused for it.
                             let _ = self.store.used(&credential, &found, now).await;
-                            ProviderVerdict::Accepted(user)
+                            ProviderVerdict::AcceptedStoreToken { user, id: found.id }
                         }
                         Err(reason) => ProviderVerdict::Rejected(reason),
                     },

@@ -51,6 +51,8 @@ pub struct NewRow {
 
 /// What a successful lookup finds.
 pub struct Found {
+    /// The token's public id: what a revocation announces, so caches can forget exactly it.
+    pub id: String,
     pub snapshot: String,
     pub expires_at: i64,
     /// `None` for a row written before the provider was recorded.

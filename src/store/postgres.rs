@@ -195,17 +195,18 @@ impl Backend for Postgres {
                 // each pooled connection.
                 let find = c
                     .prepare_cached(
-                        "SELECT user_snapshot, expires_at, provider, last_used_at \
+                        "SELECT id, user_snapshot, expires_at, provider, last_used_at \
                          FROM authotron_tokens WHERE token_hash = $1 AND expires_at > $2",
                     )
                     .await?;
                 let row = c.query_opt(&find, &[&hash, &now]).await?;
                 row.map(|row| {
                     Ok(Found {
-                        snapshot: row.try_get(0)?,
-                        expires_at: row.try_get(1)?,
-                        provider: row.try_get(2)?,
-                        last_used_at: row.try_get(3)?,
+                        id: row.try_get(0)?,
+                        snapshot: row.try_get(1)?,
+                        expires_at: row.try_get(2)?,
+                        provider: row.try_get(3)?,
+                        last_used_at: row.try_get(4)?,
                     })
                 })
                 .transpose()

@@ -171,15 +171,16 @@ impl Backend for Sqlite {
     fn find(&self, hash: String, now: i64) -> BoxFuture<'static, Result<Option<Found>, String>> {
         self.with(move |c| {
             c.query_row(
-                "SELECT user_snapshot, expires_at, provider, last_used_at FROM authotron_tokens \
+                "SELECT id, user_snapshot, expires_at, provider, last_used_at FROM authotron_tokens \
                  WHERE token_hash = ?1 AND expires_at > ?2",
                 params![hash, now],
                 |row| {
                     Ok(Found {
-                        snapshot: row.get(0)?,
-                        expires_at: row.get(1)?,
-                        provider: row.get(2)?,
-                        last_used_at: row.get(3)?,
+                        id: row.get(0)?,
+                        snapshot: row.get(1)?,
+                        expires_at: row.get(2)?,
+                        provider: row.get(3)?,
+                        last_used_at: row.get(4)?,
                     })
                 },
             )

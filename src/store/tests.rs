@@ -62,6 +62,8 @@ async fn lifecycle_ownership_and_expiry() {
     assert_eq!(user.attributes["exp"], (now + 100).to_string());
     // With the provider that accepted alice, which decides whether she still counts.
     assert_eq!(found.provider.as_deref(), Some("local"));
+    // And its public id, which a revocation announces.
+    assert_eq!(found.id, id);
 
     // Listing shows the last use (once the provider honoured the token) and never the secret.
     store.used(&secret, &found, now + 5).await.unwrap();

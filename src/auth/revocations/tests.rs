@@ -100,6 +100,70 @@ async fn an_announced_revocation_evicts_the_cached_token_at_once() {
     ));
 }
 
+/// `validated` and `cached` with a realm selection.
+async fn validated_in(a: &Arc<Authenticator>, authorization: &str, realm: &str) -> Verdict {
+    match a.look_up(Some(authorization.as_bytes()), Some(realm)) {
+        Lookup::Answered(outcome) => outcome.verdict,
+        Lookup::NeedsProviders(job) => a.clone().validate(job).await.verdict,
+    }
+}
+
+fn cached_in(a: &Authenticator, authorization: &str, realm: &str) -> Option<Verdict> {
+    match a.look_up(Some(authorization.as_bytes()), Some(realm)) {
+        Lookup::Answered(outcome) => Some(outcome.verdict),
+        Lookup::NeedsProviders(_) => None,
+    }
+}
+
+fn is_authenticated(verdict: Option<Verdict>) -> bool {
+    matches!(verdict, Some(Verdict::Authenticated(_)))
+}
+
+#[tokio::test]
+async fn a_revocation_evicts_every_entry_of_its_token_and_keeps_the_other_tokens() {
+    let db = TempDb::new("one-token");
+    let (here, there) = (host(&db), host(&db));
+    let (one, one_id) = token_of_alice(&there).await;
+    let (two, _) = token_of_alice(&there).await;
+    // Token one is cached twice: without a realm selection, and for realm "internal".
+    for token in [&one, &two] {
+        assert!(matches!(
+            validated(&here, token).await,
+            Verdict::Authenticated(_)
+        ));
+    }
+    assert!(matches!(
+        validated_in(&here, &one, "internal").await,
+        Verdict::Authenticated(_)
+    ));
+    assert!(is_authenticated(cached_in(&here, &one, "internal")));
+
+    revoke_elsewhere(&there, &one_id).await;
+    here.on_listener_event(&ListenerEvent::Revoked(Notice::Revoked(one_id)));
+    assert!(cached(&here, &one).is_none(), "evicted");
+    assert!(
+        cached_in(&here, &one, "internal").is_none(),
+        "evicted, for the realm too"
+    );
+    assert!(matches!(validated(&here, &one).await, Verdict::Rejected));
+    // The other token is still answered from the cache, without a store lookup.
+    assert!(
+        is_authenticated(cached(&here, &two)),
+        "token two stays cached"
+    );
+
+    // A reconnection cannot know what it missed: every store token goes.
+    here.on_listener_event(&ListenerEvent::Listening);
+    assert!(
+        cached(&here, &two).is_none(),
+        "token two evicted on reconnection"
+    );
+    assert!(matches!(
+        validated(&here, &two).await,
+        Verdict::Authenticated(_)
+    ));
+}
+
 #[tokio::test]
 async fn reconnecting_evicts_too_and_losing_the_connection_does_not() {
     let db = TempDb::new("reconnect");
