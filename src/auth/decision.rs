@@ -247,7 +247,7 @@ impl Authenticator {
     /// The last step of every ruling, once per decision: an allowed request that does not meet
     /// the location's `authotron_require` (as `check` found) is refused with that requirement's
     /// error, then the final decision is counted.
-    pub fn conclude(&self, policy: &Policy, mut ruling: Ruling, check: RequirementCheck) -> Ruling {
+    pub fn conclude(&self, policy: &Policy, ruling: &mut Ruling, check: RequirementCheck) {
         if let Decision::Allowed(allowed) = &ruling.decision {
             let user = &allowed.identity.user;
             let refusal = match check {
@@ -285,7 +285,6 @@ impl Authenticator {
             }
         }
         record(self, policy, &ruling.decision);
-        ruling
     }
 }
 

@@ -278,10 +278,10 @@ fn apply(
     loc: &LocConf,
     authenticator: &Authenticator,
     ctx: NonNull<RequestCtx>,
-    ruling: Ruling,
+    mut ruling: Ruling,
     phase: Phase,
 ) -> ngx_int_t {
-    let ruling = conclude(r, loc, authenticator, ctx, ruling);
+    conclude(r, loc, authenticator, ctx, &mut ruling);
     let log = connection_log(r);
     for note in &ruling.notes {
         notes::log_note(log, note);
@@ -315,8 +315,8 @@ fn conclude(
     loc: &LocConf,
     authenticator: &Authenticator,
     ctx: NonNull<RequestCtx>,
-    mut ruling: Ruling,
-) -> Ruling {
+    ruling: &mut Ruling,
+) {
     let directives = loc.requirements.as_deref().unwrap_or_default();
     let check = match ruling.decision {
         Decision::Allowed(_) if !directives.is_empty() => {
@@ -340,7 +340,7 @@ fn conclude(
         }
         _ => RequirementCheck::Met,
     };
-    authenticator.conclude(&loc.policy, ruling, check)
+    authenticator.conclude(&loc.policy, ruling, check);
 }
 
 fn write_headers(

@@ -382,7 +382,12 @@ fn a_shadow_location_counts_its_decisions_and_answers_no_503() {
     let a = from_yaml(TWO_REALMS);
     let shadow = policy(|p| p.shadow = true);
     let concluded = |outcome, policy: &Policy| {
-        a.conclude(policy, decide(&a, outcome, policy), RequirementCheck::Met)
+        conclude_owned(
+            &a,
+            policy,
+            decide(&a, outcome, policy),
+            RequirementCheck::Met,
+        )
     };
     concluded(Outcome::new(Verdict::Unavailable), &shadow);
     concluded(Outcome::new(Verdict::Rejected), &shadow);
@@ -494,7 +499,7 @@ fn an_unmet_requirement_refuses_with_its_own_error() {
     let location = requiring(&[RequirementError::Forbidden, RequirementError::Unauthorized]);
     let conclude = |check| {
         let ruling = decide(&a, authenticated(&[]).cached(), &location);
-        a.conclude(&location, ruling, check)
+        conclude_owned(&a, &location, ruling, check)
     };
 
     let met = conclude(RequirementCheck::Met);
@@ -544,13 +549,13 @@ fn requirements_never_turn_a_refusal_into_something_else() {
     });
     // A request failing both its scope and its requirement is refused for the scope.
     let ruling = decide(&a, scoped(&[], &[]), &location);
-    let concluded = a.conclude(&location, ruling, RequirementCheck::Unmet(0));
+    let concluded = conclude_owned(&a, &location, ruling, RequirementCheck::Unmet(0));
     assert_eq!(
         words(&concluded),
         (DecisionKind::Forbidden, Reason::MissingScope)
     );
     let rejected = decide(&a, Outcome::new(Verdict::Rejected), &location);
-    let concluded = a.conclude(&location, rejected, RequirementCheck::Failed);
+    let concluded = conclude_owned(&a, &location, rejected, RequirementCheck::Failed);
     assert_eq!(
         words(&concluded),
         (DecisionKind::Unauthorized, Reason::CredentialsRejected)
@@ -568,7 +573,7 @@ fn a_shadow_location_counts_the_decision_after_its_requirements_once() {
         text.contains("authotron_shadow_decisions_total{result=\"allowed\"} 0\n"),
         "{text}"
     );
-    a.conclude(&shadow, ruling, RequirementCheck::Unmet(0));
+    conclude_owned(&a, &shadow, ruling, RequirementCheck::Unmet(0));
     let text = String::from_utf8(a.metrics().render()).unwrap();
     for line in [
         "authotron_shadow_decisions_total{result=\"allowed\"} 0\n",
@@ -576,4 +581,15 @@ fn a_shadow_location_counts_the_decision_after_its_requirements_once() {
     ] {
         assert!(text.contains(line), "{line} in\n{text}");
     }
+}
+
+/// `Authenticator::conclude` on a ruling the test owns, handing it back.
+fn conclude_owned(
+    a: &Authenticator,
+    policy: &Policy,
+    mut ruling: Ruling,
+    check: RequirementCheck,
+) -> Ruling {
+    a.conclude(policy, &mut ruling, check);
+    ruling
 }

@@ -333,7 +333,7 @@ async fn a_limited_request_says_so_and_a_shadow_location_counts_it() {
     });
     for wrong in ["x", "y"] {
         let header = basic("bob", wrong);
-        let ruling = finished(a.begin(
+        let mut ruling = finished(a.begin(
             &shadow,
             Some(header.as_bytes()),
             || None,
@@ -341,17 +341,17 @@ async fn a_limited_request_says_so_and_a_shadow_location_counts_it() {
             no_address,
         ))
         .await;
-        a.conclude(&shadow, ruling, RequirementCheck::Met);
+        a.conclude(&shadow, &mut ruling, RequirementCheck::Met);
     }
     let header = basic("bob", "z");
-    let ruling = ruled(a.begin(
+    let mut ruling = ruled(a.begin(
         &shadow,
         Some(header.as_bytes()),
         || None,
         no_api_request,
         no_address,
     ));
-    let ruling = a.conclude(&shadow, ruling, RequirementCheck::Met);
+    a.conclude(&shadow, &mut ruling, RequirementCheck::Met);
     assert_eq!(ruling.decision.kind(), DecisionKind::Limited);
     assert_eq!(ruling.audit.reason, Reason::TooManyFailures);
     let metrics = String::from_utf8(a.render_metrics()).unwrap();
