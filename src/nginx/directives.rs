@@ -316,6 +316,22 @@ fn argument_text(arg: &ngx_str_t) -> Option<String> {
     std::str::from_utf8(arg.as_bytes()).ok().map(str::to_owned)
 }
 
+/// The directive's arguments as text, each passing the core's `check`; `not_text` when one is
+/// not UTF-8.
+fn checked_words(
+    cf: &ngx_conf_t,
+    not_text: &str,
+    check: fn(&str) -> Result<(), String>,
+) -> Result<Vec<String>, String> {
+    arguments(cf)
+        .iter()
+        .map(|arg| {
+            let word = argument_text(arg).ok_or_else(|| not_text.to_owned())?;
+            check(&word).map(|()| word)
+        })
+        .collect()
+}
+
 /// Refuses a directive with the core's reason, at its line.
 fn refuse(cf: &mut ngx_conf_t, directive: &str, reason: &str) -> *mut c_char {
     ngx_conf_log_error!(NGX_LOG_EMERG, cf, "invalid \"{directive}\": {reason}");
@@ -447,16 +463,10 @@ extern "C" fn set_required_roles(
         if loc.required_roles.is_some() {
             return IS_DUPLICATE;
         }
-        let mut roles = Vec::new();
-        for arg in arguments(cf) {
-            let role = argument_text(arg)
-                .ok_or_else(|| "roles are UTF-8 text".to_owned())
-                .and_then(|role| policy::check_role(&role).map(|()| role));
-            match role {
-                Ok(role) => roles.push(role),
-                Err(reason) => return refuse(cf, "authotron_require_role", &reason),
-            }
-        }
+        let roles = match checked_words(cf, "roles are UTF-8 text", policy::check_role) {
+            Ok(roles) => roles,
+            Err(reason) => return refuse(cf, "authotron_require_role", &reason),
+        };
         loc.required_roles = Some(roles);
         ptr::null_mut()
     })
@@ -483,16 +493,10 @@ extern "C" fn set_required_scopes(
         if loc.required_scopes.is_some() {
             return IS_DUPLICATE;
         }
-        let mut scopes = Vec::new();
-        for arg in arguments(cf) {
-            let scope = argument_text(arg)
-                .ok_or_else(|| "scopes are ASCII text".to_owned())
-                .and_then(|scope| policy::check_scope(&scope).map(|()| scope));
-            match scope {
-                Ok(scope) => scopes.push(scope),
-                Err(reason) => return refuse(cf, "authotron_require_scope", &reason),
-            }
-        }
+        let scopes = match checked_words(cf, "scopes are ASCII text", policy::check_scope) {
+            Ok(scopes) => scopes,
+            Err(reason) => return refuse(cf, "authotron_require_scope", &reason),
+        };
         let Some(site) = new_site(cf, "authotron_require_scope") else {
             return NGX_CONF_ERROR;
         };
