@@ -12,6 +12,7 @@ pub mod reply;
 pub mod request;
 pub mod requirement;
 pub mod resource_metadata;
+mod revocation_fence;
 mod revocations;
 #[cfg(test)]
 pub(crate) mod test_support;

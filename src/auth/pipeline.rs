@@ -2,7 +2,7 @@
 //! the providers of each scheme concurrently with a timeout each, the first acceptance wins;
 //! then the augmenters of the user's realm. Results are cached per worker.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -16,6 +16,7 @@ use super::listing::Listing;
 use super::metric_labels;
 use super::outcome::{Note, NoteLevel, Outcome, RETRY_AFTER_SECONDS};
 use super::resource_metadata::ResourceMetadata;
+use super::revocation_fence::RevocationFence;
 use super::throttle::LogThrottle;
 use crate::augmenters::{self, Augmenter, Stage};
 use crate::cache::{cache_key, CacheKey, SingleFlight, TtlCache};
@@ -43,9 +44,9 @@ pub struct Authenticator {
     verdicts: TtlCache<Verdict>,
     in_flight: SingleFlight<CacheKey, Outcome>,
     store: Option<Arc<Store>>,
-    /// Counts revocations made through this worker; a validation that overlapped one is not
-    /// cached, so a revoked token cannot slip back into the cache.
-    revocations: AtomicU64,
+    /// Keeps the answer of a validation that overlapped a revocation out of the cache, so a
+    /// revoked token cannot slip back into it.
+    revocations: RevocationFence,
     listing: Listing,
     /// Counters and histograms; NGINX moves them into shared memory (see `crate::metrics`).
     pub(super) metrics: Arc<Meters>,
@@ -158,7 +159,7 @@ impl Authenticator {
             verdicts: TtlCache::tagged(config.cache.capacity, store_token_of),
             in_flight: SingleFlight::default(),
             store: None,
-            revocations: AtomicU64::new(0),
+            revocations: RevocationFence::default(),
             log_throttle: LogThrottle::default(),
             legacy_headers: config.include_legacy_headers,
             guard: None,
@@ -277,7 +278,7 @@ impl Authenticator {
             .run(key, move || async move {
                 ran_here.store(true, Ordering::Relaxed);
                 let _running = this.metrics.validation_running();
-                let revocations = this.revocations.load(Ordering::Acquire);
+                let seen = this.revocations.seen();
                 let mut outcome = this
                     .authenticate(&job.credentials, job.realm.as_deref())
                     .await;
@@ -296,9 +297,8 @@ impl Authenticator {
                 if let Verdict::Authenticated(identity) = &outcome.verdict {
                     let _ = this.token(identity);
                 }
-                if revocations == this.revocations.load(Ordering::Acquire) {
-                    this.remember(job.key, &outcome.verdict);
-                }
+                this.revocations
+                    .remember_unless_revoked(seen, || this.remember(job.key, &outcome.verdict));
                 outcome
             })
             .await;
@@ -330,9 +330,7 @@ impl Authenticator {
     /// seen with), and every other cached answer stays. So a fleet that revokes often does not
     /// send the other tokens' holders back to the database with each revocation.
     pub(super) fn forget_store_token(&self, id: &str) {
-        // First: a validation running now is not cached, so none can slip in behind the removal.
-        self.revocations.fetch_add(1, Ordering::AcqRel);
-        self.verdicts.remove_tagged(id);
+        self.revocations.revoke(|| self.verdicts.remove_tagged(id));
     }
 
     /// Forgets every cached store-token answer: after a revocation through this worker's token
@@ -342,10 +340,10 @@ impl Authenticator {
     /// send every cached user back to the identity services at once. It walks the whole
     /// cache, which is why it is kept for these rare events.
     pub(super) fn forget_store_tokens(&self) {
-        // First: a validation running now is not cached, so none can slip in behind the sweep.
-        self.revocations.fetch_add(1, Ordering::AcqRel);
-        self.verdicts.remove_if(|verdict| {
-            matches!(verdict, Verdict::Authenticated(identity) if identity.provider == TOKEN_STORE)
+        self.revocations.revoke(|| {
+            self.verdicts.remove_if(|verdict| {
+                matches!(verdict, Verdict::Authenticated(identity) if identity.provider == TOKEN_STORE)
+            })
         });
     }
 
