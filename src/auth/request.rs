@@ -156,8 +156,8 @@ impl Authenticator {
             return ruling;
         };
         let served = api::serve(store, &allowed.identity, &request, unix_now()).await;
-        if served.revoked {
-            self.forget_store_tokens();
+        for id in &served.revoked {
+            self.forget_store_token(id);
         }
         if let Some(reason) = served.outage {
             ruling.notes.extend(self.store_outage(&reason));

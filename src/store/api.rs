@@ -143,8 +143,9 @@ fn no_such_token() -> ApiResponse {
 /// What serving one API request did.
 pub struct Served {
     pub response: ApiResponse,
-    /// A token was revoked: cached identities of store tokens must go.
-    pub revoked: bool,
+    /// The public ids of the tokens it revoked, whose cached answers must go; empty when it
+    /// revoked nothing.
+    pub revoked: Vec<String>,
     /// Why the store could not be used, for the error log; the client only sees a 503.
     pub outage: Option<String>,
 }
@@ -164,15 +165,27 @@ pub async fn serve(store: &Store, identity: &Identity, request: &ApiRequest, now
         store.max_expiry,
     ) {
         Ok(route) => route,
-        Err(response) => return served(response, false, None),
+        Err(response) => return served(response, Vec::new(), None),
     };
-    let revoking = matches!(route, Route::Revoke(_));
     match perform(store, identity, route, now).await {
-        Ok(response) => {
-            let revoked = revoking && response.status == 204;
-            served(response, revoked, None)
+        Ok(Performed { response, revoked }) => served(response, revoked, None),
+        Err(Unavailable(reason)) => served(unavailable(), Vec::new(), Some(reason)),
+    }
+}
+
+/// What carrying out one route did.
+pub struct Performed {
+    pub response: ApiResponse,
+    /// The public ids of the tokens it deleted (see `Served::revoked`).
+    pub revoked: Vec<String>,
+}
+
+impl From<ApiResponse> for Performed {
+    fn from(response: ApiResponse) -> Performed {
+        Performed {
+            response,
+            revoked: Vec::new(),
         }
-        Err(Unavailable(reason)) => served(unavailable(), false, Some(reason)),
     }
 }
 
@@ -183,13 +196,10 @@ pub async fn perform(
     identity: &Identity,
     route: Route,
     now: i64,
-) -> Result<ApiResponse, Unavailable> {
+) -> Result<Performed, Unavailable> {
     if identity.provider == TOKEN_STORE {
         // Otherwise one stolen token could be renewed forever.
-        return Ok(ApiResponse::error(
-            403,
-            "a store token cannot manage tokens",
-        ));
+        return Ok(ApiResponse::error(403, "a store token cannot manage tokens").into());
     }
     let owner = Owner {
         realm: identity.user.realm.clone(),
@@ -204,19 +214,22 @@ pub async fn perform(
             let lifetime = expires_in.unwrap_or(store.default_expiry);
             issue(store, identity, owner, lifetime, description, now)
                 .await
-                .map(|created| ApiResponse::json(status, &created))
+                .map(|created| ApiResponse::json(status, &created).into())
         }
         Route::List => store
             .list(owner, now)
             .await
-            .map(|tokens| ApiResponse::json(200, &tokens)),
-        Route::Revoke(which) => store.revoke(owner, which).await.map(|found| match found {
-            true => ApiResponse {
+            .map(|tokens| ApiResponse::json(200, &tokens).into()),
+        Route::Revoke(which) => store.revoke(owner, which).await.map(|revoked| {
+            if revoked.is_empty() {
+                return no_such_token().into();
+            }
+            let response = ApiResponse {
                 status: 204,
                 body: Vec::new(),
                 allow: None,
-            },
-            false => no_such_token(),
+            };
+            Performed { response, revoked }
         }),
     }
 }

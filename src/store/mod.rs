@@ -88,8 +88,10 @@ trait Backend: Send + Sync {
     ) -> BoxFuture<'static, Result<(), String>>;
     /// The owner's unexpired tokens, oldest first.
     fn list(&self, owner: Owner, now: i64) -> BoxFuture<'static, Result<Vec<TokenInfo>, String>>;
-    /// Deletes the owner's token; false when the owner has no such token.
-    fn revoke(&self, owner: Owner, which: Which) -> BoxFuture<'static, Result<bool, String>>;
+    /// Deletes the owner's token and answers the public ids it deleted: none when the owner
+    /// has no such token. The ids let the worker evict exactly those tokens' cached answers.
+    fn revoke(&self, owner: Owner, which: Which)
+        -> BoxFuture<'static, Result<Vec<String>, String>>;
     /// Whether revocations are announced to other instances sharing the database, which
     /// `listen` then hears.
     fn announces_revocations(&self) -> bool {
@@ -183,7 +185,8 @@ impl Store {
         self.bounded(self.backend.list(owner, now)).await
     }
 
-    pub async fn revoke(&self, owner: Owner, which: Which) -> Result<bool, Unavailable> {
+    /// The public ids of the tokens deleted: none when the owner has no such token.
+    pub async fn revoke(&self, owner: Owner, which: Which) -> Result<Vec<String>, Unavailable> {
         self.prepare().await?;
         self.bounded(self.backend.revoke(owner, which)).await
     }

@@ -254,7 +254,11 @@ impl Backend for Postgres {
         })
     }
 
-    fn revoke(&self, owner: Owner, which: Which) -> BoxFuture<'static, Result<bool, String>> {
+    fn revoke(
+        &self,
+        owner: Owner,
+        which: Which,
+    ) -> BoxFuture<'static, Result<Vec<String>, String>> {
         self.with(move |c| {
             async move {
                 let (column, value) = match which {
@@ -273,6 +277,7 @@ impl Backend for Postgres {
                         &[&value, &owner.realm, &owner.username],
                     )
                     .await?;
+                let mut ids = Vec::with_capacity(deleted.len());
                 for row in &deleted {
                     let id: String = row.try_get(0)?;
                     tx.execute(
@@ -280,9 +285,10 @@ impl Backend for Postgres {
                         &[&revocation::CHANNEL, &revocation::payload(&id)],
                     )
                     .await?;
+                    ids.push(id);
                 }
                 tx.commit().await?;
-                Ok(!deleted.is_empty())
+                Ok(ids)
             }
             .boxed()
         })

@@ -224,19 +224,26 @@ impl Backend for Sqlite {
         })
     }
 
-    fn revoke(&self, owner: Owner, which: Which) -> BoxFuture<'static, Result<bool, String>> {
+    fn revoke(
+        &self,
+        owner: Owner,
+        which: Which,
+    ) -> BoxFuture<'static, Result<Vec<String>, String>> {
         self.with(move |c| {
             let (column, value) = match which {
                 Which::Hash(hash) => ("token_hash", hash),
                 Which::Id(id) => ("id", id),
             };
-            let deleted = c.execute(
-                &format!(
-                    "DELETE FROM authotron_tokens WHERE {column} = ?1 AND realm = ?2 AND username = ?3"
-                ),
-                params![value, owner.realm, owner.username],
-            )?;
-            Ok(deleted > 0)
+            // RETURNING (SQLite 3.35 and later) names the deleted rows in the deleting
+            // statement itself, so no other writer can come between the two.
+            let mut statement = c.prepare(&format!(
+                "DELETE FROM authotron_tokens \
+                 WHERE {column} = ?1 AND realm = ?2 AND username = ?3 RETURNING id"
+            ))?;
+            let ids = statement.query_map(params![value, owner.realm, owner.username], |row| {
+                row.get(0)
+            })?;
+            ids.collect()
         })
     }
 }

@@ -7,7 +7,7 @@ use super::test_support::TempDb;
 use super::*;
 use crate::config::StoreBackend;
 use crate::domain::Identity;
-use crate::store::api::{self, Route};
+use crate::store::api::{self, ApiRequest, Route};
 
 fn alice() -> Identity {
     let mut user = User::new("alice", "ecmwf", vec!["user".into()]);
@@ -23,6 +23,7 @@ async fn run(store: &Store, who: &Identity, route: Route, now: i64) -> api::ApiR
     api::perform(store, who, route, now)
         .await
         .expect("store up")
+        .response
 }
 
 fn create() -> Route {
@@ -240,4 +241,46 @@ async fn an_unknown_token_is_looked_up_without_a_write() {
         found.err()
     );
     writer.execute_batch("ROLLBACK").unwrap();
+}
+
+#[tokio::test]
+async fn a_revocation_names_the_token_it_deleted_and_only_that_one() {
+    let db = TempDb::new("revoked-ids");
+    let store = db.store();
+    let one = json(&run(&store, &alice(), create(), 10).await);
+    let two = json(&run(&store, &alice(), create(), 10).await);
+    let alices = || Owner {
+        realm: "ecmwf".to_owned(),
+        username: "alice".to_owned(),
+    };
+    let bobs = Owner {
+        realm: "ecmwf".to_owned(),
+        username: "bob".to_owned(),
+    };
+    let one_hash = || Which::Hash(token::hash(one["token"].as_str().unwrap()));
+
+    // Another owner's revocation deletes nothing, so it names nothing.
+    assert!(store.revoke(bobs, one_hash()).await.unwrap().is_empty());
+    // Named by its secret, the token's public id comes back; token two stays.
+    assert_eq!(
+        store.revoke(alices(), one_hash()).await.unwrap(),
+        [one["id"].as_str().unwrap()]
+    );
+    assert!(store.revoke(alices(), one_hash()).await.unwrap().is_empty());
+    let listed = json(&run(&store, &alice(), Route::List, 11).await);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["id"], two["id"]);
+
+    // Through the API, the same ids go to the worker.
+    let by_id = ApiRequest {
+        method: "DELETE".into(),
+        path: format!("/tokens/{}", two["id"].as_str().unwrap()),
+        query: String::new(),
+    };
+    let served = api::serve(&store, &alice(), &by_id, 12).await;
+    assert_eq!(served.response.status, 204);
+    assert_eq!(served.revoked, [two["id"].as_str().unwrap()]);
+    let again = api::serve(&store, &alice(), &by_id, 12).await;
+    assert_eq!(again.response.status, 404);
+    assert!(again.revoked.is_empty());
 }

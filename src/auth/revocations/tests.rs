@@ -1,14 +1,15 @@
 //! Two authenticators on one token database stand for two hosts of a fleet: a revocation
-//! through one reaches the other's cache only through the listener's events.
+//! through one reaches the other's cache only through the listener's events. A revocation
+//! through a host's own token API evicts from its cache at once, without any event.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::ListenerLog;
 use crate::auth::test_support::{basic, from_yaml};
-use crate::auth::{Authenticator, Lookup, NoteLevel};
+use crate::auth::{Authenticator, Decision, Endpoint, Lookup, NoteLevel, Policy, Progress};
 use crate::domain::{unix_now, Verdict};
-use crate::store::api::{self, Route};
+use crate::store::api::{self, ApiRequest, Route};
 use crate::store::revocation::{ListenerEvent, Notice};
 use crate::store::test_support::TempDb;
 use crate::store::{Owner, Which};
@@ -36,7 +37,8 @@ async fn token_of_alice(a: &Arc<Authenticator>) -> (String, String) {
     };
     let made = api::perform(a.store().unwrap(), &identity, create, unix_now())
         .await
-        .expect("the store is up");
+        .expect("the store is up")
+        .response;
     let made: serde_json::Value = serde_json::from_slice(&made.body).unwrap();
     let token = made["token"].as_str().unwrap();
     let id = made["id"].as_str().unwrap();
@@ -65,7 +67,8 @@ async fn revoke_elsewhere(other: &Authenticator, id: &str) {
         username: "alice".to_owned(),
     };
     let store = other.store().unwrap();
-    assert!(store.revoke(owner, Which::Id(id.to_owned())).await.unwrap());
+    let revoked = store.revoke(owner, Which::Id(id.to_owned())).await.unwrap();
+    assert_eq!(revoked, [id]);
 }
 
 #[tokio::test]
@@ -223,4 +226,80 @@ fn the_log_has_one_line_per_change_of_state() {
     assert!(log.line(&ListenerEvent::Listening, ttl).is_none());
     assert!(log.line(&lost("terminated"), ttl).is_some());
     assert!(log.line(&lost("refused"), ttl).is_none());
+}
+
+/// `DELETE <path>` through `a`'s token API, logged in with alice's password: the status.
+async fn delete_through_api(a: &Arc<Authenticator>, path: &str) -> u16 {
+    let tokens = Arc::new(Policy {
+        endpoint: Some(Endpoint::Tokens),
+        ..Policy::default()
+    });
+    let password = basic("alice", "a1");
+    let request = || ApiRequest {
+        method: "DELETE".into(),
+        path: path.to_owned(),
+        query: String::new(),
+    };
+    let ruling = match a.begin(&tokens, Some(password.as_bytes()), || None, request, || b"") {
+        Progress::Decided(ruling) => ruling,
+        Progress::Running(work) => work.await,
+    };
+    let Decision::Allowed(allowed) = ruling.decision else {
+        panic!("alice may use the token API");
+    };
+    allowed.api_response.expect("the API answered").status
+}
+
+#[tokio::test]
+async fn a_revocation_through_this_hosts_api_evicts_that_token_only() {
+    let db = TempDb::new("own-api");
+    let here = host(&db);
+    let (one, _) = token_of_alice(&here).await;
+    let (two, two_id) = token_of_alice(&here).await;
+    for token in [&one, &two] {
+        assert!(matches!(
+            validated(&here, token).await,
+            Verdict::Authenticated(_)
+        ));
+    }
+    assert!(matches!(
+        validated_in(&here, &one, "internal").await,
+        Verdict::Authenticated(_)
+    ));
+
+    // Named by itself, as upstream's route takes it: only the database knows its id.
+    let secret = one.strip_prefix("Bearer ").unwrap();
+    assert_eq!(
+        delete_through_api(&here, &format!("/tokens/{secret}")).await,
+        204
+    );
+    assert!(cached(&here, &one).is_none(), "evicted");
+    assert!(
+        cached_in(&here, &one, "internal").is_none(),
+        "evicted, for the realm too"
+    );
+    assert!(matches!(validated(&here, &one).await, Verdict::Rejected));
+    assert!(
+        is_authenticated(cached(&here, &two)),
+        "token two stays cached"
+    );
+    assert!(
+        is_authenticated(cached(&here, &basic("alice", "a1"))),
+        "the password stays cached"
+    );
+
+    // A revocation that deleted nothing evicts nothing.
+    assert_eq!(
+        delete_through_api(&here, &format!("/tokens/{secret}")).await,
+        404
+    );
+    assert!(is_authenticated(cached(&here, &two)));
+
+    // Named by its id, as a listing shows it.
+    assert_eq!(
+        delete_through_api(&here, &format!("/tokens/{two_id}")).await,
+        204
+    );
+    assert!(cached(&here, &two).is_none(), "evicted by id");
+    assert!(matches!(validated(&here, &two).await, Verdict::Rejected));
 }

@@ -38,7 +38,8 @@ async fn token_of(a: &Arc<Authenticator>, authorization: &str) -> String {
     let store = a.store().expect("the store is enabled");
     let made = api::perform(store, identity, create, unix_now())
         .await
-        .expect("the store is up");
+        .expect("the store is up")
+        .response;
     let made: serde_json::Value = serde_json::from_slice(&made.body).unwrap();
     let token = made["token"].as_str().expect("a token");
     format!("Bearer {token}")
