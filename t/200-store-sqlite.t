@@ -2,8 +2,9 @@
 # ownership, near misses, the management API's routes and refusals, what the database holds,
 # the roles a token carries, its owner checked again after a reload;
 # t/lib/Test/Authotron/StoreScenarios.pm), then what is SQLite's own:
-# where the file goes, the built-in limits, a database the worker cannot write (503), and the
-# configuration mistakes nginx -t catches.
+# where the file goes, the built-in limits, a database the worker cannot write (503), the
+# configuration mistakes nginx -t catches, and a revocation through the worker's own API, which
+# no announcement carries.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -44,7 +45,8 @@ store_backend(
         return (['the database files', $raw], ['sqlite3 .dump', $dump]);
     },
 );
-defaults(store_defaults());
+my %store_defaults = store_defaults();
+defaults(%store_defaults, config => $store_defaults{config} . "location = /metrics { authotron_metrics; }\n");
 
 run_tests(blocks => store_blocks());
 
@@ -143,3 +145,38 @@ store_yaml(enabled => 'false')
 --- error_code: 405
 --- response_headers eval
 ["Allow: GET, POST", "Allow: GET, POST", "Allow: DELETE"]
+
+=== SQLITE 9: a revocation through the token API evicts that token only: the worker still answers another token from its cache
+--- after_start eval
+sub {
+    my (undef, $run) = @_;
+    my $one = create_token($run, 'alice');
+    my $two = create_token($run, 'alice');
+    # One worker: its first use of each token looks it up in the store, the second is a hit.
+    for my $token ($one, $two) {
+        my @statuses = map { call($run, 'GET /api/x', bearer($token->{token}))->{status} } 1 .. 2;
+        is("@statuses", '200 200', 'the worker accepts a token of alice');
+    }
+    my ($hits, $misses) = (store_hits($run), store_misses($run));
+    is("$hits $misses", '2 2', 'it looked each token up once and answered it once from its cache');
+
+    # Named by itself, as upstream's route takes it: only the database knows its id.
+    api_answer(call($run, "DELETE /tokens/$one->{token}", basic('alice')), 204, 'token one is revoked');
+    status_is(call($run, 'GET /api/x', bearer($one->{token})), 401, 'token one is refused at once');
+    status_is(call($run, 'GET /api/x', bearer($two->{token})), 200, 'token two is still accepted');
+    is(store_misses($run), $misses, 'token two was not looked up again');
+    is(store_hits($run), $hits + 1, 'token two was answered from the cache');
+
+    # A revocation that deleted nothing evicts nothing.
+    api_answer(call($run, "DELETE /tokens/$one->{id}", basic('alice')), 404, 'token one is gone already');
+    status_is(call($run, 'GET /api/x', bearer($two->{token})), 200, 'token two is still accepted');
+    is(store_hits($run) . ' ' . store_misses($run), ($hits + 2) . " $misses", 'and still answered from the cache');
+
+    # Named by its id, as a listing shows it.
+    api_answer(call($run, "DELETE /tokens/$two->{id}", basic('alice')), 204, 'token two is revoked by its id');
+    status_is(call($run, 'GET /api/x', bearer($two->{token})), 401, 'token two is refused at once');
+}
+--- request
+GET /tokens
+Authorization: Basic %%BASE64(alice:alice-Pw-0451)%%
+--- response_json: []

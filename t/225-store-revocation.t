@@ -38,13 +38,6 @@ defaults(
     config => $store_defaults{config} . "location = /metrics { authotron_metrics; }\n",
 );
 
-# A sample of the instance's /metrics (every worker shows the same totals).
-sub metric {
-    my ($run, $name) = @_;
-    my $body = $run->request('GET /metrics')->{body} // '';
-    return ($body =~ /^\Q$name\E (\S+)$/m)[0];
-}
-
 sub metric_becomes {
     my ($run, $name, $value, $seconds) = @_;
     ok(wait_until($seconds, sub { (metric($run, $name) // '') eq $value }), "$run->{name}: $name is $value")
@@ -131,10 +124,6 @@ sub revoked_at_once {
       if defined $took;
     refused_from_then_on($what, $there, $token);
 }
-
-# B's cache counters for store tokens: answers from its cache, and store lookups that found one.
-sub store_hits   { metric($_[0], 'authotron_cache_hits_total{provider_name="token-store"}') // 0 }
-sub store_misses { metric($_[0], 'authotron_cache_misses_total{provider_name="token-store"}') // 0 }
 
 run_tests();
 

@@ -24,6 +24,9 @@ package Test::Authotron::StoreScenarios;
 # JSON answer into $res->{json}; create_token($run, $login, method => 'GET'|'POST', query => ...)
 # creates a token and checks the answer's format; api_answer($res, $status, $what) checks the
 # management API's answer format; reload_with($run, $yaml) reloads NGINX with another YAML.
+# With `location = /metrics { authotron_metrics; }` in the block's config, metric($run, $name)
+# reads one sample, and store_hits($run) / store_misses($run) the cache's counters for store
+# tokens: answers from the cache, and store lookups that found a token.
 
 use strict;
 use warnings;
@@ -37,7 +40,8 @@ use Time::HiRes qw(sleep time);
 
 our @EXPORT = qw(
   store_backend store_defaults store_blocks store_yaml basic bearer call create_token api_answer
-  status_is header_of unused_token reload_with wait_until decode_json %PASSWORD $TOKEN_RE
+  status_is header_of unused_token reload_with wait_until decode_json metric store_hits store_misses
+  %PASSWORD $TOKEN_RE
 );
 
 our %PASSWORD = (alice => 'alice-Pw-0451', bob => 'bob-Pw-7733', carol => 'carol-Pw-9012', 'alice@other' => 'other-Pw-3141');
@@ -221,6 +225,16 @@ sub wait_until {
     }
     return $done->();
 }
+
+# A sample of the instance's /metrics (every worker shows the same totals).
+sub metric {
+    my ($run, $name) = @_;
+    my $body = $run->request('GET /metrics')->{body} // '';
+    return ($body =~ /^\Q$name\E (\S+)$/m)[0];
+}
+
+sub store_hits   { metric($_[0], 'authotron_cache_hits_total{provider_name="token-store"}') // 0 }
+sub store_misses { metric($_[0], 'authotron_cache_misses_total{provider_name="token-store"}') // 0 }
 
 # Replaces authotron.yaml and reloads NGINX; returns once the new worker serves requests and the
 # old one has exited (so the next request cannot reach the old configuration).
