@@ -326,19 +326,19 @@ impl Authenticator {
     }
 
     /// A revocation of the store token `id` (through this worker's token API, or announced by
-    /// another instance) takes effect at once in this worker: the cached
-    /// answers for that token go (one per `Authorization` spelling and realm selection it was
-    /// seen with), and every other cached answer stays. So a fleet that revokes often does not
-    /// send the other tokens' holders back to the database with each revocation.
+    /// another instance) takes effect at once in this worker: the cached answers for that token
+    /// go (one per `Authorization` spelling and realm selection it was seen with), and every
+    /// other cached answer stays. So a fleet that revokes often does not send the other tokens'
+    /// holders back to the database with each revocation.
     pub(super) fn forget_store_token(&self, id: &str) {
         self.revocations.revoke(|| self.verdicts.remove_tagged(id));
     }
 
     /// Forgets every cached store-token answer, when the revoked tokens cannot be known (an
-    /// announcement this version cannot read, or a time without listening). That only costs their revalidation. The other
-    /// credentials (passwords, JWTs, remote services' tokens) stay cached, so this does not
-    /// send every cached user back to the identity services at once. It walks the whole
-    /// cache, which is why it is kept for these rare events.
+    /// announcement this version cannot read, or a time without listening). That only costs
+    /// their revalidation. The other credentials (passwords, JWTs, remote services' tokens)
+    /// stay cached, so this does not send every cached user back to the identity services at
+    /// once. It walks the whole cache, which is why it is kept for these rare events.
     pub(super) fn forget_store_tokens(&self) {
         self.revocations.revoke(|| {
             self.verdicts.remove_if(|verdict| {
