@@ -122,38 +122,48 @@ fn is_authenticated(verdict: Option<Verdict>) -> bool {
     matches!(verdict, Some(Verdict::Authenticated(_)))
 }
 
+/// Caches both tokens at `here`, token `one` twice: without a realm selection, and for realm
+/// "internal".
+async fn cache_both(here: &Arc<Authenticator>, one: &str, two: &str) {
+    for token in [one, two] {
+        assert!(matches!(
+            validated(here, token).await,
+            Verdict::Authenticated(_)
+        ));
+    }
+    assert!(matches!(
+        validated_in(here, one, "internal").await,
+        Verdict::Authenticated(_)
+    ));
+}
+
+/// Token `one` is gone from the cache of `here`, for every realm selection, and refused;
+/// token `two` is still answered from the cache, without a store lookup.
+async fn only_one_evicted(here: &Arc<Authenticator>, one: &str, two: &str) {
+    assert!(cached(here, one).is_none(), "evicted");
+    assert!(
+        cached_in(here, one, "internal").is_none(),
+        "evicted, for the realm too"
+    );
+    assert!(matches!(validated(here, one).await, Verdict::Rejected));
+    assert!(
+        is_authenticated(cached(here, two)),
+        "token two stays cached"
+    );
+}
+
 #[tokio::test]
 async fn a_revocation_evicts_every_entry_of_its_token_and_keeps_the_other_tokens() {
     let db = TempDb::new("one-token");
     let (here, there) = (host(&db), host(&db));
     let (one, one_id) = token_of_alice(&there).await;
     let (two, _) = token_of_alice(&there).await;
-    // Token one is cached twice: without a realm selection, and for realm "internal".
-    for token in [&one, &two] {
-        assert!(matches!(
-            validated(&here, token).await,
-            Verdict::Authenticated(_)
-        ));
-    }
-    assert!(matches!(
-        validated_in(&here, &one, "internal").await,
-        Verdict::Authenticated(_)
-    ));
+    cache_both(&here, &one, &two).await;
     assert!(is_authenticated(cached_in(&here, &one, "internal")));
 
     revoke_elsewhere(&there, &one_id).await;
     here.on_listener_event(&ListenerEvent::Revoked(Notice::Revoked(one_id)));
-    assert!(cached(&here, &one).is_none(), "evicted");
-    assert!(
-        cached_in(&here, &one, "internal").is_none(),
-        "evicted, for the realm too"
-    );
-    assert!(matches!(validated(&here, &one).await, Verdict::Rejected));
-    // The other token is still answered from the cache, without a store lookup.
-    assert!(
-        is_authenticated(cached(&here, &two)),
-        "token two stays cached"
-    );
+    only_one_evicted(&here, &one, &two).await;
 
     // A reconnection cannot know what it missed: every store token goes.
     here.on_listener_event(&ListenerEvent::Listening);
@@ -256,16 +266,7 @@ async fn a_revocation_through_this_hosts_api_evicts_that_token_only() {
     let here = host(&db);
     let (one, _) = token_of_alice(&here).await;
     let (two, two_id) = token_of_alice(&here).await;
-    for token in [&one, &two] {
-        assert!(matches!(
-            validated(&here, token).await,
-            Verdict::Authenticated(_)
-        ));
-    }
-    assert!(matches!(
-        validated_in(&here, &one, "internal").await,
-        Verdict::Authenticated(_)
-    ));
+    cache_both(&here, &one, &two).await;
 
     // Named by itself, as upstream's route takes it: only the database knows its id.
     let secret = one.strip_prefix("Bearer ").unwrap();
@@ -273,16 +274,7 @@ async fn a_revocation_through_this_hosts_api_evicts_that_token_only() {
         delete_through_api(&here, &format!("/tokens/{secret}")).await,
         204
     );
-    assert!(cached(&here, &one).is_none(), "evicted");
-    assert!(
-        cached_in(&here, &one, "internal").is_none(),
-        "evicted, for the realm too"
-    );
-    assert!(matches!(validated(&here, &one).await, Verdict::Rejected));
-    assert!(
-        is_authenticated(cached(&here, &two)),
-        "token two stays cached"
-    );
+    only_one_evicted(&here, &one, &two).await;
     assert!(
         is_authenticated(cached(&here, &basic("alice", "a1"))),
         "the password stays cached"
