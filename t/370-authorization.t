@@ -3,9 +3,10 @@
 # `authotron_require` on NGINX values (a `map` on an attribute, error=401, several values and
 # directives), every check on cache hits, the fixed order (roles, scopes, requirements), the
 # decision variables and shadow counts for each refusal, `authotron_authenticate` under
-# `auth_request`, internal redirects, and the `nginx -t` errors. JWTs are signed with the test
-# keys and verified against the mock identity service's JWKS; Basic users come from a plain
-# provider, with attributes from a plain_advanced augmenter (one of them multi-line).
+# `auth_request`, internal redirects, `satisfy any`, `error_page` and `index`, and the `nginx -t`
+# errors. JWTs are signed with the test keys and verified against the mock identity service's
+# JWKS; Basic users come from a plain provider, with attributes from a plain_advanced augmenter
+# (one of them multi-line).
 use strict;
 use warnings;
 use lib 't/lib';
@@ -336,3 +337,52 @@ location /token {
 --- must_die
 --- error_log eval
 ['"authotron_require" cannot apply to "authotron_tokens"', 'nginx.conf:%%LINE:authotron_require $ecmwf_staff%%']
+
+=== TEST 17: requirements where sites use them: satisfy any, error_page to a named location, index
+--- before_start eval
+sub {
+    my (undef, $run) = @_;
+    mkdir "$run->{prefix}/html" or die "mkdir: $!";
+    open my $fh, '>', "$run->{prefix}/html/index.html" or die $!;
+    print $fh "the staff index\n";
+    close $fh;
+}
+--- config
+access_log access.log authz;
+# Refused by the requirement, then granted by address: the upstream sees no credential.
+location /any-allow/ {
+    satisfy any; allow 127.0.0.1; deny all;
+    authotron on; authotron_require $ecmwf_staff; proxy_pass http://echo;
+}
+# Refused by both: the requirement's 403 stands.
+location /any-deny/ {
+    satisfy any; deny all;
+    authotron on; authotron_require $ecmwf_staff; proxy_pass http://echo;
+}
+location /fallback/ {
+    authotron on; authotron_require $ecmwf_staff; error_page 403 = @refused; proxy_pass http://echo;
+}
+location @refused { return 200 "refused by the requirement\n"; }
+# `index` redirects to a location with a requirement of its own.
+location = / { authotron on; index index.html; }
+location = /index.html { authotron on; authotron_require $ecmwf_staff; }
+--- request eval
+["GET /any-allow/x\nAuthorization: Bearer %%T(outsider)%%",
+ "GET /any-deny/x\nAuthorization: Bearer %%T(outsider)%%",
+ "GET /any-deny/x\nAuthorization: Bearer %%T(staff)%%",
+ "GET /fallback/x\nAuthorization: Bearer %%T(outsider)%%",
+ "GET /\nAuthorization: Bearer %%T(staff)%%",
+ "GET /\nAuthorization: Bearer %%T(outsider)%%"]
+--- error_code eval
+[200, 403, 200, 200, 200, 403]
+--- response_body_like eval
+['', '', '', '^refused by the requirement$', '^the staff index$', '']
+--- upstream_headers eval
+["!Authorization", undef, "Authorization: Bearer %%JWT%%", undef, undef, undef]
+--- access_log_like
+^/any-allow/x 200 decision=forbidden reason=requirement_failed cache=miss
+/any-deny/x 403 decision=forbidden reason=requirement_failed cache=hit
+/any-deny/x 200 decision=allowed reason=authenticated cache=miss
+/fallback/x 200 decision=forbidden reason=requirement_failed cache=hit
+/index.html 200 decision=allowed reason=authenticated cache=hit
+/index.html 403 decision=forbidden reason=requirement_failed cache=hit
