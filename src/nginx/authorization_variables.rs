@@ -14,9 +14,7 @@ use ngx::ffi::{
 use ngx::ngx_string;
 
 use super::panic_guard::guard;
-use super::request_ctx::RequestCtx;
-use super::variable_value;
-use crate::auth::Decision;
+use super::variables;
 use crate::domain::{is_header_safe, User};
 
 const SCOPES: ngx_str_t = ngx_string!("authotron_scopes");
@@ -91,22 +89,7 @@ fn set(
     v: &mut ngx_variable_value_t,
     read: impl FnOnce(&User) -> Option<Cow<'_, str>>,
 ) -> ngx_int_t {
-    let Some(ctx) = RequestCtx::of(r) else {
-        variable_value::set_not_found(v);
-        return NGX_OK as ngx_int_t;
-    };
-    // SAFETY: the ctx lives in the pool of `r`, which is live; the borrow ends with this call.
-    let decision = unsafe { ctx.as_ref() }.decision.borrow();
-    let value = decision
-        .as_ref()
-        .and_then(Decision::allowed)
-        .and_then(|allowed| read(&allowed.identity.user))
-        .filter(|value| is_header_safe(value));
-    match value {
-        Some(value) => variable_value::set_copy(r.pool, v, value.as_bytes()),
-        None => {
-            variable_value::set_not_found(v);
-            NGX_OK as ngx_int_t
-        }
-    }
+    variables::set_from_allowed(r, v, |allowed| {
+        read(&allowed.identity.user).filter(|value| is_header_safe(value))
+    })
 }

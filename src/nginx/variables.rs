@@ -6,6 +6,8 @@
 //! NGINX evaluates a variable only where a configuration uses it, so none costs anything
 //! elsewhere.
 
+use std::borrow::Cow;
+
 use ngx::ffi::{
     ngx_conf_t, ngx_http_add_variable, ngx_http_request_t, ngx_int_t, ngx_str_t,
     ngx_variable_value_t, NGX_ERROR, NGX_HTTP_VAR_NOCACHEABLE, NGX_OK,
@@ -16,25 +18,27 @@ use super::panic_guard::guard;
 use super::request_ctx::RequestCtx;
 use super::variable_value::{self, TooLong};
 use crate::auth::decision::Allowed;
+use crate::auth::Decision;
 use crate::domain::{Audit, DecisionKind};
 
-type Reader = fn(&Allowed) -> Option<String>;
+/// Borrows what it can: the value is copied into the request's pool anyway.
+type Reader = for<'a> fn(&'a Allowed) -> Option<Cow<'a, str>>;
 
 const VARIABLES: [(ngx_str_t, Reader); 5] = [
     (ngx_string!("authotron_user"), |a| {
-        Some(a.identity.user.username.clone())
+        Some(Cow::Borrowed(&a.identity.user.username))
     }),
     (ngx_string!("authotron_realm"), |a| {
-        Some(a.identity.user.realm.clone())
+        Some(Cow::Borrowed(&a.identity.user.realm))
     }),
     (ngx_string!("authotron_roles"), |a| {
-        Some(a.identity.user.roles_joined())
+        Some(Cow::Owned(a.identity.user.roles_joined()))
     }),
     (ngx_string!("authotron_jwt"), |a| {
-        a.token.as_deref().map(str::to_owned)
+        a.token.as_deref().map(Cow::Borrowed)
     }),
     (ngx_string!("authotron_provider"), |a| {
-        Some(a.identity.provider.clone())
+        Some(Cow::Borrowed(&a.identity.provider))
     }),
 ];
 
@@ -115,15 +119,28 @@ unsafe extern "C" fn get(
     guard(NGX_ERROR as ngx_int_t, || {
         // SAFETY: NGINX evaluates variables with a live request and the value to fill in.
         let (r, v) = unsafe { (&mut *r, &mut *v) };
-        let value = RequestCtx::of(r).and_then(|ctx| {
-            // SAFETY: the ctx lives in the pool of `r`, which is live; the borrow ends here.
-            let decision = unsafe { ctx.as_ref() }.decision.borrow();
-            VARIABLES.get(index)?.1(decision.as_ref()?.allowed()?)
-        });
-        let Some(value) = value else {
-            variable_value::set_not_found(v);
-            return NGX_OK as ngx_int_t;
-        };
-        variable_value::set_copy(r.pool, v, value.as_bytes())
+        set_from_allowed(r, v, |allowed| VARIABLES.get(index)?.1(allowed))
     })
+}
+
+/// Fills `v` with a copy of what `read` finds in the request's allowed decision; "not found"
+/// before the module allowed the request, or when `read` finds nothing.
+pub(super) fn set_from_allowed(
+    r: &mut ngx_http_request_t,
+    v: &mut ngx_variable_value_t,
+    read: impl FnOnce(&Allowed) -> Option<Cow<'_, str>>,
+) -> ngx_int_t {
+    let Some(ctx) = RequestCtx::of(r) else {
+        variable_value::set_not_found(v);
+        return NGX_OK as ngx_int_t;
+    };
+    // SAFETY: the ctx lives in the pool of `r`, which is live; the borrow ends with this call.
+    let decision = unsafe { ctx.as_ref() }.decision.borrow();
+    match decision.as_ref().and_then(Decision::allowed).and_then(read) {
+        Some(value) => variable_value::set_copy(r.pool, v, value.as_bytes()),
+        None => {
+            variable_value::set_not_found(v);
+            NGX_OK as ngx_int_t
+        }
+    }
 }
