@@ -3,7 +3,7 @@
 # `authotron_require` on NGINX values (a `map` on an attribute, error=401, several values and
 # directives), every check on cache hits, the fixed order (roles, scopes, requirements), the
 # decision variables and shadow counts for each refusal, `authotron_authenticate` under
-# `auth_request`, internal redirects, `satisfy any`, `error_page` and `index`, and the `nginx -t`
+# `auth_request`, internal redirects, `satisfy any`, `error_page`, `index` and HTTP/2, and the `nginx -t`
 # errors. JWTs are signed with the test keys and verified against the mock identity service's
 # JWKS; Basic users come from a plain provider, with attributes from a plain_advanced augmenter
 # (one of them multi-line).
@@ -13,6 +13,7 @@ use lib 't/lib';
 use Test::More;
 use Test::Authotron;
 use Test::Authotron::Tokens;
+use Test::Authotron::H2;
 
 my $idp = idp();
 
@@ -386,3 +387,23 @@ location = /index.html { authotron on; authotron_require $ecmwf_staff; }
 /fallback/x 200 decision=forbidden reason=requirement_failed cache=hit
 /index.html 200 decision=allowed reason=authenticated cache=hit
 /index.html 403 decision=forbidden reason=requirement_failed cache=hit
+
+=== TEST 18: over HTTP/2, each stream is checked against the requirement on its own
+--- http2: 1
+--- nginx_needs: --with-http_v2_module
+--- config
+location /staff/ { authotron on; authotron_require $ecmwf_staff; proxy_pass http://echo; }
+--- after_start eval
+sub {
+    my (undef, $run) = @_;
+    my $h2 = Test::Authotron::H2->connect($run);
+    my @who = qw(staff outsider staff outsider);
+    my @ids = map { $h2->request("GET /staff/x\nAuthorization: Bearer %%T($_)%%") } @who;
+    my @answers = $h2->collect(20, @ids);
+    is_deeply([map { $_->{status} } @answers], [200, 403, 200, 403],
+        "$run->{name}: concurrent streams on one connection: staff 200, outsider 403");
+}
+--- request
+GET /staff/x
+Authorization: Bearer %%T(outsider)%%
+--- error_code: 403
